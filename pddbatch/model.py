@@ -1,0 +1,199 @@
+"""The nouns of a seller's day, as frozen dataclasses. No I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Literal
+
+CellValue = str | int | float | Decimal | datetime | None
+Severity = Literal["error", "warning"]
+
+
+def col_letter(col: int) -> str:
+    """1-based column index -> Excel letters (1 -> A, 27 -> AA)."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    return f"{col_letter(col)}{row}"
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    """One problem with one row (and usually one cell) of an input sheet.
+
+    `row` and `col` are 1-based sheet coordinates; `col` is None for row-level problems.
+    `code` is a stable kebab-case identifier (`bad-phone`, `duplicate-order-sn`, ...).
+    """
+
+    sheet: str
+    row: int
+    col: int | None
+    field: str
+    header: str
+    code: str
+    message: str
+    severity: Severity = "error"
+
+    @property
+    def cell(self) -> str:
+        return a1(self.row, self.col) if self.col else f"{self.row}"
+
+
+class RowStatus(str, Enum):
+    """What pddbatch did with a row; the value is the canonical key, text comes from `messages`."""
+
+    INVALID = "invalid"          # 校验失败
+    VALID = "valid"              # 校验通过
+    ALLOCATED = "allocated"      # 已分配
+    INTERCEPTED = "intercepted"  # 已拦截
+    SKIPPED = "skipped"          # 已跳过
+    SHORT = "short"              # 单号不足
+    HELD = "held"                # 暂缓 (rule hold)
+    OUT_OF_STOCK = "out-of-stock"  # 缺货
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    street: str
+    address: str
+
+    @property
+    def full_address(self) -> str:
+        parts = [self.province, self.city, self.district, self.street, self.address]
+        out: list[str] = []
+        for p in parts:
+            if p and not any(p in q for q in out):
+                out.append(p)
+        return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One row of the export, typed. Text fields are stripped; missing values are ''/None."""
+
+    row: int
+    order_sn: str
+    order_status: str
+    after_sale_status: str
+    product: str
+    spec: str
+    sku: str                      # 商家编码-规格维度, else 商家编码-商品维度
+    quantity: int
+    receiver: Receiver
+    merchant_remark: str = ""
+    buyer_message: str = ""
+    paid_at: datetime | None = None
+    promised_ship_at: datetime | None = None
+    buyer_paid: Decimal | None = None       # 用户实付金额(元)
+    merchant_received: Decimal | None = None  # 商家实收金额(元)
+    tracking_no: str = ""         # 快递单号 already in the sheet
+    carrier_name: str = ""        # 快递公司 already in the sheet
+    goods_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """A carrier as PDD knows it (see schemas/carriers.json)."""
+
+    code: str          # ZTO
+    pdd_name: str      # 中通快递
+    pdd_id: int        # 115
+    pattern: str = ""  # advisory regex for tracking numbers
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    """One box: one or more orders to the same receiver, one carrier, one waybill number."""
+
+    key: str                      # stable id derived from its orders (see plan.parcel_key)
+    orders: tuple[Order, ...]
+    carrier: Carrier
+    receiver: Receiver
+    tracking_no: str = ""
+    weight_g: int | None = None
+    label_size: str = "76x130"
+    priority: int = 0
+    rule: str = ""                # which carrier rule chose the carrier
+    promised_ship_at: datetime | None = None  # earliest deadline of its orders
+
+    @property
+    def order_sns(self) -> tuple[str, ...]:
+        return tuple(o.order_sn for o in self.orders)
+
+    @property
+    def item_count(self) -> int:
+        return sum(o.quantity for o in self.orders)
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """The result for one input row, as written back into the seller's workbook."""
+
+    row: int
+    order_sn: str
+    status: RowStatus
+    message: str = ""
+    carrier_name: str = ""
+    tracking_no: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+# ---- the write-back seam -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class OwnedColumn:
+    """A column pddbatch writes. `col` is 1-based; `is_new` when it must be appended."""
+
+    header: str
+    col: int
+    is_new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IssuesSheet:
+    name: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[CellValue, ...], ...]
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """Everything pddbatch changes in one sheet of the seller's workbook, as plain data.
+
+    Backends (file patcher, openpyxl, live xlwings book) apply it. Rules every backend keeps:
+    - only `columns` cells, `marks` fills/notes, and the issues sheet change;
+    - marks pddbatch made on an earlier run are removed first, restoring the cell as it was;
+    - strings are written as text, never as formulas.
+    `values` maps (row, col) -> value; `marks` maps (row, col) -> note text for a red-filled cell.
+    """
+
+    sheet: str
+    header_row: int
+    columns: tuple[OwnedColumn, ...]
+    values: Mapping[tuple[int, int], CellValue]
+    marks: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    issues_sheet: IssuesSheet | None = None
+    last_row: int = 0             # last data row of the table (rows after it are untouched)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    path: str
+    backup: str | None
+    cells_written: int
+    marks_written: int
+    marks_cleared: int

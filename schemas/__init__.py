@@ -1,0 +1,1 @@
+"""JSON Schemas and alias tables (data, shipped with the package)."""

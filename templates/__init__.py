@@ -1,0 +1,1 @@
+"""Label and document layouts (data, shipped with the package)."""
