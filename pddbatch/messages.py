@@ -1,0 +1,96 @@
+"""Seller-facing texts: Chinese by default, English on request. Codes are stable; wording may change."""
+
+from __future__ import annotations
+
+from .model import RowStatus
+
+# issue code -> (zh, en). Placeholders: {header} {value} {other} {example}
+ISSUES: dict[str, tuple[str, str]] = {
+    "excel-mangled-number": (
+        "{header}被 Excel 转成了数字（{value}），原值已无法还原。请重新导出，或先把该列设为“文本”再粘贴；"
+        "正确的样子如 {example}",
+        "{header} was turned into a number by Excel ({value}); the original can't be recovered. Export "
+        "again, or format the column as Text before pasting; it should look like {example}"),
+    "excel-number-phone": (
+        "{header}被存成了数字（{value}）；数字完整，按 {example} 使用。建议把该列设为“文本”",
+        "{header} is stored as a number ({value}); the digits are intact and used as {example}. "
+        "Format the column as Text"),
+    "missing-value": (
+        "{header}不能为空（待发货订单需要它）",
+        "{header} must not be empty (needed to ship this order)"),
+    "bad-order-sn": (
+        "订单号格式不对：“{value}”。应为 6 位日期-15 位数字，如 260517-607198974342268",
+        "Bad order number '{value}': it should be 6 date digits, '-', 15 digits, e.g. 260517-607198974342268"),
+    "duplicate-order-sn": (
+        "订单号与第 {other} 行重复；同一订单只能出现一次，请删除重复行",
+        "Same order number as row {other}; an order may appear only once, delete the duplicate row"),
+    "bad-quantity": (
+        "商品数量应为正整数，如 1；现在是“{value}”",
+        "Quantity must be a whole number of at least 1, e.g. 1; found '{value}'"),
+    "bad-phone": (
+        "手机号应为11位数字，如 13812345678（也接受虚拟号 13812345678-1234）；现在是“{value}”",
+        "Phone must be 11 digits, e.g. 13812345678 (virtual numbers like 13812345678-1234 are fine); "
+        "found '{value}'"),
+    "bad-name": (
+        "收货人应为 1–100 个字符；现在是“{value}”",
+        "Receiver name must be 1–100 characters; found '{value}'"),
+    "bad-address": (
+        "详细地址太短或太长（2–500 个字符），如 文三路 90 号 3 栋 201 室；现在是“{value}”",
+        "Address must be 2–500 characters, e.g. 文三路 90 号 3 栋 201 室; found '{value}'"),
+    "bad-text": (
+        "{header}的内容不对（为空或过长）：“{value}”",
+        "{header} is empty or too long: '{value}'"),
+    "too-long": (
+        "{header}太长（最多 1000 个字符）",
+        "{header} is too long (1000 characters at most)"),
+    "bad-datetime": (
+        "{header}应为日期时间，如 2026-11-25 14:30:00；现在是“{value}”",
+        "{header} must be a date and time, e.g. 2026-11-25 14:30:00; found '{value}'"),
+    "bad-money": (
+        "{header}应为金额数字，如 39.90；现在是“{value}”",
+        "{header} must be an amount, e.g. 39.90; found '{value}'"),
+    "bad-tracking-no": (
+        "快递单号应为 6–40 位字母或数字，如 73100000000001；现在是“{value}”",
+        "Tracking number must be 6–40 letters or digits, e.g. 73100000000001; found '{value}'"),
+    "unknown-order-status": (
+        "不认识的订单状态“{value}”；该行不会发货（只有“待发货”会发货）",
+        "Unknown order status '{value}'; the row won't ship (only 待发货 ships)"),
+    "bad-characters": (
+        "{header}含有无法识别的字符（编码错误或控制字符），请检查：“{value}”",
+        "{header} holds unreadable characters (bad encoding or control characters): '{value}'"),
+    "formula-in-cell": (
+        "{header}是公式或错误值（{value}），请粘贴为数值后再处理",
+        "{header} holds a formula or an error value ({value}); paste it as a value first"),
+}
+
+STATUS: dict[RowStatus, tuple[str, str]] = {
+    RowStatus.INVALID: ("校验失败", "Invalid"),
+    RowStatus.VALID: ("校验通过", "Valid"),
+    RowStatus.ALLOCATED: ("已分配", "Allocated"),
+    RowStatus.INTERCEPTED: ("已拦截", "Intercepted"),
+    RowStatus.SKIPPED: ("已跳过", "Skipped"),
+    RowStatus.SHORT: ("单号不足", "Short of numbers"),
+    RowStatus.HELD: ("暂缓", "Held"),
+    RowStatus.OUT_OF_STOCK: ("缺货", "Out of stock"),
+}
+
+
+def issue_text(code: str, lang: str = "zh", **values: object) -> str:
+    zh, en = ISSUES.get(code, ("{header}：{value}", "{header}: {value}"))
+    template = en if lang == "en" else zh
+    return template.format_map(_Defaults(values))
+
+
+def status_text(status: RowStatus, lang: str = "zh") -> str:
+    zh, en = STATUS[status]
+    return en if lang == "en" else zh
+
+
+def pick(lang: str, zh: str, en: str) -> str:
+    """Choose the sentence for the seller's language."""
+    return en if lang == "en" else zh
+
+
+class _Defaults(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return ""

@@ -1,0 +1,205 @@
+"""Check every order row against `schemas/order.schema.json` plus cross-row rules.
+
+Every problem is a `RowIssue` with a stable code; nothing here raises for a bad row.
+A compiled fast path (fastjsonschema) accepts good rows quickly; jsonschema explains the rest, so
+the messages and the verdict are jsonschema's.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from . import cells
+from .columns import AliasTable, ColumnMap, alias_table, map_headers
+from .messages import issue_text
+from .model import Order, Receiver, RowIssue
+from .resources import load_json
+from .sheets import Table
+
+MAX_ISSUES_PER_ROW = 20
+_REQUIRED_RE = re.compile(r"'([^']+)' is a required property")
+
+
+@dataclass
+class Validation:
+    """What validation found: per-row issues, which rows are rejected, and the typed orders."""
+
+    table: Table
+    columns: ColumnMap
+    issues: list[RowIssue] = field(default_factory=list)
+    rejected_rows: set[int] = field(default_factory=set)   # sheet rows with an error
+    orders: list[Order] = field(default_factory=list)       # every row not rejected
+    blank_rows: int = 0
+
+    @property
+    def checked(self) -> int:
+        return len(self.table.rows) - self.blank_rows
+
+    def issues_by_row(self) -> dict[int, list[RowIssue]]:
+        out: dict[int, list[RowIssue]] = {}
+        for i in self.issues:
+            out.setdefault(i.row, []).append(i)
+        return out
+
+
+@cache
+def order_schema() -> dict[str, Any]:
+    return dict(load_json("order.schema.json"))
+
+
+@cache
+def _full_validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(order_schema())
+
+
+@cache
+def fast_check() -> Callable[[dict[str, str]], bool]:
+    """A compiled yes/no check equivalent to the schema (tests prove it on a generated corpus).
+
+    fastjsonschema knows draft-07; the order schema only uses keywords whose meaning is the same in
+    draft-07 and 2020-12 (type, pattern, enum, const, min/maxLength, required, if/then, $ref to $defs).
+    """
+    import fastjsonschema
+
+    schema = copy.deepcopy(order_schema())
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    schema.pop("$id", None)
+    compiled = fastjsonschema.compile(schema)
+
+    def check(row: dict[str, str]) -> bool:
+        try:
+            compiled(row)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        return True
+
+    return check
+
+
+def schema_errors(row: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+    """Yield (field, code, severity) for every schema violation of a prepared row."""
+    for err in _full_validator().iter_errors(row):
+        if err.validator == "required":
+            missing = set(err.validator_value) - set(row)
+            for fname in sorted(missing):
+                yield fname, "missing-value", "error"
+            continue
+        fname = str(err.path[0]) if err.path else ""
+        sub = err.schema if isinstance(err.schema, dict) else {}
+        if "x-code" not in sub and "$ref" in sub:
+            sub = order_schema()["$defs"][sub["$ref"].rsplit("/", 1)[-1]]
+        yield fname, str(sub.get("x-code", "invalid-value")), str(sub.get("x-severity", "error"))
+
+
+def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None = None) -> Validation:
+    """Map headers (fatal if required columns are missing), check every row, type the good ones."""
+    aliases = aliases or alias_table()
+    cmap = map_headers(table.headers, aliases, table.sheet, table.header_row, lang)
+    v = Validation(table, cmap, issues=list(cmap.issues))
+    fields = [(f, c - 1, cells.CONVERTERS.get(f, cells.text)) for f, c in cmap.cols.items()]
+    check = fast_check()
+    seen_sn: dict[str, int] = {}
+    for idx, raw in enumerate(table.rows):
+        sheet_row = table.sheet_row(idx)
+        row: dict[str, str] = {}
+        pre: list[tuple[str, cells.PreIssue]] = []
+        width = len(raw)
+        for fname, ci, conv in fields:
+            value = raw[ci] if ci < width else None
+            if value is None:
+                continue
+            s, issue = conv(value)
+            if s is not None:
+                row[fname] = s
+            if issue is not None:
+                pre.append((fname, issue))
+        if not row:
+            v.blank_rows += 1
+            continue
+        row_issues: list[RowIssue] = []
+        for fname, (code, shown, example) in pre:
+            sev = "warning" if code == "excel-number-phone" else "error"
+            row_issues.append(_issue(table, cmap, sheet_row, fname, code, lang, sev,
+                                     value=cells.mask(shown, fname), example=example))
+        reported = {f for f, _ in pre}
+        if not check(row):
+            for fname, code, sev in schema_errors(row):
+                if fname in reported:
+                    continue
+                reported.add(fname)
+                shown = cells.mask(row.get(fname, ""), fname)
+                row_issues.append(_issue(table, cmap, sheet_row, fname, code, lang, sev, value=shown))
+        sn = row.get("order_sn")
+        if sn and "order_sn" not in reported:
+            first = seen_sn.setdefault(sn, sheet_row)
+            if first != sheet_row:
+                row_issues.append(_issue(table, cmap, sheet_row, "order_sn", "duplicate-order-sn", lang,
+                                         "error", other=first))
+        del row_issues[MAX_ISSUES_PER_ROW:]
+        v.issues.extend(row_issues)
+        if any(i.severity == "error" for i in row_issues):
+            v.rejected_rows.add(sheet_row)
+        else:
+            v.orders.append(make_order(sheet_row, row))
+    return v
+
+
+def _issue(table: Table, cmap: ColumnMap, row: int, fname: str, code: str, lang: str, severity: str,
+           **values: object) -> RowIssue:
+    header = cmap.headers.get(fname) or alias_table().display.get(fname, fname)
+    msg = issue_text(code, lang, header=header, **values)
+    sev = "warning" if severity == "warning" else "error"
+    return RowIssue(table.sheet, row, cmap.col(fname), fname, header, code, msg, sev)
+
+
+def make_order(sheet_row: int, r: dict[str, str]) -> Order:
+    """Type a prepared row (only called for rows without errors)."""
+    g = r.get
+    return Order(
+        row=sheet_row,
+        order_sn=g("order_sn", ""),
+        order_status=g("order_status", ""),
+        after_sale_status=g("after_sale_status", ""),
+        product=g("product", ""),
+        spec=g("spec", ""),
+        sku=g("sku_spec") or g("sku_goods", ""),
+        quantity=int(g("quantity", "1")) if g("quantity", "").isdigit() else 1,
+        receiver=Receiver(g("receiver_name", ""), g("receiver_phone", ""), g("province", ""), g("city", ""),
+                          g("district", ""), g("street", ""), g("address", "")),
+        merchant_remark=g("merchant_remark", ""),
+        buyer_message=g("buyer_message", ""),
+        paid_at=_dt(g("paid_at")),
+        promised_ship_at=_dt(g("promised_ship_at")),
+        buyer_paid=_money(g("buyer_paid")),
+        merchant_received=_money(g("merchant_received")),
+        tracking_no=g("tracking_no", ""),
+        carrier_name=g("carrier", ""),
+        goods_id=g("goods_id", ""),
+    )
+
+
+def _dt(s: str | None) -> datetime | None:
+    if not s:
+        return None
+    try:
+        return datetime.strptime(s, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _money(s: str | None) -> Decimal | None:
+    if not s:
+        return None
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        return None
