@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 CellValue = str | int | float | Decimal | datetime | None
@@ -48,7 +48,7 @@ class RowIssue:
         return a1(self.row, self.col) if self.col else f"{self.row}"
 
 
-class RowStatus(str, Enum):
+class RowStatus(StrEnum):
     """What pddbatch did with a row; the value is the canonical key, text comes from `messages`."""
 
     INVALID = "invalid"          # 校验失败
