@@ -152,9 +152,8 @@ def _open_error(path: Path, exc: sqlite3.Error) -> LedgerError:
     text = str(exc)
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return LedgerError(
-            f"台账文件已损坏或不是台账：{path}（{text}）。请从备份恢复，或运行 pddbatch doctor 检查",
-            f"The ledger file is corrupt or not a ledger: {path} ({text}). Restore a backup or run "
-            "pddbatch doctor")
+            f"台账文件已损坏或不是台账：{path}（{text}）。请从备份恢复台账文件",
+            f"The ledger file is corrupt or not a ledger: {path} ({text}). Restore it from a backup")
     if "locked" in text or "busy" in text:
         return LedgerError(f"台账正被另一个程序长时间占用：{path}",
                            f"The ledger is held by another program for too long: {path}")
