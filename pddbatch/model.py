@@ -197,3 +197,57 @@ class WriteOutcome:
     cells_written: int
     marks_written: int
     marks_cleared: int
+
+
+# ---- what a run reports -------------------------------------------------------------------------
+
+@dataclass
+class BatchResult:
+    """The outcome of `validate` or `process` on one workbook; faces turn it into text or JSON."""
+
+    command: str
+    path: str
+    sheet: str = ""
+    rows: int = 0                  # data rows read (blank rows excluded)
+    rejected: int = 0
+    allocated_new: int = 0
+    allocated_existing: int = 0
+    parcels: int = 0
+    intercepted: int = 0
+    skipped: int = 0
+    short: int = 0
+    held: int = 0
+    deadline_warnings: int = 0
+    short_by_carrier: dict[str, int] = field(default_factory=dict)
+    issues: list[RowIssue] = field(default_factory=list)
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    out_dir: str | None = None
+    backup: str | None = None
+    run_id: int | None = None
+    dry_run: bool = False
+    notes: list[str] = field(default_factory=list)   # run-level remarks for the seller
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def allocated(self) -> int:
+        return self.allocated_new + self.allocated_existing
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if (self.rejected or self.short) else 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "command": self.command, "path": self.path, "sheet": self.sheet, "rows": self.rows,
+            "rejected": self.rejected, "allocated": self.allocated, "allocated_new": self.allocated_new,
+            "allocated_existing": self.allocated_existing, "parcels": self.parcels,
+            "intercepted": self.intercepted, "skipped": self.skipped, "short": self.short,
+            "held": self.held, "deadline_warnings": self.deadline_warnings,
+            "short_by_carrier": self.short_by_carrier, "files": self.files, "out_dir": self.out_dir,
+            "backup": self.backup, "run_id": self.run_id, "dry_run": self.dry_run, "notes": self.notes,
+            "exit_code": self.exit_code,
+            "issues": [{"sheet": i.sheet, "cell": i.cell, "row": i.row, "field": i.field, "code": i.code,
+                        "severity": i.severity, "message": i.message} for i in self.issues],
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }

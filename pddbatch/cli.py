@@ -1,0 +1,205 @@
+"""The terminal face: click commands that translate arguments into library calls and results into text.
+
+Exit codes: 0 all good, 1 some rows rejected / short of numbers / exceptions found, 2 usage or fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .errors import PddBatchError
+from .model import BatchResult
+
+LANG = click.Choice(["zh", "en"])
+STAGES = {"read": ("读取表格", "Reading"), "plan": ("规划包裹", "Planning"),
+          "allocate": ("分配单号", "Allocating numbers"), "render": ("生成面单与单据", "Rendering documents"),
+          "write_back": ("写回表格", "Writing back")}
+
+
+def _lang(lang: str | None) -> str:
+    return lang or os.environ.get("PDDBATCH_LANG", "zh")
+
+
+def fail(exc: PddBatchError, lang: str) -> NoReturn:
+    prefix = "Error: " if lang == "en" else "错误："
+    click.echo(prefix + exc.text(lang), err=True)
+    sys.exit(2)
+
+
+def _progress(lang: str, quiet: bool) -> Callable[[str, int, int], None]:
+    interactive = sys.stderr.isatty() and not quiet
+
+    def report(stage: str, done: int, total: int) -> None:
+        if interactive and stage in STAGES:
+            zh, en = STAGES[stage]
+            suffix = f" ({total})" if total > 1 else ""
+            click.echo(f"… {en if lang == 'en' else zh}{suffix}", err=True)
+
+    return report
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pddbatch")
+def main() -> None:
+    """拼多多批量发货：校验订单、分配单号、打印面单、写回表格、对账。
+
+    pddbatch turns a Pinduoduo order export into labelled, handed-over, shipped parcels.
+    """
+
+
+def _common(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON summary.")(f)
+    f = click.option("--lang", type=LANG, default=None, help="Message language (default zh).")(f)
+    f = click.option("--dry-run", is_flag=True, help="Check and report, write nothing.")(f)
+    f = click.option("--sheet", default=None, help="Sheet holding the orders (default: found by header).")(f)
+    return f
+
+
+@main.command("validate")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@_common
+def validate_cmd(workbook: Path, sheet: str | None, dry_run: bool, lang: str | None, as_json: bool) -> None:
+    """Check every row of WORKBOOK and mark problems in it (red cells, notes, 问题清单 sheet)."""
+    from .pipeline import Options, validate
+
+    lg = _lang(lang)
+    opts = Options(sheet=sheet, lang=lg, dry_run=dry_run)
+    result = _run(lambda: validate(workbook, opts, _progress(lg, as_json)), lg)
+    _report(result, lg, as_json)
+
+
+@main.command("process")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--config", type=click.Path(path_type=Path), default=None, help="pddbatch.toml to use.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for labels and documents (default: <workbook>.pddbatch beside it).")
+@click.option("--label-size", type=click.Choice(["76x130", "100x180"]), default=None)
+@click.option("--zpl/--no-zpl", default=None, help="Also write ZPL labels for thermal printers.")
+@click.option("--now", type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]), default=None,
+              hidden=True, help="Pretend it is this time (deadline checks; tests).")
+@_common
+def process_cmd(workbook: Path, config: Path | None, out_dir: Path | None, label_size: str | None,
+                zpl: bool | None, now: datetime | None, sheet: str | None, dry_run: bool, lang: str | None,
+                as_json: bool) -> None:
+    """Validate, plan parcels, allocate tracking numbers, render labels and write back into WORKBOOK."""
+    from .pipeline import Options, process
+
+    lg = _lang(lang)
+    opts = Options(config=config, sheet=sheet, lang=lang, dry_run=dry_run, out_dir=out_dir,
+                   label_size=label_size, zpl=zpl, now=now)
+    result = _run(lambda: process(workbook, opts, _progress(lg, as_json)), lg)
+    _report(result, lg, as_json)
+
+
+@main.command("init")
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              help="Where to write pddbatch.toml (the folder of your order exports).")
+@click.option("--sender-name", prompt="寄件人/店名 (sender name)")
+@click.option("--sender-phone", prompt="寄件电话 (sender phone)")
+@click.option("--sender-address", prompt="寄件地址 (sender address)")
+@click.option("--carrier", default="ZTO", show_default=True, help="Default carrier code or PDD name.")
+@click.option("--shop", default="", help="Shop name.")
+@click.option("--force", is_flag=True, help="Overwrite an existing pddbatch.toml.")
+def init_cmd(folder: Path, sender_name: str, sender_phone: str, sender_address: str, carrier: str, shop: str,
+             force: bool) -> None:
+    """Write a commented pddbatch.toml."""
+    from .carriers import carrier as find_carrier
+    from .config import CONFIG_NAME, init_text, load_config
+
+    target = folder / CONFIG_NAME
+    if target.exists() and not force:
+        click.echo(f"错误：{target} 已存在；要覆盖请加 --force", err=True)
+        sys.exit(2)
+    try:
+        code = find_carrier(carrier).code
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(init_text(sender_name, sender_phone, sender_address, code, shop), encoding="utf-8")
+        load_config(target)
+    except PddBatchError as exc:
+        fail(exc, "zh")
+    click.echo(f"已写入 {target}")
+
+
+def _run(fn: Callable[[], BatchResult], lang: str) -> BatchResult:
+    try:
+        return fn()
+    except PddBatchError as exc:
+        fail(exc, lang)
+    except KeyboardInterrupt:
+        click.echo("已中断：台账中不会留下半分配的单号，重新运行即可继续。" if lang != "en" else
+                   "Interrupted: the ledger holds no half-allocated number; run again to continue.", err=True)
+        sys.exit(2)
+
+
+def _report(result: BatchResult, lang: str, as_json: bool) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(summary_line(result, lang))
+        for note in result.notes:
+            click.echo(f"  {note}")
+        if result.out_dir:
+            click.echo(("  输出文件夹：" if lang != "en" else "  Output folder: ") + result.out_dir)
+        if result.backup:
+            click.echo(("  原文件备份：" if lang != "en" else "  Backup of the original: ") + result.backup)
+    sys.exit(result.exit_code)
+
+
+def summary_line(r: BatchResult, lang: str) -> str:
+    dry = ("（试运行，未写入）" if lang != "en" else " (dry run, nothing written)") if r.dry_run else ""
+    if r.command == "validate":
+        if lang == "en":
+            return f"{r.rows} rows checked: {r.rows - r.rejected} valid, {r.rejected} rejected, " \
+                   f"{len(r.issues)} issues{dry}"
+        return f"共检查 {r.rows} 行：通过 {r.rows - r.rejected} 行，校验失败 {r.rejected} 行，问题 {len(r.issues)} 个{dry}"
+    if lang == "en":
+        return (f"{r.rows} rows: allocated {r.allocated} ({r.allocated_new} new, {r.parcels} parcels), "
+                f"intercepted {r.intercepted}, skipped {r.skipped}, rejected {r.rejected}, "
+                f"short of numbers {r.short}, held {r.held}, deadline warnings {r.deadline_warnings}{dry}")
+    return (f"共 {r.rows} 行：已分配 {r.allocated}（新分配 {r.allocated_new}，包裹 {r.parcels} 个），"
+            f"已拦截 {r.intercepted}，已跳过 {r.skipped}，校验失败 {r.rejected}，单号不足 {r.short}，"
+            f"暂缓 {r.held}，临近/超过发货时限 {r.deadline_warnings}{dry}")
+
+
+def _register() -> None:
+    """Commands owned by other face modules (ledger, reconcile, excel add-in)."""
+    try:
+        from .cli_ledger import doctor, pool, void
+
+        main.add_command(pool)
+        main.add_command(void)
+        main.add_command(doctor)
+    except ImportError:  # pragma: no cover - during development of those modules
+        pass
+    try:
+        from .cli_reconcile import reconcile
+
+        main.add_command(reconcile)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+_register()
+
+
+def run() -> None:
+    """Entry point that never shows a traceback to a seller (PDDBATCH_DEBUG=1 shows it)."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # last line of defence: a plain sentence, exit 2
+        if os.environ.get("PDDBATCH_DEBUG"):
+            raise
+        click.echo(f"错误：内部错误（{type(exc).__name__}: {str(exc)[:200]}）。请把这条信息发给开发者；"
+                   f"设置 PDDBATCH_DEBUG=1 可看到详细信息。", err=True)
+        sys.exit(2)

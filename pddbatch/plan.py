@@ -1,0 +1,156 @@
+"""Orders -> parcels: refund interception, skipping, merging, carrier choice, deadlines.
+
+Pure: no ledger, no files. The pipeline gives it the orders that passed validation and what the
+ledger already knows, and gets back the parcels to number and an outcome for every other row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .carriers import all_carriers
+from .config import Config
+from .messages import pick
+from .model import Order, Parcel, Receiver, RowOutcome, RowStatus
+
+SHIPPABLE = "待发货"
+CLEAN_AFTER_SALE = "无售后或售后取消"
+DEFAULT_SHIP_HOURS = 48          # PDD's default promise when 承诺发货时间 is missing
+_SPACE = re.compile(r"[\s\u3000]+")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    order_sn: str
+    row: int
+    due: datetime
+    hours_left: float
+    derived: bool                # True when taken as paid_at + 48 h
+
+    @property
+    def overdue(self) -> bool:
+        return self.hours_left < 0
+
+
+@dataclass
+class Plan:
+    parcels: list[Parcel] = field(default_factory=list)          # in priority order (deadline first)
+    outcomes: dict[int, RowOutcome] = field(default_factory=dict)  # sheet row -> outcome (not shipped)
+    deadlines: dict[str, Deadline] = field(default_factory=dict)   # order_sn -> warning (past/near)
+    notes: dict[str, list[str]] = field(default_factory=dict)      # order_sn -> extra explanations
+
+
+def recipient_key(r: Receiver) -> str:
+    """Same person, same place: name, phone and full address after folding width and whitespace."""
+    def norm(s: str) -> str:
+        return _SPACE.sub("", unicodedata.normalize("NFKC", s)).lower()
+
+    return "|".join((norm(r.name), norm(r.phone), norm(r.full_address)))
+
+
+def parcel_key(order_sns: Iterable[str]) -> str:
+    digest = hashlib.sha1("\n".join(sorted(order_sns)).encode()).hexdigest()[:16]
+    return f"P{digest}"
+
+
+def choose_carrier(orders: Sequence[Order], receiver: Receiver, config: Config) -> tuple[str, str]:
+    """(carrier code, rule name or '' for the default). The one place the carrier is decided."""
+    for rule in config.rules:
+        if rule.matches_province(receiver.province):
+            return rule.carrier, rule.name
+    return config.default_carrier, ""
+
+
+def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: str = "zh",
+              ledger_numbers: Mapping[str, str] | None = None) -> Plan:
+    """Decide what happens to every valid order.
+
+    `ledger_numbers` maps order_sn -> tracking number for orders the ledger already numbered: a row
+    whose 快递单号 is one of ours is not "shipped by hand".
+    """
+    ledger_numbers = ledger_numbers or {}
+    plan = Plan()
+    window = timedelta(hours=config.deadline_window_hours)
+    shippable: list[Order] = []
+    for o in orders:
+        reason = _not_shipping(o, lang)
+        if reason is not None:
+            status, msg = reason
+            plan.outcomes[o.row] = RowOutcome(o.row, o.order_sn, status, msg, o.carrier_name, o.tracking_no)
+            continue
+        if o.tracking_no and ledger_numbers.get(o.order_sn) != o.tracking_no:
+            msg = pick(lang, f"该行已有快递单号 {o.tracking_no}（不在台账中，可能已手工发货），未改动",
+                       f"Row already has tracking number {o.tracking_no} (not from the ledger: shipped "
+                       f"by hand?); left as it is")
+            plan.outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.SKIPPED, msg, o.carrier_name,
+                                              o.tracking_no)
+            continue
+        shippable.append(o)
+        d = _deadline(o)
+        if d is not None:
+            due, derived = d
+            left = (due - now).total_seconds() / 3600
+            if due - now <= window:
+                plan.deadlines[o.order_sn] = Deadline(o.order_sn, o.row, due, left, derived)
+
+    groups: dict[str, list[Order]] = {}
+    for o in shippable:
+        k = recipient_key(o.receiver) if config.merge else o.order_sn
+        groups.setdefault(k, []).append(o)
+    carriers = all_carriers()
+    parcels: list[Parcel] = []
+    for members in groups.values():
+        members.sort(key=lambda o: o.row)
+        code, rule = choose_carrier(members, members[0].receiver, config)
+        dues = [d[0] for o in members if (d := _deadline(o)) is not None]
+        parcels.append(Parcel(
+            key=parcel_key(o.order_sn for o in members), orders=tuple(members), carrier=carriers[code],
+            receiver=members[0].receiver, rule=rule, promised_ship_at=min(dues) if dues else None,
+            label_size=config.label_size))
+    far = datetime.max
+    parcels.sort(key=lambda p: (p.promised_ship_at or far, p.orders[0].row))
+    plan.parcels = parcels
+    return plan
+
+
+def _not_shipping(o: Order, lang: str) -> tuple[RowStatus, str] | None:
+    status = o.order_status
+    shipped_or_closed = status.startswith(("已发货", "已签收", "已收货", "已取消", "待支付", "待付款"))
+    if o.after_sale_status and o.after_sale_status != CLEAN_AFTER_SALE and not shipped_or_closed:
+        return RowStatus.INTERCEPTED, pick(
+            lang, f"售后状态为“{o.after_sale_status}”，已拦截，不分配单号（退款拦截）",
+            f"After-sales status is '{o.after_sale_status}': intercepted, no tracking number")
+    if status == SHIPPABLE:
+        return None
+    reasons_zh = {"已取消": "订单已取消", "待支付": "买家尚未付款", "待付款": "买家尚未付款"}
+    if status.startswith(("已发货", "已签收", "已收货")):
+        zh, en = f"订单已发货（{status}），无需处理", f"Already shipped ({status}); nothing to do"
+    elif status in reasons_zh:
+        zh, en = f"{reasons_zh[status]}（{status}），不发货", f"Not to be shipped ({status})"
+    else:
+        zh, en = f"订单状态为“{status}”，只有“待发货”的订单才发货", f"Status '{status}': only 待发货 ships"
+    return RowStatus.SKIPPED, pick(lang, zh, en)
+
+
+def _deadline(o: Order) -> tuple[datetime, bool] | None:
+    if o.promised_ship_at is not None:
+        return o.promised_ship_at, False
+    if o.paid_at is not None:
+        return o.paid_at + timedelta(hours=DEFAULT_SHIP_HOURS), True
+    return None
+
+
+def deadline_text(d: Deadline, lang: str = "zh") -> str:
+    due = d.due.strftime("%m-%d %H:%M")
+    src_zh = "（按付款后48小时推算）" if d.derived else ""
+    src_en = " (paid + 48 h)" if d.derived else ""
+    if d.overdue:
+        return pick(lang, f"⚠ 已超过承诺发货时间 {due}{src_zh}，请立即发货",
+                    f"⚠ Past the promised ship time {due}{src_en}: ship now")
+    return pick(lang, f"⚠ 距承诺发货时间 {due} 不足 {max(d.hours_left, 0):.1f} 小时{src_zh}",
+                f"⚠ {max(d.hours_left, 0):.1f} h left before the promised ship time {due}{src_en}")
