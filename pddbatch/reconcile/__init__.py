@@ -1,1 +1,116 @@
-"""reconcile."""
+"""The accountant's returns/refunds reconciliation: orders + after-sales + returns log -> one workbook.
+
+    result = reconcile([Path("orders.xlsx")], [Path("售后.xlsx")], [Path("退货登记.xlsx")],
+                       ledger=None, month="2026-11", out=Path("reconciliation.xlsx"))
+    result.exceptions            # {"refund-without-order": 1, ...} (every kind, 0 included)
+    result.refunds_total         # Decimal, exact
+
+Fatal problems (missing columns, unreadable files) raise `PddBatchError`; unreadable rows are listed
+in the 问题清单 sheet and in `result.issues`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import InputError, LedgerError
+from .exceptions import KINDS, Finding
+from .inputs import FileIssue, read_inputs
+from .matching import Matching, match
+from .report import write_report
+from .summary import Summary, summarise
+
+Basis = Literal["buyer_paid", "merchant_received"]
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+__all__ = ["KINDS", "Finding", "ReconcileResult", "reconcile"]
+
+
+@dataclass
+class ReconcileResult:
+    """What a run found; `exceptions` counts every kind (0 included) in report order."""
+
+    orders: int
+    aftersales: int                      # in scope (month), deduplicated
+    returns: int                         # returns-log rows read
+    refunded: int
+    refunds_total: Decimal
+    matched_total: Decimal
+    unmatched_total: Decimal
+    exceptions: dict[str, int]
+    findings: list[Finding]
+    issues: list[FileIssue]
+    files_written: list[Path] = field(default_factory=list)
+    summary: Summary | None = None
+    matching: Matching | None = None
+
+    @property
+    def exception_count(self) -> int:
+        return sum(self.exceptions.values())
+
+    @property
+    def error_issues(self) -> int:
+        return sum(1 for _, i in self.issues if i.severity == "error")
+
+    def as_json(self) -> dict[str, Any]:
+        """A machine summary: money as exact strings ("1234.50")."""
+        return {
+            "orders": self.orders, "aftersales": self.aftersales, "returns": self.returns,
+            "refunded": self.refunded, "refunds_total": str(self.refunds_total),
+            "matched_total": str(self.matched_total), "unmatched_total": str(self.unmatched_total),
+            "exceptions": dict(self.exceptions), "exception_count": self.exception_count,
+            "issues": len(self.issues), "error_issues": self.error_issues,
+            "files": [str(p) for p in self.files_written],
+        }
+
+
+def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Sequence[Path], *,
+              ledger: Path | None = None, month: str | None = None, out: Path,
+              basis: Basis = "buyer_paid", lang: str = "zh") -> ReconcileResult:
+    """Read, match, check and write the reconciliation workbook to `out`."""
+    if basis not in ("buyer_paid", "merchant_received"):
+        raise InputError(f"金额口径只能是 buyer_paid 或 merchant_received：{basis}",
+                         f"basis must be buyer_paid or merchant_received: {basis}")
+    if month is not None and not _MONTH.match(month):
+        raise InputError(f"月份格式应为 YYYY-MM（如 2026-11）：{month}",
+                         f"Month must look like YYYY-MM (e.g. 2026-11): {month}")
+    if not orders or not aftersales:
+        raise InputError("至少需要一个订单文件和一个售后文件", "Give at least one orders file and one after-sales file")
+    inputs = read_inputs(orders, aftersales, returns, basis, lang)
+    shipped = _ledger_tracking(ledger, [o.order_sn for o in inputs.orders]) if ledger else {}
+    m = match(inputs, basis=basis, month=month, lang=lang, ledger_tracking=shipped)
+    issues = inputs.issues + m.issues
+    s = summarise(m, "(blank)" if lang == "en" else "（空）")
+    written = write_report(out, m, s, issues, basis=basis, month=month, lang=lang)
+    return ReconcileResult(
+        len({o.key for o in inputs.orders}), s.aftersales, len(inputs.returns), s.refunded,
+        s.refunds_total, s.matched_total, s.unmatched_total, dict(s.exceptions), m.findings, issues,
+        [written], s, m)
+
+
+def _ledger_tracking(path: Path, order_sns: Sequence[str]) -> dict[str, str]:
+    """Order key -> waybill number the ledger recorded for it (optional `pddbatch.ledger`)."""
+    from .inputs import norm_key
+
+    try:
+        mod = importlib.import_module("pddbatch.ledger")
+    except ImportError as exc:
+        raise LedgerError("这个版本的 pddbatch 还不能读取台账（ledger）：请去掉 --ledger 重试",
+                          "This pddbatch build cannot read a ledger yet: run without --ledger") from exc
+    if not Path(path).exists():
+        raise LedgerError(f"找不到台账文件：{path}", f"Ledger file not found: {path}")
+    led = mod.Ledger.open(path)
+    try:
+        records = led.existing_for_orders(list(order_sns))
+    finally:
+        close = getattr(led, "close", None)
+        if callable(close):
+            close()
+    return {norm_key(sn): str(getattr(rec, "tracking_no", "") or "") for sn, rec in records.items()
+            if getattr(rec, "tracking_no", "")}
