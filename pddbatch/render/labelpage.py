@@ -1,0 +1,188 @@
+"""One label as drawing operations: field texts from the layout's templates, fitted to their boxes.
+
+Ops are plain tuples in points, origin top-left, y down (emitters convert):
+`("T", x, y_top, size, font, text)`, `("B", x, y_top, module, height, bars)`,
+`("L", x1, y1, x2, y2, width, dash)`. `font` is 0 (regular) or 1 (bold).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..model import Carrier, Parcel
+from . import code128
+from .fonts import FontUse
+from .layout import Field, Layout
+from .pdf import DOT, MM
+from .settings import RenderSettings
+from .sortcode import hub_line, pack_hub, short_name, sort_code
+
+Op = tuple[Any, ...]
+ASCENT = 0.88     # Noto Sans SC typo ascender, em
+_PHONE = re.compile(r"^(\+?86)?(1\d{2})(\d{4})(\d{4})(.*)$")
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678 (keeps +86 and a virtual-number extension); other forms keep first 3 / last 4."""
+    m = _PHONE.match(phone.strip())
+    if m:
+        return f"{m.group(1) or ''}{m.group(2)}****{m.group(4)}{m.group(5)}"
+    p = phone.strip()
+    return p[:3] + "*" * (len(p) - 7) + p[-4:] if len(p) > 8 else p
+
+
+def static_context(carrier: Carrier, s: RenderSettings) -> dict[str, Any]:
+    """Variables every label of one carrier file shares (usable in `static` fields)."""
+    short = carrier.pdd_name.removesuffix("快递").removesuffix("配送") or carrier.pdd_name
+    return {
+        "carrier": {"code": carrier.code, "name": carrier.pdd_name, "short": short},
+        "sender": {"name": s.sender_name, "phone": s.sender_phone, "address": s.sender_address},
+        "shop_name": s.shop_name, "lang": s.lang,
+        "printed_at": s.printed_at.strftime("%Y-%m-%d %H:%M"), "print_date": s.printed_at.strftime("%Y-%m-%d"),
+    }
+
+
+def parcel_context(p: Parcel, s: RenderSettings, base: dict[str, Any], seq: int, total: int) -> dict[str, Any]:
+    r = p.receiver
+    items: dict[str, dict[str, Any]] = {}
+    for o in p.orders:
+        key = o.sku or f"{o.product}/{o.spec}"
+        it = items.get(key)
+        if it is None:
+            name = s.sku_names.get(o.sku) if o.sku else None
+            items[key] = {"name": name or " ".join(x for x in (o.product, o.spec) if x), "sku": o.sku,
+                          "product": o.product, "spec": o.spec, "qty": o.quantity}
+        else:
+            it["qty"] += o.quantity
+    ctx = dict(base)
+    ctx.update({
+        "tracking_no": p.tracking_no, "parcel_key": p.key, "seq": seq, "total": total,
+        "sort_code": sort_code(r.province, r.city, r.district, r.street),
+        "hub_line": hub_line(r), "pack_hub": pack_hub(r),
+        "receiver": {"name": r.name, "phone": mask_phone(r.phone) if s.mask_phone else r.phone,
+                     "province": short_name(r.province), "city": short_name(r.city), "district": r.district,
+                     "street": r.street, "address": r.address, "full_address": r.full_address},
+        "items": list(items.values()), "item_count": p.item_count, "order_sns": p.order_sns,
+        "order_count": len(p.orders),
+        "remark": "；".join(dict.fromkeys(o.merchant_remark for o in p.orders if o.merchant_remark)),
+        "buyer_message": "；".join(dict.fromkeys(o.buyer_message for o in p.orders if o.buyer_message)),
+        "weight_g": p.weight_g,
+        "weight": "" if p.weight_g is None else f"{p.weight_g / 1000:.2f}kg",
+    })
+    return ctx
+
+
+def _wrap(ws: list[int], text: str, maxu: float) -> list[tuple[str, int]]:
+    lines: list[tuple[str, int]] = []
+    start, acc = 0, 0
+    for i, w in enumerate(ws):
+        if acc + w > maxu and i > start:
+            lines.append((text[start:i], acc))
+            start, acc = i, 0
+        acc += w
+    lines.append((text[start:], acc))
+    return lines
+
+
+def fit_text(font: FontUse, text: str, f: Field) -> tuple[float, list[tuple[str, int]], bool]:
+    """(size, [(line, width units)], truncated): wrap, then shrink to min_size, then cut with '…'."""
+    w_pt, h_pt = f.w * MM, f.h * MM
+    paras = [p.rstrip() for p in text.strip("\n").split("\n")]
+    pws = [font.widths(p) for p in paras]
+    size = f.size
+    while True:
+        maxu = w_pt * 1000 / size
+        if f.wrap:
+            lines = [ln for p, ws in zip(paras, pws, strict=True) for ln in _wrap(ws, p, maxu)]
+        else:
+            lines = [(p, sum(ws)) for p, ws in zip(paras, pws, strict=True)]
+        fits_h = len(lines) * size * f.line_height <= h_pt + 0.01 or len(lines) == 1 and size <= h_pt
+        widest = max(u for _, u in lines)
+        if fits_h and widest <= maxu:
+            return size, lines, False
+        if size <= f.min_size:
+            break
+        if not f.wrap and fits_h:
+            size = max(f.min_size, min(size - 0.25, size * maxu / widest))
+        else:
+            size = max(f.min_size, size - 0.5)
+    # Still too big at the minimum size: keep what fits and end the last kept line with an ellipsis.
+    maxu = w_pt * 1000 / size
+    keep = max(1, int((h_pt + 0.01) // (size * f.line_height)))
+    cut = lines[:keep]
+    last, _ = cut[-1]
+    ell = font.width("…")
+    lw = font.widths(last)
+    while last and sum(lw) + ell > maxu:
+        last, lw = last[:-1], lw[:-1]
+    cut[-1] = (last + "…", sum(lw) + ell)
+    return size, cut, True
+
+
+class LabelEngine:
+    """Turns parcels into ops for one layout; static fields are drawn once per file (`static_ops`)."""
+
+    def __init__(self, layout: Layout, settings: RenderSettings, fonts: Sequence[FontUse]) -> None:
+        self.layout, self.settings, self.fonts = layout, settings, fonts
+        self.static_fields = [f for f in layout.fields if f.static]
+        self.page_fields = [f for f in layout.fields if not f.static]
+        self.warnings: list[str] = []
+
+    def static_ops(self, carrier: Carrier) -> list[Op]:
+        ctx = static_context(carrier, self.settings)
+        ops: list[Op] = [("L", r.x1 * MM, r.y1 * MM, r.x2 * MM, r.y2 * MM, r.width * MM, r.dash)
+                         for r in self.layout.rules]
+        for f in self.static_fields:
+            self._field(f, ctx, ops, carrier.code)
+        return ops
+
+    def page_ops(self, p: Parcel, base: dict[str, Any], seq: int, total: int) -> list[Op]:
+        ctx = parcel_context(p, self.settings, base, seq, total)
+        ops: list[Op] = []
+        for f in self.page_fields:
+            self._field(f, ctx, ops, p.tracking_no)
+        return ops
+
+    def _field(self, f: Field, ctx: dict[str, Any], ops: list[Op], who: str) -> None:
+        text = f.text.render(ctx)
+        if f.kind == "barcode":
+            self._barcode(f, text.strip(), ops, who)
+            return
+        if not text.strip():
+            return
+        font = self.fonts[1 if f.bold else 0]
+        size, lines, cut = fit_text(font, text, f)
+        if cut:
+            self.warnings.append(f"{who}：面单字段 {f.id} 内容太长，已缩小并截断 / field {f.id} truncated")
+        lh = size * f.line_height
+        x0, y0, w_pt = f.x * MM, f.y * MM, f.w * MM
+        if f.valign == "middle":
+            y0 += max(0.0, (f.h * MM - lh * (len(lines) - 1) - size) / 2)
+        fi = 1 if f.bold else 0
+        for i, (line, units) in enumerate(lines):
+            if not line:
+                continue
+            x = x0
+            if f.align != "left":
+                room = w_pt - units * size / 1000
+                x += room / 2 if f.align == "center" else room
+            ops.append(("T", x, y0 + i * lh, size, fi, line))
+
+    def _barcode(self, f: Field, data: str, ops: list[Op], who: str) -> None:
+        if not data:
+            return
+        mods = code128.total_modules(data)
+        dots = f.min_module_dots
+        for d in range(f.max_module_dots, f.min_module_dots - 1, -1):
+            if mods * d * DOT <= f.w * MM:
+                dots = d
+                break
+        else:
+            self.warnings.append(f"{who}：条码比版式宽 / barcode wider than its box")
+        module = dots * DOT
+        x = f.x * MM + max(0.0, (f.w * MM - mods * module) / 2)
+        x = round(x / DOT) * DOT
+        y = round(f.y * MM / DOT) * DOT
+        ops.append(("B", x, y, module, f.h * MM, code128.bars(data)))

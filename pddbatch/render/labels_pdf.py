@@ -1,0 +1,183 @@
+"""Waybill labels as PDF: one page per parcel, fixed parts in one Form XObject, pages in parallel.
+
+Object numbers are fixed in advance (page i is objects FIRST_PAGE + 2i and + 2i + 1), so worker
+processes serialise whole page objects and the parent only concatenates blobs and writes the fonts
+(one subset per file), the form and the xref.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from ..model import Carrier, Parcel
+from .atomic import atomic_path
+from .fonts import FontUse, font_metrics
+from .labelpage import ASCENT, LabelEngine, Op, static_context
+from .layout import Layout, load_layout
+from .pdf import FONT_OBJECTS, MM, PdfFile, num, pdf_text_string, stream_obj, write_font
+from .settings import RenderSettings
+
+CATALOG, PAGES, RESOURCES, FORM, INFO = 1, 2, 3, 4, 5
+FONT_REGULAR = 6
+FONT_BOLD = FONT_REGULAR + FONT_OBJECTS
+FIRST_PAGE = FONT_BOLD + FONT_OBJECTS
+PARALLEL_MIN = 3000     # below this, one process is faster than starting workers
+CHUNK = 2500
+
+
+def fonts() -> list[FontUse]:
+    return [FontUse(font_metrics("regular")), FontUse(font_metrics("bold"))]
+
+
+@cache
+def _layout(label_size: str, layout_dir: Path | None) -> Layout:
+    return load_layout(label_size, layout_dir)
+
+
+def content(ops: Sequence[Op], height: float, fs: Sequence[FontUse]) -> bytes:
+    """The content stream for ops (see labelpage); y is flipped to PDF's bottom-up space."""
+    out: list[str] = []
+    text = [f.hex for f in fs]
+    bt = False
+    cur: tuple[int, float] | None = None
+    for op in ops:
+        kind = op[0]
+        if kind == "T":
+            _, x, y, size, fi, s = op
+            if not bt:
+                out.append("BT\n")
+                bt = True
+            if cur != (fi, size):
+                out.append(f"/F{fi} {num(size)} Tf\n")
+                cur = (fi, size)
+            out.append(f"1 0 0 1 {x:.2f} {height - y - ASCENT * size:.2f} Tm <{text[fi](s)}> Tj\n")
+            continue
+        if bt:
+            out.append("ET\n")
+            bt, cur = False, None
+        if kind == "B":
+            _, x, y, m, h, bars = op
+            yb = f" {height - y - h:.2f} "
+            hs = f" {h:.2f} re\n"
+            out.append("".join([f"{x + a * m:.3f}{yb}{w * m:.3f}{hs}" for a, w in bars]))
+            out.append("f\n")
+        elif kind == "L":
+            _, x1, y1, x2, y2, w, dash = op
+            out.append(f"{'[3 2] 0 d ' if dash else ''}{w:.2f} w {x1:.2f} {height - y1:.2f} m "
+                       f"{x2:.2f} {height - y2:.2f} l S{' [] 0 d' if dash else ''}\n")
+    if bt:
+        out.append("ET\n")
+    return "".join(out).encode("latin-1")
+
+
+# Worker state: set in the parent before forking, so parcels are not pickled on fork platforms.
+_JOB: tuple[Sequence[Parcel], Carrier, RenderSettings] | None = None
+
+
+def _render_chunk(args: tuple[Sequence[Parcel] | None, int, int, int]) -> tuple[Any, ...]:
+    parcels, lo, hi, total = args
+    if parcels is None:
+        assert _JOB is not None
+        parcels, carrier, settings = _JOB[0][lo:hi], _JOB[1], _JOB[2]
+    else:
+        assert _SPAWN_JOB is not None
+        carrier, settings = _SPAWN_JOB
+    return _render_pages(parcels, lo, total, carrier, settings)
+
+
+_SPAWN_JOB: tuple[Carrier, RenderSettings] | None = None
+
+
+def _spawn_init(carrier: Carrier, settings: RenderSettings) -> None:
+    global _SPAWN_JOB
+    _SPAWN_JOB = (carrier, settings)
+
+
+def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, carrier: Carrier,
+                  settings: RenderSettings) -> tuple[bytes, list[tuple[int, int]], list[set[str]], list[str]]:
+    layout = _layout(settings.label_size, settings.layout_dir)
+    fs = fonts()
+    engine = LabelEngine(layout, settings, fs)
+    base = static_context(carrier, settings)
+    w, h = layout.width_mm * MM, layout.height_mm * MM
+    head = f"/Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 {w:.4f} {h:.4f}] /Resources {RESOURCES} 0 R"
+    parts: list[bytes] = []
+    rel: list[tuple[int, int]] = []
+    pos = 0
+    level = settings.compress
+    for i, p in enumerate(parcels):
+        n = FIRST_PAGE + 2 * (lo + i)
+        page = b"%d 0 obj\n<< %s /Contents %d 0 R >>\nendobj\n" % (n, head.encode(), n + 1)
+        stream = stream_obj(n + 1, b"/Fx Do\n" + content(engine.page_ops(p, base, lo + i + 1, total), h, fs),
+                            level=level)
+        rel.append((n, pos))
+        rel.append((n + 1, pos + len(page)))
+        pos += len(page) + len(stream)
+        parts += (page, stream)
+    return b"".join(parts), rel, [f.used for f in fs], engine.warnings
+
+
+def _workers(settings: RenderSettings) -> int:
+    return settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
+
+
+def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSettings) -> tuple[int, list[str]]:
+    """Write one PDF page per parcel (all of one carrier) to `path` atomically; (pages, warnings)."""
+    global _JOB
+    if not parcels:
+        raise ValueError("render_labels needs at least one parcel")
+    carrier = parcels[0].carrier
+    layout = _layout(settings.label_size, settings.layout_dir)
+    fs = fonts()
+    total = len(parcels)
+    n_workers = min(_workers(settings), max(1, total // CHUNK))
+    if total < PARALLEL_MIN or n_workers < 2:
+        results = [_render_pages(parcels, 0, total, carrier, settings)]
+    else:
+        bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
+        if sys.platform != "win32" and "fork" in _start_methods():
+            _JOB = (parcels, carrier, settings)
+            try:
+                with ProcessPoolExecutor(n_workers, mp_context=get_context("fork")) as ex:
+                    results = list(ex.map(_render_chunk, [(None, lo, hi, total) for lo, hi in bounds]))
+            finally:
+                _JOB = None
+        else:  # pragma: no cover - spawn platforms pickle the parcels
+            with ProcessPoolExecutor(n_workers, initializer=_spawn_init, initargs=(carrier, settings)) as ex:
+                results = list(ex.map(_render_chunk, [(parcels[lo:hi], lo, hi, total) for lo, hi in bounds]))
+    engine = LabelEngine(layout, settings, fs)
+    w, h = layout.width_mm * MM, layout.height_mm * MM
+    form = content(engine.static_ops(carrier), h, fs)
+    warnings = list(engine.warnings)
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        pdf = PdfFile(fh)
+        for blob, rel, used, warn in results:
+            pdf.blob(blob, rel)
+            for f, u in zip(fs, used, strict=True):
+                f.used |= u
+            warnings += warn
+        kids = " ".join(f"{FIRST_PAGE + 2 * i} 0 R" for i in range(total))
+        pdf.obj(PAGES, f"<< /Type /Pages /Count {total} /Kids [{kids}] >>")
+        pdf.obj(RESOURCES, f"<< /Font << /F0 {FONT_REGULAR} 0 R /F1 {FONT_BOLD} 0 R >> "
+                           f"/XObject << /Fx {FORM} 0 R >> /ProcSet [/PDF /Text] >>")
+        pdf.stream(FORM, form, f" /Type /XObject /Subtype /Form /BBox [0 0 {w:.4f} {h:.4f}] "
+                               f"/Resources << /Font << /F0 {FONT_REGULAR} 0 R /F1 {FONT_BOLD} 0 R >> >>")
+        write_font(pdf, FONT_REGULAR, fs[0])
+        write_font(pdf, FONT_BOLD, fs[1])
+        pdf.obj(INFO, f"<< /Title {pdf_text_string(carrier.pdd_name + ' 面单')} /Producer (pddbatch) >>")
+        pdf.obj(CATALOG, f"<< /Type /Catalog /Pages {PAGES} 0 R >>")
+        pdf.finish(CATALOG, f" /Info {INFO} 0 R")
+    return total, warnings
+
+
+def _start_methods() -> list[str]:
+    from multiprocessing import get_all_start_methods
+
+    return get_all_start_methods()
