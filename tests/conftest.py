@@ -1,0 +1,31 @@
+"""Shared fixtures: fresh copies of the bundled sample data, built by the committed generator."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from support import SAMPLE, generator, sample_rows
+
+
+@pytest.fixture
+def gen() -> ModuleType:
+    return generator
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A folder like a seller's: the sample export, the demo config and demo pools (no ledger yet)."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    generator.write_xlsx(sample_rows(), folder / "orders.xlsx")
+    for name in ("pddbatch.toml", "demo-pool-ZTO.txt", "demo-pool-YZXB.txt"):
+        shutil.copy(SAMPLE / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def orders_xlsx(shop: Path) -> Path:
+    return shop / "orders.xlsx"

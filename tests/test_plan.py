@@ -1,0 +1,102 @@
+"""The plan stage: interception, skipping, merging, carrier choice, deadlines."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from support import SAMPLE
+
+from pddbatch.config import load_config
+from pddbatch.model import Order, Receiver, RowStatus
+from pddbatch.plan import make_plan, parcel_key, recipient_key
+
+NOW = datetime(2026, 11, 26, 9, 0, 0)
+CONFIG = load_config(SAMPLE / "pddbatch.toml")
+ZHANG = Receiver("张三", "13812345678", "浙江省", "杭州市", "西湖区", "", "文三路90号3栋201室")
+
+
+def order(row: int, sn: str, **kw: object) -> Order:
+    base = Order(row=row, order_sn=sn, order_status="待发货", after_sale_status="无售后或售后取消",
+                 product="毛毯", spec="灰色", sku="MT-150-GR", quantity=1, receiver=ZHANG,
+                 promised_ship_at=NOW + timedelta(hours=30))
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_refunds_and_after_sales_are_intercepted() -> None:
+    orders = [order(2, "A", after_sale_status="售后处理中"),
+              order(3, "B", order_status="未发货，退款成功", after_sale_status="退款成功"),
+              order(4, "C")]
+    plan = make_plan(orders, CONFIG, now=NOW)
+    assert plan.outcomes[2].status is RowStatus.INTERCEPTED and "售后处理中" in plan.outcomes[2].message
+    assert plan.outcomes[3].status is RowStatus.INTERCEPTED
+    assert [p.order_sns for p in plan.parcels] == [("C",)]
+
+
+def test_non_shipping_statuses_are_skipped_with_reason() -> None:
+    orders = [order(2, "A", order_status="已发货，待收货", tracking_no="73100000000009"),
+              order(3, "B", order_status="已取消"), order(4, "C", order_status="待付款"),
+              order(5, "D", order_status="已签收")]
+    plan = make_plan(orders, CONFIG, now=NOW)
+    assert {r: o.status for r, o in plan.outcomes.items()} == {r: RowStatus.SKIPPED for r in (2, 3, 4, 5)}
+    assert "已发货" in plan.outcomes[2].message and "取消" in plan.outcomes[3].message
+    assert plan.parcels == []
+
+
+def test_row_with_unknown_tracking_number_is_left_alone() -> None:
+    plan = make_plan([order(2, "A", tracking_no="YT1234567890123")], CONFIG, now=NOW)
+    assert plan.outcomes[2].status is RowStatus.SKIPPED and "YT1234567890123" in plan.outcomes[2].message
+    # ...but a number the ledger gave this order before is ours: the order is planned again
+    plan = make_plan([order(2, "A", tracking_no="73190000000001")], CONFIG, now=NOW,
+                     ledger_numbers={"A": "73190000000001"})
+    assert [p.order_sns for p in plan.parcels] == [("A",)]
+
+
+def test_same_recipient_merges_after_normalising_width_and_spaces() -> None:
+    other = replace(ZHANG, name="张三 ", address="文三路９０号 3栋201室")
+    orders = [order(2, "A"), order(3, "B", receiver=other), order(4, "C", receiver=replace(ZHANG, phone="13900000000"))]
+    assert recipient_key(ZHANG) == recipient_key(other)
+    plan = make_plan(orders, CONFIG, now=NOW)
+    assert sorted(p.order_sns for p in plan.parcels) == [("A", "B"), ("C",)]
+    merged = next(p for p in plan.parcels if len(p.orders) == 2)
+    assert merged.key == parcel_key(["B", "A"]) and merged.item_count == 2
+
+
+def test_merge_can_be_turned_off() -> None:
+    plan = make_plan([order(2, "A"), order(3, "B")], replace(CONFIG, merge=False), now=NOW)
+    assert len(plan.parcels) == 2
+
+
+def test_carrier_by_province_rule_else_default() -> None:
+    remote = replace(ZHANG, province="新疆维吾尔自治区", city="乌鲁木齐市", district="天山区")
+    plan = make_plan([order(2, "A"), order(3, "B", receiver=remote)], CONFIG, now=NOW)
+    by_sn = {p.order_sns[0]: p for p in plan.parcels}
+    assert by_sn["A"].carrier.code == "ZTO" and by_sn["A"].rule == ""
+    assert by_sn["B"].carrier.code == "YZXB" and by_sn["B"].rule == "偏远地区走邮政"
+    assert by_sn["B"].carrier.pdd_name == "邮政快递包裹"
+
+
+def test_deadlines_warn_and_order_the_parcels() -> None:
+    people = [replace(ZHANG, phone=f"1380000000{i}") for i in range(4)]
+    orders = [order(2, "late", receiver=people[0], promised_ship_at=NOW - timedelta(hours=1)),
+              order(3, "far", receiver=people[1], promised_ship_at=NOW + timedelta(hours=40)),
+              order(4, "near", receiver=people[2], promised_ship_at=NOW + timedelta(hours=5)),
+              order(5, "derived", receiver=people[3], promised_ship_at=None, paid_at=NOW - timedelta(hours=44))]
+    plan = make_plan(orders, CONFIG, now=NOW)
+    assert [p.order_sns[0] for p in plan.parcels] == ["late", "derived", "near", "far"]
+    assert set(plan.deadlines) == {"late", "near", "derived"}
+    assert plan.deadlines["late"].overdue and plan.deadlines["derived"].derived
+    assert not plan.deadlines["near"].overdue
+
+
+def test_sample_plan_counts(orders_xlsx: Path) -> None:
+    from pddbatch.pipeline import load_table
+    from pddbatch.validate import validate_table
+
+    v = validate_table(load_table(orders_xlsx))
+    plan = make_plan(v.orders, CONFIG, now=NOW)
+    shipped_orders = sum(len(p.orders) for p in plan.parcels)
+    assert shipped_orders + len(plan.outcomes) == len(v.orders)
+    assert any(len(p.orders) > 1 for p in plan.parcels)      # the sample has repeat buyers
+    assert any(o.status is RowStatus.INTERCEPTED for o in plan.outcomes.values())
