@@ -47,6 +47,7 @@ class ReconcileResult:
     findings: list[Finding]
     issues: list[FileIssue]
     files_written: list[Path] = field(default_factory=list)
+    order_files: frozenset[str] = frozenset()
     summary: Summary | None = None
     matching: Matching | None = None
 
@@ -58,6 +59,14 @@ class ReconcileResult:
     def error_issues(self) -> int:
         return sum(1 for _, i in self.issues if i.severity == "error")
 
+    @property
+    def blocking_issues(self) -> int:
+        """Unreadable rows of the after-sales and returns inputs (they can change the totals).
+
+        Problems of the order export alone are listed but don't block: `pddbatch validate` owns them.
+        """
+        return sum(1 for f, i in self.issues if i.severity == "error" and f not in self.order_files)
+
     def as_json(self) -> dict[str, Any]:
         """A machine summary: money as exact strings ("1234.50")."""
         return {
@@ -65,7 +74,7 @@ class ReconcileResult:
             "refunded": self.refunded, "refunds_total": str(self.refunds_total),
             "matched_total": str(self.matched_total), "unmatched_total": str(self.unmatched_total),
             "exceptions": dict(self.exceptions), "exception_count": self.exception_count,
-            "issues": len(self.issues), "error_issues": self.error_issues,
+            "issues": len(self.issues), "blocking_issues": self.blocking_issues,
             "files": [str(p) for p in self.files_written],
         }
 
@@ -91,7 +100,7 @@ def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seque
     return ReconcileResult(
         len({o.key for o in inputs.orders}), s.aftersales, len(inputs.returns), s.refunded,
         s.refunds_total, s.matched_total, s.unmatched_total, dict(s.exceptions), m.findings, issues,
-        [written], s, m)
+        [written], frozenset(str(p) for p in orders), s, m)
 
 
 def _ledger_tracking(path: Path, order_sns: Sequence[str]) -> dict[str, str]:

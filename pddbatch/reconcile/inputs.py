@@ -242,7 +242,13 @@ def parse_when(v: CellValue) -> datetime | None:
 def _read(path: Path, table_name: str, required: Sequence[str] | None, what: str, lang: str,
           issues: list[FileIssue], build: Callable[[_Row, AliasTable], Any]) -> Iterable[Any]:
     at = alias_table(table_name)
-    table = read_table(path, at.is_header_row, what=what)
+
+    def header_test(cells: Sequence[CellValue]) -> bool:
+        # the key column, or three known headers: then a missing key is reported by name below
+        known = {at.lookup.get(norm_header(str(c))) for c in cells if c} - {None}
+        return at.is_header_row(cells) or len(known) >= 3
+
+    table = read_table(path, header_test, what=what)
     try:
         cmap = map_headers(table.headers, at, table.sheet, table.header_row, lang, required)
     except InputError as exc:
