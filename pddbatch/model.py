@@ -197,6 +197,7 @@ class WriteOutcome:
     cells_written: int
     marks_written: int
     marks_cleared: int
+    sidecars: tuple[str, ...] = ()   # extra files written beside the input (CSV: the issues list)
 
 
 # ---- what a run reports -------------------------------------------------------------------------
