@@ -26,7 +26,7 @@ _CHECKS: list[tuple[str, str, str]] = [
      "(SELECT 1 FROM parcel_orders po WHERE po.parcel_id = p.id AND po.live = 1)",
      "{n} 个有效包裹没有订单：包裹 #{ex}", "{n} live parcels have no orders: parcel #{ex}"),
     ("SELECT po.parcel_id || ':' || po.order_sn FROM parcel_orders po JOIN parcels p ON p.id = po.parcel_id "
-     "WHERE po.live != (p.state = 'live')",
+     "WHERE (po.live IS 1) != (p.state = 'live')",
      "{n} 条订单-包裹记录与包裹状态不一致：{ex}", "{n} order-parcel rows disagree with their parcel's state: {ex}"),
     ("SELECT po.order_sn FROM parcel_orders po LEFT JOIN parcels p ON p.id = po.parcel_id WHERE p.id IS NULL",
      "{n} 条订单记录指向不存在的包裹：{ex}", "{n} order rows point at missing parcels: {ex}"),

@@ -52,16 +52,17 @@ CREATE TABLE parcels (
 );
 CREATE INDEX parcels_run ON parcels (run_id);
 
--- `live` mirrors parcels.state so that SQLite itself refuses an order on two live parcels.
+-- `live` mirrors parcels.state (1 = live, NULL = voided) so that SQLite itself refuses an order
+-- on two live parcels: UNIQUE treats NULLs as distinct, so voided rows never collide, and the one
+-- index serves both "live parcel of this order" and "every parcel this order ever had".
 CREATE TABLE parcel_orders (
     parcel_id INTEGER NOT NULL REFERENCES parcels (id),
     order_sn  TEXT NOT NULL,
     pos       INTEGER NOT NULL,
-    live      INTEGER NOT NULL DEFAULT 1 CHECK (live IN (0, 1)),
-    PRIMARY KEY (parcel_id, order_sn)
+    live      INTEGER DEFAULT 1 CHECK (live IS NULL OR live = 1),
+    PRIMARY KEY (parcel_id, order_sn),
+    UNIQUE (order_sn, live)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX parcel_orders_live ON parcel_orders (order_sn) WHERE live = 1;
-CREATE INDEX parcel_orders_sn ON parcel_orders (order_sn);
 
 CREATE TABLE reprints (
     id        INTEGER PRIMARY KEY,
@@ -109,16 +110,17 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    latest = len(MIGRATIONS)
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        if version > SCHEMA_VERSION:
+        if version > latest:
             raise LedgerError(
-                f"台账 {path.name} 由更新版本的 pddbatch 创建（格式 {version}，本版本支持到 {SCHEMA_VERSION}）："
+                f"台账 {path.name} 由更新版本的 pddbatch 创建（格式 {version}，本版本支持到 {latest}）："
                 "请升级 pddbatch",
                 f"Ledger {path.name} was written by a newer pddbatch (schema {version}, this one knows "
-                f"up to {SCHEMA_VERSION}): upgrade pddbatch")
+                f"up to {latest}): upgrade pddbatch")
         if version == 0:
             tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
             if tables.fetchone()[0]:
@@ -126,7 +128,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         elif app_id != APPLICATION_ID:
             raise _not_a_ledger(path)
-        for target in range(version + 1, SCHEMA_VERSION + 1):
+        for target in range(version + 1, latest + 1):
             for statement in _statements(MIGRATIONS[target - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {target}")

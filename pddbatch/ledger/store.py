@@ -204,19 +204,12 @@ class Ledger:
         next free number of the request's carrier. When a pool runs dry, the remaining requests of
         that carrier come back with `short_orders` and `Allocation.short` says how many are missing.
         """
-        owner: dict[str, int] = {}
-        for i, req in enumerate(requests):
-            if not req.order_sns:
-                raise LedgerError(f"包裹 {req.key} 没有订单", f"Parcel {req.key} has no orders")
-            for sn in req.order_sns:
-                if owner.setdefault(sn, i) != i:
-                    raise LedgerError(f"订单 {sn} 出现在两个包裹中（{requests[owner[sn]].key}、{req.key}）",
-                                      f"Order {sn} is in two parcels ({requests[owner[sn]].key}, {req.key})")
+        _check_requests(requests)
         codes = {code: carrier(code).code for code in {r.carrier_code for r in requests}}
         created = now_text()
         with self._write() as conn:
             self._require_running(run_id)
-            self._load_keys(owner)
+            self._load_keys(sn for r in requests for sn in r.order_sns)
             existing: dict[str, tuple[int, str, str]] = {
                 sn: (pid, tn, cc) for sn, pid, tn, cc in conn.execute(
                     "SELECT po.order_sn, p.id, p.tracking_no, p.carrier FROM temp._keys k "
@@ -343,7 +336,7 @@ class Ledger:
             marks = ",".join("?" * len(ids))
             records = self._records(f"p.id IN ({marks})", ids)
             conn.execute(f"UPDATE parcels SET state = 'voided', voided_at = ? WHERE id IN ({marks})", (at, *ids))
-            conn.execute(f"UPDATE parcel_orders SET live = 0 WHERE parcel_id IN ({marks})", ids)
+            conn.execute(f"UPDATE parcel_orders SET live = NULL WHERE parcel_id IN ({marks})", ids)
             conn.execute(f"UPDATE numbers SET state = 'voided' WHERE number IN "
                          f"(SELECT tracking_no FROM parcels WHERE id IN ({marks}))", ids)
         return [replace(r, state="voided") for r in records]
@@ -396,6 +389,22 @@ def _record(row: Sequence[Any], sns: list[str]) -> ParcelRecord:
     return ParcelRecord(id=row[0], key=row[1], carrier_code=row[2], tracking_no=row[3], state=row[4],
                         order_sns=tuple(sns), run_id=row[5], created_at=row[6], rendered_run_id=row[7],
                         workbook=row[8])
+
+
+def _check_requests(requests: Sequence[ParcelRequest]) -> None:
+    """Every request has orders, and no order is in two requests."""
+    if not all(r.order_sns for r in requests):
+        bad = next(r for r in requests if not r.order_sns)
+        raise LedgerError(f"包裹 {bad.key} 没有订单", f"Parcel {bad.key} has no orders")
+    all_sns = [sn for r in requests for sn in r.order_sns]
+    if len(set(all_sns)) == len(all_sns):
+        return
+    owner: dict[str, str] = {}
+    for r in requests:
+        for sn in r.order_sns:
+            if owner.setdefault(sn, r.key) != r.key or r.order_sns.count(sn) > 1:
+                raise LedgerError(f"订单 {sn} 出现在两个包裹中（{owner[sn]}、{r.key}）",
+                                  f"Order {sn} is in two parcels ({owner[sn]}, {r.key})")
 
 
 def _split_existing(sns: tuple[str, ...], existing: Mapping[str, tuple[int, str, str]]

@@ -1,0 +1,110 @@
+"""Number pools: ranges, imports, duplicates, format warnings, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pddbatch.errors import InputError, LedgerError
+from pddbatch.ledger import Ledger, ParcelRequest, PoolStatus
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def numbers_in(led: Ledger, carrier: str) -> list[str]:
+    run = led.begin_run("peek")
+    # every free number, in pool order: allocate them all once, then look at what came out
+    free = sum(s.free for s in led.pool_status() if s.carrier_code == carrier)
+    alloc = led.allocate(run, [ParcelRequest(str(i), carrier, (f"peek-{i}",)) for i in range(free)])
+    return [r.tracking_no for r in alloc.results]
+
+
+def test_range_keeps_prefix_and_width(ledger: Ledger) -> None:
+    res = ledger.add_range("YTO", "YT0000000000098", 3, "outlet")
+    assert res.added == 3 and res.carrier_code == "YTO" and res.source == "outlet"
+    assert res.duplicates == () and res.pattern_warnings == ()
+    assert numbers_in(ledger, "YTO") == ["YT0000000000098", "YT0000000000099", "YT0000000000100"]
+
+
+def test_range_by_carrier_name_and_default_source(ledger: Ledger) -> None:
+    res = ledger.add_range("中通", "73100000000001", 5000)
+    assert (res.carrier_code, res.added, res.source) == ("ZTO", 5000, "range:73100000000001+5000")
+    assert ledger.pool_status() == [PoolStatus("ZTO", 5000, 0, 0)]
+
+
+@pytest.mark.parametrize(("start", "count", "zh"), [
+    ("99", 2, "号段越界"), ("ABC", 2, "起始单号“ABC”无效"), ("73-1", 2, "无效"), ("731", 0, "数量 0 无效")])
+def test_bad_ranges_are_refused(ledger: Ledger, start: str, count: int, zh: str) -> None:
+    with pytest.raises(LedgerError, match=zh):
+        ledger.add_range("ZTO", start, count, "t")
+    assert ledger.pool_status() == []
+
+
+def test_duplicates_refused_and_listed(ledger: Ledger) -> None:
+    ledger.add_range("ZTO", "73100000000001", 3, "first")
+    res = ledger.import_numbers("ZTO", ["73100000000003", "73100000000004", " 73100000000004 ",
+                                        "73100000000005"], "second")
+    assert res.added == 2
+    assert res.duplicates == ("73100000000003", "73100000000004")
+    # the same number under another carrier is a duplicate too: one number, one parcel, ever
+    other = ledger.import_numbers("STO", ["73100000000001"], "third")
+    assert other.added == 0 and other.duplicates == ("73100000000001",)
+    assert ledger.pool_status() == [PoolStatus("ZTO", 5, 0, 0)]
+
+
+def test_pattern_warnings_accept_invalid_refuse(ledger: Ledger) -> None:
+    res = ledger.import_numbers("ZTO", ["73100000000001", "12345", "731 0000", "=cmd|x", "sf1"], "t")
+    assert res.added == 3
+    assert res.pattern_warnings == ("12345", "SF1")
+    assert res.rejected == ("731 0000", "=cmd|x")
+
+
+def test_text_file_with_carrier_header_is_idempotent(ledger: Ledger, tmp_path: Path) -> None:
+    f = tmp_path / "zto.txt"
+    f.write_text("# carrier: ZTO\n# from the outlet\n73100000000001\n\n73100000000002\r\n", encoding="utf-8")
+    first = ledger.import_pool_file(f)
+    assert (first.carrier_code, first.added, first.source) == ("ZTO", 2, "file:zto.txt")
+    second = ledger.import_pool_file(f)
+    assert second.added == 0 and second.duplicates == ("73100000000001", "73100000000002")
+    assert ledger.pool_status() == [PoolStatus("ZTO", 2, 0, 0)]
+
+
+def test_file_without_carrier_needs_one(ledger: Ledger, tmp_path: Path) -> None:
+    f = tmp_path / "n.txt"
+    f.write_text("73100000000001\n", encoding="utf-8")
+    with pytest.raises(LedgerError, match="--carrier"):
+        ledger.import_pool_file(f)
+    assert ledger.import_pool_file(f, "ZTO").added == 1
+
+
+def test_csv_and_xlsx_sheets_with_number_column(ledger: Ledger, tmp_path: Path) -> None:
+    csv = tmp_path / "pool.csv"
+    csv.write_text("快递公司,快递单号\n韵达快递,312345678901234\n韵达快递,312345678901235\n", encoding="utf-8-sig")
+    res = ledger.import_pool_file(csv)
+    assert (res.carrier_code, res.added) == ("YUNDA", 2)
+    xlsx = tmp_path / "pool.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["序号", " 快递单号 "])
+    ws.append([1, 73100000000001])          # Excel keeps digit-only numbers as numbers
+    ws.append([2, "73100000000002"])
+    wb.save(xlsx)
+    res = ledger.import_pool_file(xlsx, "ZTO")
+    assert res.added == 2 and res.pattern_warnings == ()
+    assert numbers_in(ledger, "ZTO") == ["73100000000001", "73100000000002"]
+
+
+def test_sample_demo_pools_import(ledger: Ledger) -> None:
+    zto = ledger.import_pool_file(SAMPLE / "demo-pool-ZTO.txt")
+    yzxb = ledger.import_pool_file(SAMPLE / "demo-pool-YZXB.txt")
+    assert (zto.carrier_code, zto.added, zto.pattern_warnings) == ("ZTO", 1000, ())
+    assert (yzxb.carrier_code, yzxb.added) == ("YZXB", 200)
+    assert ledger.import_pool_file(SAMPLE / "demo-pool-ZTO.txt").added == 0
+
+
+def test_missing_file(ledger: Ledger, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="找不到单号文件"):
+        ledger.import_pool_file(tmp_path / "nope.txt", "ZTO")
