@@ -1,1 +1,139 @@
-"""render."""
+"""Print and hand over: labels (PDF, ZPL), pick list, packing slips, manifest, PDD bulk-ship upload.
+
+`write_documents(parcels, out_dir, settings)` is what the pipeline calls; `render_labels` alone
+serves `pddbatch reprint`. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import PddBatchError
+from ..model import Parcel
+from .labels_pdf import render_labels as _render_pdf
+from .labels_zpl import render_zpl
+from .settings import CountMismatchError, DocumentSet, OutputFile, RenderError, RenderSettings
+from .tables import manifest_rows, pick_list, text
+from .tables_pdf import Column, Section, write_tables_pdf
+from .workbooks import write_bulk_ship_xlsx, write_manifest_xlsx
+
+__all__ = ["CountMismatchError", "DocumentSet", "OutputFile", "RenderError", "RenderSettings",
+           "render_labels", "sort_parcels", "write_documents"]
+
+
+def sort_parcels(parcels: Sequence[Parcel], sort_by: str) -> list[Parcel]:
+    """The packer's order: by first SKU code (then key), or by ship-by deadline (none last)."""
+    if sort_by == "deadline":
+        far = datetime.max
+        return sorted(parcels, key=lambda p: (p.promised_ship_at or far, p.key))
+    return sorted(parcels, key=lambda p: (min((o.sku for o in p.orders), default=""), p.key))
+
+
+def _check_waybills(parcels: Sequence[Parcel]) -> None:
+    missing = [p.key for p in parcels if not p.tracking_no.strip()]
+    if missing:
+        raise RenderError(f"{len(missing)} 个包裹没有快递单号，不能打印面单（如 {missing[0]}）",
+                          f"{len(missing)} parcels have no tracking number, can't print labels (e.g. {missing[0]})")
+
+
+def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSettings) -> tuple[int, list[str]]:
+    """Labels for `parcels` in the given order to `path` (.zpl -> ZPL, else PDF); (labels, warnings)."""
+    _check_waybills(parcels)
+    if not parcels:
+        raise RenderError("没有要打印的面单", "No labels to print")
+    if path.suffix.lower() == ".zpl":
+        return render_zpl(parcels, path, settings)
+    return _render_pdf(parcels, path, settings)
+
+
+def check_counts(labels: dict[str, int], manifest: dict[str, int]) -> None:
+    """The manifest must list exactly the parcels that got labels, per carrier; else fatal."""
+    if labels != manifest:
+        raise CountMismatchError(f"交接清单与面单数量不一致：面单 {labels}，清单 {manifest}",
+                                 f"Manifest and labels disagree: labels {labels}, manifest {manifest}")
+
+
+def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSettings) -> DocumentSet:
+    """Write labels per carrier, pick list, optional packing slips, manifest and bulk-ship files."""
+    _check_waybills(parcels)
+    if not parcels:
+        raise RenderError("没有已分配单号的包裹，不生成单据", "No allocated parcels: no documents written")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PddBatchError(f"无法创建输出目录 {out_dir}：{exc}", f"Can't create {out_dir}: {exc}") from exc
+    ordered = sort_parcels(parcels, settings.sort_by)
+    by_carrier: dict[str, list[Parcel]] = {}
+    for p in ordered:
+        by_carrier.setdefault(p.carrier.code, []).append(p)
+    files: list[OutputFile] = []
+    warnings: list[str] = []
+    labels: dict[str, int] = {}
+    for code, group in by_carrier.items():
+        path = out_dir / f"labels-{code}.pdf"
+        labels[code], warn = _render_pdf(group, path, settings)
+        warnings += warn
+        files.append(OutputFile("labels-pdf", path, code))
+        if settings.zpl:
+            zpath = out_dir / f"labels-{code}.zpl"
+            render_zpl(group, zpath, settings)
+            files.append(OutputFile("labels-zpl", zpath, code))
+    t: dict[str, Any] = text(settings.lang)
+    stamp = settings.printed_at.strftime("%Y-%m-%d %H:%M")
+    picks = pick_list(ordered)
+    manifest = write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, picks, settings.lang, stamp)
+    files.append(OutputFile("manifest-xlsx", out_dir / "manifest.xlsx"))
+    check_counts(labels, manifest)
+    for code, group in by_carrier.items():
+        path = out_dir / f"manifest-{code}.pdf"
+        _manifest_pdf(path, group, settings, t, stamp)
+        files.append(OutputFile("manifest-pdf", path, code))
+    pick_cols = (Column(t["pick_cols"][0], 12, "right"), Column(t["pick_cols"][1], 36),
+                 Column(t["pick_cols"][2], 64), Column(t["pick_cols"][3], 40),
+                 Column(t["pick_cols"][4], 17, "right"), Column(t["pick_cols"][5], 17, "right"))
+    rows = [(str(i), p.sku, p.product, p.spec, str(p.quantity), str(p.orders)) for i, p in enumerate(picks, 1)]
+    rows.append(("", t["total"], "", "", str(sum(p.quantity for p in picks)), str(sum(p.orders for p in picks))))
+    path = out_dir / "picklist.pdf"
+    write_tables_pdf(path, [Section(f"{t['picklist']}  {settings.shop_name}", pick_cols, rows,
+                                    info=(stamp,), bold_last_row=True)], str(t["picklist"]), settings.lang)
+    files.append(OutputFile("picklist", path))
+    if settings.packing_slips:
+        path = out_dir / "packing-slips.pdf"
+        _packing_slips(path, ordered, settings, t)
+        files.append(OutputFile("packing-slips", path))
+    write_bulk_ship_xlsx(out_dir / "pdd-bulk-ship.xlsx", ordered)
+    files.append(OutputFile("bulk-ship", out_dir / "pdd-bulk-ship.xlsx"))
+    return DocumentSet(tuple(files), labels, manifest, tuple(warnings))
+
+
+def _manifest_pdf(path: Path, group: Sequence[Parcel], s: RenderSettings, t: dict[str, Any], stamp: str) -> None:
+    c = t["man_cols"]
+    cols = (Column(c[0], 12, "right"), Column(c[1], 38), Column(c[2], 70), Column(c[3], 26),
+            Column(c[4], 16, "right"), Column(c[5], 24, "right"))
+    rows = manifest_rows(group)
+    table = [(str(r.seq), r.tracking_no, r.order_sns, r.city, str(r.pieces),
+              "" if r.weight_g is None else str(r.weight_g)) for r in rows]
+    weights = [r.weight_g for r in rows if r.weight_g is not None]
+    table.append(("", t["total"], f"{len(rows)} {t['parcels']}", "", str(sum(r.pieces for r in rows)),
+                  str(sum(weights)) if weights else ""))
+    name = group[0].carrier.pdd_name
+    footer = tuple(f"{h}：____________________" for h in t["handover"])
+    write_tables_pdf(path, [Section(f"{name} {t['manifest']}", cols, table,
+                                    info=(f"{s.shop_name}  {s.sender_name}  {stamp}",), footer=footer,
+                                    bold_last_row=True)], f"{name} {t['manifest']}", s.lang)
+
+
+def _packing_slips(path: Path, parcels: Sequence[Parcel], s: RenderSettings, t: dict[str, Any]) -> None:
+    c = t["slip_cols"]
+    cols = (Column(c[0], 50), Column(c[1], 62), Column(c[2], 34), Column(c[3], 24), Column(c[4], 16, "right"))
+    sections = []
+    for p in parcels:
+        r = p.receiver
+        rows = [(o.order_sn, o.product, o.spec, o.sku, str(o.quantity)) for o in p.orders]
+        info = (f"{p.carrier.pdd_name} {p.tracking_no}", f"{r.name}  {r.full_address}",
+                *(f"备注：{o.merchant_remark}" for o in p.orders if o.merchant_remark))
+        sections.append(Section(f"{t['slip']}  {s.shop_name}", cols, rows, info=info))
+    write_tables_pdf(path, sections, str(t["slip"]), s.lang)

@@ -1,7 +1,7 @@
 """One label as drawing operations: field texts from the layout's templates, fitted to their boxes.
 
 Ops are plain tuples in points, origin top-left, y down (emitters convert):
-`("T", x, y_top, size, font, text)`, `("B", x, y_top, module, height, bars)`,
+`("T", x, y_top, size, font, text)`, `("B", x, y_top, module, height, bars, data)`,
 `("L", x1, y1, x2, y2, width, dash)`. `font` is 0 (regular) or 1 (bold).
 """
 
@@ -74,7 +74,8 @@ def parcel_context(p: Parcel, s: RenderSettings, base: dict[str, Any], seq: int,
     return ctx
 
 
-def _wrap(ws: list[int], text: str, maxu: float) -> list[tuple[str, int]]:
+def wrap_units(ws: list[int], text: str, maxu: float) -> list[tuple[str, int]]:
+    """Greedy char wrap: [(line, width units)] with each line at most `maxu` wide (one char at least)."""
     lines: list[tuple[str, int]] = []
     start, acc = 0, 0
     for i, w in enumerate(ws):
@@ -95,7 +96,7 @@ def fit_text(font: FontUse, text: str, f: Field) -> tuple[float, list[tuple[str,
     while True:
         maxu = w_pt * 1000 / size
         if f.wrap:
-            lines = [ln for p, ws in zip(paras, pws, strict=True) for ln in _wrap(ws, p, maxu)]
+            lines = [ln for p, ws in zip(paras, pws, strict=True) for ln in wrap_units(ws, p, maxu)]
         else:
             lines = [(p, sum(ws)) for p, ws in zip(paras, pws, strict=True)]
         fits_h = len(lines) * size * f.line_height <= h_pt + 0.01 or len(lines) == 1 and size <= h_pt
@@ -185,4 +186,4 @@ class LabelEngine:
         x = f.x * MM + max(0.0, (f.w * MM - mods * module) / 2)
         x = round(x / DOT) * DOT
         y = round(f.y * MM / DOT) * DOT
-        ops.append(("B", x, y, module, f.h * MM, code128.bars(data)))
+        ops.append(("B", x, y, module, f.h * MM, code128.bars(data), data))

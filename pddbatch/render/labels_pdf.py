@@ -1,6 +1,7 @@
 """Waybill labels as PDF: one page per parcel, fixed parts in one Form XObject, pages in parallel.
 
-Object numbers are fixed in advance (page i is objects FIRST_PAGE + 2i and + 2i + 1), so worker
+Object numbers are fixed in advance (page i is objects FIRST_PAGE + 2i and + 2i + 1; one form per
+carrier follows the pages), so worker
 processes serialise whole page objects and the parent only concatenates blobs and writes the fonts
 (one subset per file), the form and the xref.
 """
@@ -8,6 +9,7 @@ processes serialise whole page objects and the parent only concatenates blobs an
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -16,7 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from ..model import Carrier, Parcel
+from ..model import Parcel
 from .atomic import atomic_path
 from .fonts import FontUse, font_metrics
 from .labelpage import ASCENT, LabelEngine, Op, static_context
@@ -24,8 +26,8 @@ from .layout import Layout, load_layout
 from .pdf import FONT_OBJECTS, MM, PdfFile, num, pdf_text_string, stream_obj, write_font
 from .settings import RenderSettings
 
-CATALOG, PAGES, RESOURCES, FORM, INFO = 1, 2, 3, 4, 5
-FONT_REGULAR = 6
+CATALOG, PAGES, RESOURCES = 1, 2, 3
+FONT_REGULAR = 4
 FONT_BOLD = FONT_REGULAR + FONT_OBJECTS
 FIRST_PAGE = FONT_BOLD + FONT_OBJECTS
 PARALLEL_MIN = 3000     # below this, one process is faster than starting workers
@@ -63,7 +65,7 @@ def content(ops: Sequence[Op], height: float, fs: Sequence[FontUse]) -> bytes:
             out.append("ET\n")
             bt, cur = False, None
         if kind == "B":
-            _, x, y, m, h, bars = op
+            _, x, y, m, h, bars, _data = op
             yb = f" {height - y - h:.2f} "
             hs = f" {h:.2f} re\n"
             out.append("".join([f"{x + a * m:.3f}{yb}{w * m:.3f}{hs}" for a, w in bars]))
@@ -78,34 +80,33 @@ def content(ops: Sequence[Op], height: float, fs: Sequence[FontUse]) -> bytes:
 
 
 # Worker state: set in the parent before forking, so parcels are not pickled on fork platforms.
-_JOB: tuple[Sequence[Parcel], Carrier, RenderSettings] | None = None
+_JOB: tuple[Sequence[Parcel], RenderSettings] | None = None
 
 
 def _render_chunk(args: tuple[Sequence[Parcel] | None, int, int, int]) -> tuple[Any, ...]:
     parcels, lo, hi, total = args
     if parcels is None:
         assert _JOB is not None
-        parcels, carrier, settings = _JOB[0][lo:hi], _JOB[1], _JOB[2]
+        parcels, settings = _JOB[0][lo:hi], _JOB[1]
     else:
-        assert _SPAWN_JOB is not None
-        carrier, settings = _SPAWN_JOB
-    return _render_pages(parcels, lo, total, carrier, settings)
+        assert _SPAWN_SETTINGS is not None
+        settings = _SPAWN_SETTINGS
+    return _render_pages(parcels, lo, total, settings)
 
 
-_SPAWN_JOB: tuple[Carrier, RenderSettings] | None = None
+_SPAWN_SETTINGS: RenderSettings | None = None
 
 
-def _spawn_init(carrier: Carrier, settings: RenderSettings) -> None:
-    global _SPAWN_JOB
-    _SPAWN_JOB = (carrier, settings)
+def _spawn_init(settings: RenderSettings) -> None:
+    global _SPAWN_SETTINGS
+    _SPAWN_SETTINGS = settings
 
 
-def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, carrier: Carrier,
-                  settings: RenderSettings) -> tuple[bytes, list[tuple[int, int]], list[set[str]], list[str]]:
+def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: RenderSettings) -> tuple[bytes, list[tuple[int, int]], list[set[str]], list[str]]:
     layout = _layout(settings.label_size, settings.layout_dir)
     fs = fonts()
     engine = LabelEngine(layout, settings, fs)
-    base = static_context(carrier, settings)
+    bases: dict[str, tuple[bytes, dict[str, Any]]] = {}
     w, h = layout.width_mm * MM, layout.height_mm * MM
     head = f"/Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 {w:.4f} {h:.4f}] /Resources {RESOURCES} 0 R"
     parts: list[bytes] = []
@@ -113,9 +114,13 @@ def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, carrier: Carri
     pos = 0
     level = settings.compress
     for i, p in enumerate(parcels):
+        code = p.carrier.code
+        if code not in bases:
+            bases[code] = (b"/Fx%s Do\n" % code.encode(), static_context(p.carrier, settings))
+        form, base = bases[code]
         n = FIRST_PAGE + 2 * (lo + i)
         page = b"%d 0 obj\n<< %s /Contents %d 0 R >>\nendobj\n" % (n, head.encode(), n + 1)
-        stream = stream_obj(n + 1, b"/Fx Do\n" + content(engine.page_ops(p, base, lo + i + 1, total), h, fs),
+        stream = stream_obj(n + 1, form + content(engine.page_ops(p, base, lo + i + 1, total), h, fs),
                             level=level)
         rel.append((n, pos))
         rel.append((n + 1, pos + len(page)))
@@ -133,28 +138,33 @@ def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSetting
     global _JOB
     if not parcels:
         raise ValueError("render_labels needs at least one parcel")
-    carrier = parcels[0].carrier
+    carriers = {p.carrier.code: p.carrier for p in parcels}
+    if any(not re.fullmatch(r"[A-Za-z0-9_]+", c) for c in carriers):
+        raise ValueError("carrier codes must be alphanumeric")
     layout = _layout(settings.label_size, settings.layout_dir)
     fs = fonts()
     total = len(parcels)
     n_workers = min(_workers(settings), max(1, total // CHUNK))
     if total < PARALLEL_MIN or n_workers < 2:
-        results = [_render_pages(parcels, 0, total, carrier, settings)]
+        results = [_render_pages(parcels, 0, total, settings)]
     else:
         bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
         if sys.platform != "win32" and "fork" in _start_methods():
-            _JOB = (parcels, carrier, settings)
+            _JOB = (parcels, settings)
             try:
                 with ProcessPoolExecutor(n_workers, mp_context=get_context("fork")) as ex:
                     results = list(ex.map(_render_chunk, [(None, lo, hi, total) for lo, hi in bounds]))
             finally:
                 _JOB = None
         else:  # pragma: no cover - spawn platforms pickle the parcels
-            with ProcessPoolExecutor(n_workers, initializer=_spawn_init, initargs=(carrier, settings)) as ex:
+            with ProcessPoolExecutor(n_workers, initializer=_spawn_init, initargs=(settings,)) as ex:
                 results = list(ex.map(_render_chunk, [(parcels[lo:hi], lo, hi, total) for lo, hi in bounds]))
     engine = LabelEngine(layout, settings, fs)
     w, h = layout.width_mm * MM, layout.height_mm * MM
-    form = content(engine.static_ops(carrier), h, fs)
+    forms = {code: content(engine.static_ops(c), h, fs) for code, c in carriers.items()}
+    form_obj = {code: FIRST_PAGE + 2 * total + k for k, code in enumerate(carriers)}
+    info = FIRST_PAGE + 2 * total + len(carriers)
+    names = "、".join(c.pdd_name for c in carriers.values())
     warnings = list(engine.warnings)
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         pdf = PdfFile(fh)
@@ -165,15 +175,17 @@ def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSetting
             warnings += warn
         kids = " ".join(f"{FIRST_PAGE + 2 * i} 0 R" for i in range(total))
         pdf.obj(PAGES, f"<< /Type /Pages /Count {total} /Kids [{kids}] >>")
+        xobjects = " ".join(f"/Fx{code} {n} 0 R" for code, n in form_obj.items())
         pdf.obj(RESOURCES, f"<< /Font << /F0 {FONT_REGULAR} 0 R /F1 {FONT_BOLD} 0 R >> "
-                           f"/XObject << /Fx {FORM} 0 R >> /ProcSet [/PDF /Text] >>")
-        pdf.stream(FORM, form, f" /Type /XObject /Subtype /Form /BBox [0 0 {w:.4f} {h:.4f}] "
-                               f"/Resources << /Font << /F0 {FONT_REGULAR} 0 R /F1 {FONT_BOLD} 0 R >> >>")
+                           f"/XObject << {xobjects} >> /ProcSet [/PDF /Text] >>")
+        for code, n in form_obj.items():
+            pdf.stream(n, forms[code], f" /Type /XObject /Subtype /Form /BBox [0 0 {w:.4f} {h:.4f}] "
+                                       f"/Resources << /Font << /F0 {FONT_REGULAR} 0 R /F1 {FONT_BOLD} 0 R >> >>")
         write_font(pdf, FONT_REGULAR, fs[0])
         write_font(pdf, FONT_BOLD, fs[1])
-        pdf.obj(INFO, f"<< /Title {pdf_text_string(carrier.pdd_name + ' 面单')} /Producer (pddbatch) >>")
+        pdf.obj(info, f"<< /Title {pdf_text_string(names + ' 面单')} /Producer (pddbatch) >>")
         pdf.obj(CATALOG, f"<< /Type /Catalog /Pages {PAGES} 0 R >>")
-        pdf.finish(CATALOG, f" /Info {INFO} 0 R")
+        pdf.finish(CATALOG, f" /Info {info} 0 R")
     return total, warnings
 
 

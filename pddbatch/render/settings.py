@@ -13,7 +13,11 @@ from ..errors import PddBatchError
 LabelSize = Literal["76x130", "100x180"]
 
 
-class CountMismatchError(PddBatchError):
+class RenderError(PddBatchError):
+    """Documents can't be produced (no parcels, a parcel without a waybill number, ...)."""
+
+
+class CountMismatchError(RenderError):
     """The manifest and the labels disagree on how many parcels there are (fatal)."""
 
 

@@ -1,0 +1,55 @@
+"""Render 10,000 and 100,000 labels; print pages/s and peak RSS.  Run: python benchmarks/bench_labels.py"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from pddbatch.carriers import carrier
+from pddbatch.model import Order, Parcel, Receiver
+from pddbatch.render.labels_pdf import render_labels
+from pddbatch.render.settings import RenderSettings
+
+CITIES = [("浙江省", "杭州市", "西湖区"), ("广东省", "深圳市", "南山区"), ("上海市", "上海市", "浦东新区"),
+          ("四川省", "成都市", "武侯区"), ("新疆维吾尔自治区", "乌鲁木齐市", "天山区")]
+
+
+def parcels(n: int) -> list[Parcel]:
+    zto = carrier("ZTO")
+    out = []
+    for i in range(n):
+        prov, city, dist = CITIES[i % len(CITIES)]
+        r = Receiver(f"王小{'明红刚丽'[i % 4]}{i % 97}", f"139{i % 100000000:08d}", prov, city, dist,
+                     "某某街道", f"幸福路{i % 500}号{i % 30}栋{i % 9}单元{100 + i % 700}室")
+        o = Order(i + 2, f"260517-{600000000000000 + i}", "待发货", "无售后或售后取消", "纯棉短袖T恤",
+                  "白色 XL", f"TS-{i % 40:03d}", 1 + i % 3, r, merchant_remark="加急" if i % 7 == 0 else "")
+        out.append(Parcel(f"P{i}", (o,), zto, r, f"73{i:012d}", weight_g=300 + i % 900,
+                          promised_ship_at=datetime(2026, 5, 19)))
+    return out
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000]
+    settings = RenderSettings(shop_name="基准店", sender_name="仓库", sender_phone="0571-88886666",
+                              sender_address="浙江省杭州市余杭区仓前街道 8 号", workers=0)
+    render_labels(parcels(10), Path(tempfile.gettempdir()) / "bench-warm.pdf", settings)  # font cache
+    for n in sizes:
+        ps = parcels(n)
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "labels.pdf"
+            t = time.perf_counter()
+            pages, _ = render_labels(ps, path, settings)
+            dt = time.perf_counter() - t
+            size = path.stat().st_size
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"{pages:>7} labels  {dt:6.2f} s  {pages / dt:8.0f} pages/s  {size / 1e6:7.1f} MB  "
+              f"peak RSS parent {peak:.0f} MB, largest worker {kids:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
