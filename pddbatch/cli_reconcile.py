@@ -15,7 +15,8 @@ import click
 
 from .errors import PddBatchError
 from .money import format_yuan
-from .reconcile import ReconcileResult, reconcile as run_reconcile
+from .reconcile import ReconcileResult
+from .reconcile import reconcile as run_reconcile
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
 

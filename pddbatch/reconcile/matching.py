@@ -177,7 +177,8 @@ def _match_returns(returns: Sequence[ReturnRec], aftersales: Sequence[AfterSaleR
             if not cands and r.tracking_key in outbound:
                 cands = [a for a in aftersales if a.order_key == outbound[r.tracking_key]]
         if not cands and r.order_key:
-            cands = list(by_order.get(r.order_key, []))
+            # by order number only when the numbers can't disagree (one side has none)
+            cands = [a for a in by_order.get(r.order_key, []) if not (a.tracking_key and r.tracking_key)]
         if r.order_key and len(cands) > 1:
             cands = [a for a in cands if a.order_key == r.order_key] or cands
         if len(cands) > 1:

@@ -45,8 +45,11 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]]
     assert ws is not None
     ws.title = sheet
     ws.append(list(headers))
-    for r in rows:
-        ws.append(list(r))
+    for i, r in enumerate(rows, start=2):
+        for j, v in enumerate(r, start=1):
+            cell = ws.cell(row=i, column=j, value=v)
+            if isinstance(v, str) and v.startswith("="):
+                cell.data_type = "s"            # text that looks like a formula, as a seller may type it
     wb.save(path)
     return path
 
