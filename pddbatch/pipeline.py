@@ -113,16 +113,25 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
             v = validate_table(table, lang=lang)
         progress("plan", 0, 1)
         with clock.stage("ledger_open"):
-            ledger = Ledger.open(config.ledger_path)
+            ledger_path = config.ledger_path
+            scratch = None
+            if opts.dry_run and not ledger_path.exists():   # a dry run creates no ledger file
+                import tempfile
+
+                scratch = tempfile.TemporaryDirectory(prefix="pddbatch-dry-")
+                ledger_path = Path(scratch.name) / "ledger.sqlite"
+            ledger = Ledger.open(ledger_path)
         try:
             with clock.stage("ledger_open"):
                 if not opts.dry_run:
                     for pool_file, code in config.pool_imports:
                         ledger.import_pool_file(pool_file, code)
                 known = ledger.existing_for_orders([o.order_sn for o in v.orders])
+                voided = _voided_numbers(ledger, v.orders, known)
             with clock.stage("plan"):
                 plan = make_plan(v.orders, config, now=now, lang=lang,
-                                 ledger_numbers={sn: p.tracking_no for sn, p in known.items()})
+                                 ledger_numbers={sn: p.tracking_no for sn, p in known.items()},
+                                 voided_numbers=voided)
             progress("allocate", 0, len(plan.parcels))
             with clock.stage("allocate"):
                 if opts.dry_run:
@@ -164,7 +173,9 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                 with clock.stage("write_back"):
                     wplan = build_write_plan(table, v.columns, v.issues, outcomes, shipping=True, lang=lang)
                     _apply(path, wplan, result, opts, apply, lang)
-                ledger.finish_run(run_id, "done", result.to_json())
+                if result.out_dir:
+                    _write_summary(Path(result.out_dir), result)
+                ledger.finish_run(run_id, "done", _run_summary(result))
         except BaseException:
             if result.run_id is not None:
                 try:
@@ -174,7 +185,23 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
             raise
         finally:
             ledger.close()
+            if scratch is not None:
+                scratch.cleanup()
     return result
+
+
+def _voided_numbers(ledger: Any, orders: Sequence[Any], known: dict[str, Any]) -> dict[str, str]:
+    """order_sn -> the voided ledger number its row still shows (the order needs a new one)."""
+    stale = {o.tracking_no: o.order_sn for o in orders
+             if o.tracking_no and (o.order_sn not in known or known[o.order_sn].tracking_no != o.tracking_no)}
+    if not stale:
+        return {}
+    out: dict[str, str] = {}
+    for rec in ledger.find_parcels(list(stale), live_only=False):
+        sn = stale.get(rec.tracking_no)
+        if sn is not None and rec.state == "voided" and sn in rec.order_sns:
+            out[sn] = rec.tracking_no
+    return out
 
 
 def _lock(path: Path) -> Any:
@@ -253,9 +280,6 @@ def _process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
                                  f"Not enough {parcel.carrier.pdd_name} numbers; add numbers and run again")
                     outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.SHORT, _join([short, *notes], lang))
                     continue
-                is_new = numbered[o.order_sn][2]
-                if not is_new:
-                    notes.insert(0, pick(lang, "沿用此前分配的单号", "Same number as the earlier run"))
                 outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.ALLOCATED, _join(notes, lang),
                                              parcel.carrier.pdd_name, tracking)
             if tracking:
@@ -274,6 +298,7 @@ def _row_notes(o: Any, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: S
                           f"Merged into one parcel with {', '.join(others)}"))
     if parcel.rule:
         notes.append(pick(lang, f"快递按规则“{parcel.rule}”选择", f"Carrier chosen by rule '{parcel.rule}'"))
+    notes.extend(plan.notes.get(o.order_sn, []))
     d = plan.deadlines.get(o.order_sn)
     if d is not None:
         notes.append(deadline_text(d, lang))
@@ -316,5 +341,44 @@ def _render(parcels: Sequence[Parcel], out_dir: Path, config: Config, opts: Opti
         mask_phone=config.mask_phone, sort_by=config.label_sort,
         zpl=config.zpl if opts.zpl is None else opts.zpl, packing_slips=config.packing_slips,
         printed_at=now, lang=lang, layout_dir=config.layout_dir)
+    _retire_earlier_outputs(out_dir, now)
     docs = write_documents(parcels, out_dir, settings)
-    return [Path(f) for f in docs.files]
+    result.notes.extend(docs.warnings)
+    return [f.path for f in docs.files]
+
+
+def _run_summary(result: BatchResult) -> dict[str, object]:
+    data = result.to_json()
+    data.pop("issues", None)          # personal data stays in the workbook, not in the ledger
+    return data
+
+
+def _write_summary(out_dir: Path, result: BatchResult) -> None:
+    import json
+    import os
+
+    target = out_dir / "summary.json"
+    data = _run_summary(result)
+    data["files"] = [*result.files, str(target)]
+    data["issue_count"] = len(result.issues)
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, target)
+    result.files.append(str(target))
+
+
+def _retire_earlier_outputs(out_dir: Path, now: datetime) -> None:
+    """Labels of an earlier run may still be unprinted: keep them, out of the way, never overwrite."""
+    if not out_dir.is_dir():
+        return
+    old = [p for p in out_dir.iterdir() if p.is_file()]
+    if not old:
+        return
+    dest = out_dir / "earlier" / now.strftime("%Y%m%d-%H%M%S")
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = out_dir / "earlier" / f"{now:%Y%m%d-%H%M%S}-{n}"
+    dest.mkdir(parents=True)
+    for p in old:
+        p.replace(dest / p.name)

@@ -67,13 +67,16 @@ def choose_carrier(orders: Sequence[Order], receiver: Receiver, config: Config) 
 
 
 def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: str = "zh",
-              ledger_numbers: Mapping[str, str] | None = None) -> Plan:
+              ledger_numbers: Mapping[str, str] | None = None,
+              voided_numbers: Mapping[str, str] | None = None) -> Plan:
     """Decide what happens to every valid order.
 
     `ledger_numbers` maps order_sn -> tracking number for orders the ledger already numbered: a row
-    whose 快递单号 is one of ours is not "shipped by hand".
+    whose 快递单号 is one of ours is not "shipped by hand". `voided_numbers` maps order_sn -> a number
+    the ledger voided for that order: the row still shows it, and the order gets a new one.
     """
     ledger_numbers = ledger_numbers or {}
+    voided_numbers = voided_numbers or {}
     plan = Plan()
     window = timedelta(hours=config.deadline_window_hours)
     shippable: list[Order] = []
@@ -83,7 +86,11 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
             status, msg = reason
             plan.outcomes[o.row] = RowOutcome(o.row, o.order_sn, status, msg, o.carrier_name, o.tracking_no)
             continue
-        if o.tracking_no and ledger_numbers.get(o.order_sn) != o.tracking_no:
+        if o.tracking_no and voided_numbers.get(o.order_sn) == o.tracking_no \
+                and ledger_numbers.get(o.order_sn) != o.tracking_no:
+            plan.notes.setdefault(o.order_sn, []).append(pick(
+                lang, f"原单号 {o.tracking_no} 已作废，已换新单号", f"Old number {o.tracking_no} was voided; new number"))
+        elif o.tracking_no and ledger_numbers.get(o.order_sn) != o.tracking_no:
             msg = pick(lang, f"该行已有快递单号 {o.tracking_no}（不在台账中，可能已手工发货），未改动",
                        f"Row already has tracking number {o.tracking_no} (not from the ledger: shipped "
                        f"by hand?); left as it is")
