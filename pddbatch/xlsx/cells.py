@@ -6,6 +6,7 @@ import math
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cache
 
 from ..model import CellValue, col_letter
 from .parts import esc
@@ -17,6 +18,7 @@ _ATTR_SPANS = re.compile(rb'\sspans\s*=\s*"([^"]*)"')
 MAX_EXACT_INT = 10**15   # Excel keeps 15 significant digits: longer integers are written as text
 
 
+@cache
 def col_index(letters: bytes) -> int:
     n = 0
     for ch in letters:
@@ -24,12 +26,16 @@ def col_index(letters: bytes) -> int:
     return n
 
 
+letters_of = cache(col_letter)
+
+
 def split_ref(ref: bytes) -> tuple[int, int] | None:
     """b'AB12' -> (12, 28); None when it is not a plain A1 cell reference."""
-    m = _REF.match(ref.replace(b"$", b""))
+    m = _REF.match(ref) or _REF.match(ref.replace(b"$", b""))
     if m is None:
         return None
-    return int(m.group(2)), col_index(m.group(1))
+    letters, digits = m.groups()
+    return int(digits), col_index(letters)
 
 
 def parse_range(ref: bytes) -> tuple[int, int, int, int] | None:
@@ -98,14 +104,17 @@ def value_xml(p: bytes, ref: str, style: int | None, value: CellValue) -> bytes:
 class RowCells:
     """The cells of one <row>, parsed just enough to edit some of them and keep the rest as bytes."""
 
-    __slots__ = ("cols", "raws", "had_missing_r", "p", "row")
+    __slots__ = ("cols", "raws", "had_missing_r", "p", "prefix", "row")
 
-    def __init__(self, p: bytes, row: int, inner: bytes, cell_re: re.Pattern[bytes]) -> None:
+    def __init__(self, p: bytes, row: int, inner: bytes, cell_re: re.Pattern[bytes], min_col: int = 0) -> None:
         self.p = p
         self.row = row
         self.cols: list[int] = []
         self.raws: list[bytes] = []
         self.had_missing_r = False
+        self.prefix = b""
+        if min_col > 1:
+            inner = self._skip_prefix(inner, min_col)
         prev = 0
         for m in cell_re.finditer(inner):
             raw = m.group(0)
@@ -122,6 +131,33 @@ class RowCells:
             self.cols.append(col)
             self.raws.append(raw)
             prev = col
+
+    def _skip_prefix(self, inner: bytes, min_col: int) -> bytes:
+        """Keep the cells left of `min_col` as one untouched blob when that is provably safe.
+
+        Safe when every cell starts `<c r="..."` (so each cell's column is known without parsing):
+        cells are walked back from the row's end, which is where pddbatch's columns usually are.
+        """
+        tag = b"<" + self.p + b'c r="'
+        if inner.count(b"<" + self.p + b"c") != inner.count(tag):
+            return inner
+        cut = len(inner)
+        while True:
+            i = inner.rfind(tag, 0, cut)
+            if i < 0:
+                break
+            j = inner.find(b'"', i + len(tag))
+            rc = split_ref(inner[i + len(tag):j]) if j > 0 else None
+            if rc is None or rc[0] != self.row:
+                return inner
+            if rc[1] < min_col:
+                break
+            cut = i
+        self.prefix = inner[:cut]
+        return inner[cut:]
+
+    def holds_in_prefix(self, col: int) -> bool:
+        return bool(self.prefix) and f'r="{letters_of(col)}{self.row}"'.encode() in self.prefix
 
     def find(self, col: int) -> int:
         for i, c in enumerate(self.cols):
@@ -175,7 +211,7 @@ class RowCells:
         return min(self.cols), max(self.cols)
 
     def render(self) -> bytes:
-        return b"".join(self.raws)
+        return self.prefix + b"".join(self.raws)
 
 
 __all__ = ["RowCells", "_ATTR_R", "_ATTR_S", "_ATTR_SPANS", "col_index", "get_attr", "parse_range",

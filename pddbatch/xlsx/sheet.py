@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from ..errors import InputError
-from ..model import CellValue, col_letter
+from ..model import CellValue
 from .cells import (
     _ATTR_R,
     _ATTR_SPANS,
     RowCells,
     get_attr,
+    letters_of,
     parse_range,
     range_ref,
     set_attr,
@@ -258,13 +259,17 @@ class SheetRewriter:
              missing_r: bool) -> bytes:
         job = self.job
         p = self.p
-        cells = RowCells(p, r, inner, cell_re) if cell_re is not None else RowCells(p, r, b"", _NO_CELLS)
         targets: set[int] = set(self.extra_cols.get(r, ()))
         in_range = job.first_row <= r <= job.last_row
         if in_range:
             targets.update(job.owned)
         if r == job.header_row:
             targets.update(job.headers)
+        # the header row is parsed whole: a new header copies the style of the cell to its left
+        min_col = min(targets) if targets and r != job.header_row else 0
+        cells = RowCells(p, r, inner, cell_re or _NO_CELLS, min_col)
+        if cells.prefix and any(cells.holds_in_prefix(c) for c in targets):
+            cells = RowCells(p, r, inner, cell_re or _NO_CELLS, 0)      # cells out of order: parse all
         for c in sorted(targets):
             self._cell(cells, r, c, in_range)
         body = cells.render()
@@ -300,7 +305,7 @@ class SheetRewriter:
             self.res.restored += 1
             cells.restyle(i, style)
             i = cells.find(c)
-        ref = f"{col_letter(c)}{r}"
+        ref = f"{letters_of(c)}{r}"
         write = False
         value: CellValue = None
         if r == job.header_row and c in job.headers:
