@@ -21,7 +21,7 @@ from .tables_pdf import Column, Section, write_tables_pdf
 from .workbooks import write_bulk_ship_xlsx, write_manifest_xlsx
 
 __all__ = ["CountMismatchError", "DocumentSet", "OutputFile", "RenderError", "RenderSettings",
-           "render_labels", "sort_parcels", "write_documents"]
+           "check_counts", "render_labels", "sort_parcels", "write_documents"]
 
 
 def sort_parcels(parcels: Sequence[Parcel], sort_by: str) -> list[Parcel]:

@@ -185,7 +185,8 @@ def _tables(data: bytes) -> dict[bytes, bytes]:
 
 def _checksum(b: bytes) -> int:
     b = b + b"\0" * (-len(b) % 4)
-    return sum(struct.unpack(f">{len(b) // 4}I", b)) & 0xFFFFFFFF
+    total: int = sum(struct.unpack(f">{len(b) // 4}I", b))
+    return total & 0xFFFFFFFF
 
 
 @cache

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..model import Parcel
 from .sortcode import short_name
 
-T = {
+T: dict[str, dict[str, Any]] = {
     "zh": {
         "picklist": "拣货单", "manifest": "交接清单", "slip": "装箱单",
         "pick_cols": ("序号", "商家编码", "商品", "规格", "数量", "订单数"),
@@ -34,7 +35,8 @@ T = {
 }
 
 
-def text(lang: str) -> dict[str, object]:
+def text(lang: str) -> dict[str, Any]:
+    """Headers and words of the documents in the seller's language."""
     return T["en" if lang == "en" else "zh"]
 
 
