@@ -324,7 +324,7 @@ def write_doc(path: Path, plants: list[Plant], orders_name: str) -> None:
 
 def generate(orders_path: Path, out_dir: Path, seed: int = 2026) -> Generated:
     """Read `orders_path`, write the two workbooks into `out_dir`; return what was planted."""
-    inputs = read_inputs([orders_path], [], [], "buyer_paid")
+    inputs = read_inputs([orders_path], [], [], "buyer_paid", all_orders=True)
     bad_rows = {i.row for _, i in inputs.issues if i.severity == "error"}
     orders = [o for o in inputs.orders if o.source.row not in bad_rows]
     g = build(orders, seed)

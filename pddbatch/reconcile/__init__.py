@@ -98,7 +98,7 @@ def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seque
     s = summarise(m, "(blank)" if lang == "en" else "（空）")
     written = write_report(out, m, s, issues, basis=basis, month=month, lang=lang)
     return ReconcileResult(
-        len({o.key for o in inputs.orders}), s.aftersales, len(inputs.returns), s.refunded,
+        inputs.order_count, s.aftersales, len(inputs.returns), s.refunded,
         s.refunds_total, s.matched_total, s.unmatched_total, dict(s.exceptions), m.findings, issues,
         [written], frozenset(str(p) for p in orders), s, m)
 

@@ -122,6 +122,7 @@ class Inputs:
     aftersales: list[AfterSaleRec]
     returns: list[ReturnRec]
     issues: list[FileIssue]           # (file, issue): several inputs may share a sheet name
+    order_count: int = 0              # distinct order numbers in the exports (typed or not)
 
 
 def norm_key(value: str) -> str:
@@ -130,19 +131,45 @@ def norm_key(value: str) -> str:
 
 
 def read_inputs(orders: Sequence[Path], aftersales: Sequence[Path], returns: Sequence[Path],
-                basis: str, lang: str = "zh") -> Inputs:
-    """Read every file; raise InputError (naming the columns) when a required column is missing."""
+                basis: str, lang: str = "zh", *, all_orders: bool = False) -> Inputs:
+    """Read every file; raise InputError (naming the columns) when a required column is missing.
+
+    Only the orders an after-sale or a logged parcel refers to (by order number or waybill) are
+    typed, so a 100,000-row export costs little; `all_orders=True` types every row.
+    """
     issues: list[FileIssue] = []
-    recs_o: list[OrderRec] = []
-    for p in orders:
-        recs_o.extend(_read(p, ORDERS_TABLE, ("order_sn", basis), "订单", lang, issues, _order))
+    order_issues: list[FileIssue] = []      # listed first, in the order the files were given
     recs_a: list[AfterSaleRec] = []
     for p in aftersales:
         recs_a.extend(_read(p, AFTERSALES_TABLE, None, "售后", lang, issues, _aftersale))
     recs_r: list[ReturnRec] = []
     for p in returns:
         recs_r.extend(_read(p, RETURNS_TABLE, None, "退货登记", lang, issues, _return))
-    return Inputs(recs_o, recs_a, recs_r, issues)
+    wanted = {a.order_key for a in recs_a} | {r.order_key for r in recs_r}
+    tracks = {r.tracking_key for r in recs_r if r.tracking_key}
+    seen: set[str] = set()
+
+    def keep(cells: Sequence[CellValue], cmap: ColumnMap) -> bool:
+        col = cmap.col("order_sn")
+        raw = cells[col - 1] if col and col <= len(cells) else None
+        key = norm_key(_cell_text(cells, col))
+        seen.add(key)
+        # a number Excel mangled is typed anyway, so its issue reaches 问题清单
+        return all_orders or isinstance(raw, float) or key in wanted or (
+            bool(tracks) and norm_key(_cell_text(cells, cmap.col("tracking_no"))) in tracks)
+
+    recs_o: list[OrderRec] = []
+    for p in orders:
+        recs_o.extend(_read(p, ORDERS_TABLE, ("order_sn", basis), "订单", lang, order_issues, _order, keep))
+    seen.discard("")
+    return Inputs(recs_o, recs_a, recs_r, order_issues + issues, len(seen))
+
+
+def _cell_text(cells: Sequence[CellValue], col: int | None) -> str:
+    if col is None or col > len(cells) or cells[col - 1] is None:
+        return ""
+    v = cells[col - 1]
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 class _Row:
@@ -240,7 +267,8 @@ def parse_when(v: CellValue) -> datetime | None:
 
 
 def _read(path: Path, table_name: str, required: Sequence[str] | None, what: str, lang: str,
-          issues: list[FileIssue], build: Callable[[_Row, AliasTable], Any]) -> Iterable[Any]:
+          issues: list[FileIssue], build: Callable[[_Row, AliasTable], Any],
+          keep: Callable[[Sequence[CellValue], ColumnMap], bool] | None = None) -> Iterable[Any]:
     at = alias_table(table_name)
 
     def header_test(cells: Sequence[CellValue]) -> bool:
@@ -263,6 +291,8 @@ def _read(path: Path, table_name: str, required: Sequence[str] | None, what: str
     out = []
     for idx, cells in enumerate(table.rows):
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue
+        if keep is not None and not keep(cells, cmap):
             continue
         rec = build(_Row(table, cmap, idx, lang, issues), at)
         if rec is not None:
