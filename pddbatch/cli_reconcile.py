@@ -34,11 +34,12 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
               help="Reconciliation workbook to write.")
 @click.option("--basis", type=click.Choice(["buyer_paid", "merchant_received"]), default="buyer_paid",
               show_default=True, help="Compare refunds with 用户实付金额 or 商家实收金额.")
+@click.option("--write-back", is_flag=True, help="Write a 对账状态 column into the after-sales workbook(s).")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON summary.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Message language (default zh).")
 def reconcile(orders: tuple[Path, ...], aftersales: tuple[Path, ...], returns: tuple[Path, ...],
-              ledger: Path | None, month: str | None, out: Path, basis: str, as_json: bool,
-              lang: str | None) -> None:
+              ledger: Path | None, month: str | None, out: Path, basis: str, write_back: bool,
+              as_json: bool, lang: str | None) -> None:
     """对账：订单 + 售后 + 退货登记 -> 对账工作簿（汇总 / 已匹配 / 异常 / 问题清单）。
 
     Reconcile refunds and returned parcels against the orders and write a workbook of totals,
@@ -48,7 +49,7 @@ def reconcile(orders: tuple[Path, ...], aftersales: tuple[Path, ...], returns: t
     try:
         result = run_reconcile(list(orders), list(aftersales), list(returns), ledger=ledger, month=month,
                                out=out, basis="merchant_received" if basis == "merchant_received" else "buyer_paid",
-                               lang=lg)
+                               lang=lg, write_back=write_back)
     except PddBatchError as exc:
         click.echo(("Error: " if lg == "en" else "错误：") + exc.text(lg), err=True)
         sys.exit(2)

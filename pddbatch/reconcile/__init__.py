@@ -81,8 +81,11 @@ class ReconcileResult:
 
 def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Sequence[Path], *,
               ledger: Path | None = None, month: str | None = None, out: Path,
-              basis: Basis = "buyer_paid", lang: str = "zh") -> ReconcileResult:
-    """Read, match, check and write the reconciliation workbook to `out`."""
+              basis: Basis = "buyer_paid", lang: str = "zh", write_back: bool = False) -> ReconcileResult:
+    """Read, match, check and write the reconciliation workbook to `out`.
+
+    `write_back=True` also writes a 对账状态 column into each after-sales workbook (atomic, backed up).
+    """
     if basis not in ("buyer_paid", "merchant_received"):
         raise InputError(f"金额口径只能是 buyer_paid 或 merchant_received：{basis}",
                          f"basis must be buyer_paid or merchant_received: {basis}")
@@ -96,11 +99,15 @@ def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seque
     m = match(inputs, basis=basis, month=month, lang=lang, ledger_tracking=shipped)
     issues = inputs.issues + m.issues
     s = summarise(m, "(blank)" if lang == "en" else "（空）")
-    written = write_report(out, m, s, issues, basis=basis, month=month, lang=lang)
+    written = [write_report(out, m, s, issues, basis=basis, month=month, lang=lang)]
+    if write_back:
+        from .writeback import write_back as write_status
+
+        written += [Path(o.path) for o in write_status(aftersales, m, lang)]
     return ReconcileResult(
         inputs.order_count, s.aftersales, len(inputs.returns), s.refunded,
         s.refunds_total, s.matched_total, s.unmatched_total, dict(s.exceptions), m.findings, issues,
-        [written], frozenset(str(p) for p in orders), s, m)
+        written, frozenset(str(p) for p in orders), s, m)
 
 
 def _ledger_tracking(path: Path, order_sns: Sequence[str]) -> dict[str, str]:

@@ -270,13 +270,7 @@ def _read(path: Path, table_name: str, required: Sequence[str] | None, what: str
           issues: list[FileIssue], build: Callable[[_Row, AliasTable], Any],
           keep: Callable[[Sequence[CellValue], ColumnMap], bool] | None = None) -> Iterable[Any]:
     at = alias_table(table_name)
-
-    def header_test(cells: Sequence[CellValue]) -> bool:
-        # the key column, or three known headers: then a missing key is reported by name below
-        known = {at.lookup.get(norm_header(str(c))) for c in cells if c} - {None}
-        return at.is_header_row(cells) or len(known) >= 3
-
-    table = read_table(path, header_test, what=what)
+    table = read_table(path, _header_test(at), what=what)
     try:
         cmap = map_headers(table.headers, at, table.sheet, table.header_row, lang, required)
     except InputError as exc:
@@ -298,6 +292,20 @@ def _read(path: Path, table_name: str, required: Sequence[str] | None, what: str
         if rec is not None:
             out.append(rec)
     return out
+
+
+def _header_test(at: AliasTable) -> Callable[[Sequence[CellValue]], bool]:
+    def header_test(cells: Sequence[CellValue]) -> bool:
+        # the key column, or three known headers: then a missing key is reported by name
+        known = {at.lookup.get(norm_header(str(c))) for c in cells if c} - {None}
+        return at.is_header_row(cells) or len(known) >= 3
+
+    return header_test
+
+
+def read_aftersales_table(path: Path) -> Table:
+    """The after-sales table as `read_inputs` found it (for writing results back into it)."""
+    return read_table(path, _header_test(alias_table(AFTERSALES_TABLE)), what="售后")
 
 
 def _classify(value: str, classes: dict[str, list[str]], default: str) -> str:
