@@ -18,9 +18,11 @@ from pddbatch.ledger import Ledger, ParcelRequest
 WORKER = Path(__file__).with_name("ledger_worker.py")
 
 
-def start(path: Path, tag: str, batches: int, size: int, void_every: int = 0) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, str(WORKER), str(path), tag, str(batches), str(size),
-                             str(void_every)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start(path: Path, tag: str, batches: int, size: int, void_every: int = 0,
+          go: Path | None = None) -> subprocess.Popen[str]:
+    args = [sys.executable, str(WORKER), str(path), tag, str(batches), str(size), str(void_every)]
+    return subprocess.Popen(args + ([str(go)] if go else []), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def parse(stdout: str) -> tuple[dict[str, str], list[str]]:
@@ -48,7 +50,11 @@ def test_two_processes_never_hand_out_the_same_number(tmp_path: Path, attempt: i
     path = tmp_path / "shared.sqlite"
     with Ledger.open(path) as led:
         led.add_range("ZTO", "73100000000001", 20_000, "t")
-    workers = [start(path, f"w{attempt}{n}", 30, 200) for n in "ab"]
+    go = tmp_path / "go"
+    workers = [start(path, f"w{attempt}{n}", 30, 200, go=go) for n in "ab"]
+    for w in workers:                       # both are up and have begun their runs: start together
+        assert w.stdout is not None and w.stdout.readline() == "ready\n"
+    go.touch()
     outputs = [w.communicate(timeout=120) for w in workers]
     for w, (_, err) in zip(workers, outputs, strict=True):
         assert w.returncode == 0, err
