@@ -306,7 +306,7 @@ def write_doc(path: Path, plants: list[Plant], orders_name: str) -> None:
         "        --returns sample_data/退货登记-sample.xlsx -o reconciliation.xlsx",
         "",
         "Everything is consistent except the planted discrepancies below: the reconciliation must report",
-        "each of them and nothing else (tests/reconcile/test_sample.py checks it). The consistent rows",
+        "each of them and nothing else (tests/reconcile/test_reconcile_sample.py checks it). The consistent rows",
         "include returns typed the way people type (lower case, spaces, full-width digits), a half refund",
         "of a damaged return, an exchange, an interception that comes back on the outbound waybill number,",
         "after-sales still in progress, and withdrawn ones.",
@@ -318,7 +318,26 @@ def write_doc(path: Path, plants: list[Plant], orders_name: str) -> None:
         lines.append(f"| `{p.kind}` | {', '.join(p.aftersale_sns) or '—'} | {p.order_sn or '—'} | "
                      f"{p.tracking_no or '—'} | {p.why} |")
     lines += ["", "Money: the amounts are Excel numbers (some typed as text such as `¥19.90` / `19.90元`);",
-              "totals are exact (Decimal) and the 汇总 totals equal the sums of the 已匹配 and 异常 sheets.", ""]
+              "totals are exact (Decimal) and the 汇总 totals equal the sums of the 已匹配 and 异常 sheets.",
+              "", "## The rules the reconciliation applies", "",
+              "- *Refunded* = 售后状态 contains 退款成功/已退款/退款完成/拒收退款; *closed* = 撤销/关闭/取消/驳回/拒绝",
+              "  (lists in `schemas/aftersales_columns.json`). The refunded amount is 退款金额, else 申请金额.",
+              "- *Shipped* = the ledger (`--ledger`) holds a live parcel for the order, or the export's 订单状态",
+              "  starts with 已发货/已签收/已收货/待收货, or it has a 快递单号 or 发货时间.",
+              "- A logged parcel matches an after-sale by 退货快递单号 (NFKC, no spaces, upper case, leading `'`",
+              "  dropped); else by the order's outbound 快递单号 (intercepted/refused parcels); else by 订单号 when",
+              "  one side has no waybill number. Several candidates -> withdrawn ones are set aside; still several",
+              "  -> `ambiguous-match`, nothing paired. The same waybill logged twice, or one after-sale claimed by",
+              "  two parcels, is `ambiguous-match` too.",
+              "- `duplicate-refund`: two refunded after-sales on one order for the same 商家编码 (else 商品+规格).",
+              "  An order reported as duplicate-refund is not also reported as `refund-exceeds-paid`.",
+              "- `damaged-return`: 状况 non-blank and not 完好/正常/良好/无损/ok, refund >= the order amount.",
+              "- `received-not-refunded` ignores 换货/补寄 (goods come back, no refund is due).",
+              "- `--month YYYY-MM` keeps after-sales whose 退款时间 (else 申请时间) is in that month; parcels",
+              "  matching no after-sale are kept when 收货日期 is in the month or blank. Matching itself always",
+              "  uses every row, so a parcel of an October after-sale is never 'unknown' in November.",
+              "- `--basis merchant_received` compares refunds with 商家实收金额 instead of 用户实付金额.",
+              "- `--write-back` adds a 对账状态 column to the after-sales workbook: 已核对 or 异常：<kinds>.", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 

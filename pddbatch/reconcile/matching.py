@@ -121,7 +121,7 @@ def match(inputs: Inputs, *, basis: str, month: str | None, lang: str = "zh",
         if refunded and a.type_class == "return_refund" and r is None and a.aftersale_sn not in ambiguous_asns:
             add("return-not-received", [a], o, [], a.refunded, paid_of(o))
         if r is not None and not refunded and a.type_class not in ("exchange", "resend"):
-            add("received-not-refunded", [a], o, [r], a.refunded, paid_of(o), status=a.status)
+            add("received-not-refunded", [a], o, [r], None, paid_of(o), status=a.status)
         paid = paid_of(o)
         if r is not None and r.good is False and refunded and paid is not None and a.refunded >= paid:
             add("damaged-return", [a], o, [r], a.refunded, paid, cond=r.condition)
