@@ -202,8 +202,7 @@ def _apply_csv(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
             v = plan.values.get((r, oc.col))
             if v is not None:
                 written += 1
-            if v is not None or (r - 1 < len(rows) and oc.col - 1 < len(rows[r - 1])):
-                _put(rows, r, oc.col, neutralise(v))
+            _put(rows, r, oc.col, neutralise(v))     # rows stay rectangular: blanks are written too
     out = io.StringIO()
     writer = csv.writer(out, delimiter=dialect.delimiter, quotechar=dialect.quotechar or '"',
                         lineterminator=newline, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
