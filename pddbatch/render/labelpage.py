@@ -14,7 +14,7 @@ from typing import Any
 from ..model import Carrier, Parcel
 from . import code128
 from .fonts import FontUse
-from .layout import Field, Layout
+from .layout import SEP, Field, Layout, combined
 from .pdf import DOT, MM
 from .settings import RenderSettings
 from .sortcode import hub_line, pack_hub, short_name, sort_code
@@ -130,24 +130,32 @@ class LabelEngine:
         self.static_fields = [f for f in layout.fields if f.static]
         self.page_fields = [f for f in layout.fields if not f.static]
         self.warnings: list[str] = []
+        self._all = combined([f.text for f in self.page_fields])
 
     def static_ops(self, carrier: Carrier) -> list[Op]:
         ctx = static_context(carrier, self.settings)
         ops: list[Op] = [("L", r.x1 * MM, r.y1 * MM, r.x2 * MM, r.y2 * MM, r.width * MM, r.dash)
                          for r in self.layout.rules]
         for f in self.static_fields:
-            self._field(f, ctx, ops, carrier.code)
+            self._field(f, f.text.render(ctx), ops, carrier.code)
         return ops
 
     def page_ops(self, p: Parcel, base: dict[str, Any], seq: int, total: int) -> list[Op]:
         ctx = parcel_context(p, self.settings, base, seq, total)
         ops: list[Op] = []
-        for f in self.page_fields:
-            self._field(f, ctx, ops, p.tracking_no)
+        texts: list[str] | None = None
+        if self._all is not None:
+            try:
+                texts = self._all.render(ctx).split(SEP)
+            except Exception:  # noqa: BLE001 - re-rendered field by field below for a precise error
+                texts = None
+        if texts is None or len(texts) != len(self.page_fields):
+            texts = [f.text.render(ctx) for f in self.page_fields]
+        for f, text in zip(self.page_fields, texts, strict=True):
+            self._field(f, text, ops, p.tracking_no)
         return ops
 
-    def _field(self, f: Field, ctx: dict[str, Any], ops: list[Op], who: str) -> None:
-        text = f.text.render(ctx)
+    def _field(self, f: Field, text: str, ops: list[Op], who: str) -> None:
         if f.kind == "barcode":
             self._barcode(f, text.strip(), ops, who)
             return
@@ -174,7 +182,8 @@ class LabelEngine:
     def _barcode(self, f: Field, data: str, ops: list[Op], who: str) -> None:
         if not data:
             return
-        mods = code128.total_modules(data)
+        bars = code128.bars(data)
+        mods = bars[-1][0] + bars[-1][1] + code128.QUIET_MODULES
         dots = f.min_module_dots
         for d in range(f.max_module_dots, f.min_module_dots - 1, -1):
             if mods * d * DOT <= f.w * MM:
@@ -186,4 +195,4 @@ class LabelEngine:
         x = f.x * MM + max(0.0, (f.w * MM - mods * module) / 2)
         x = round(x / DOT) * DOT
         y = round(f.y * MM / DOT) * DOT
-        ops.append(("B", x, y, module, f.h * MM, code128.bars(data), data))
+        ops.append(("B", x, y, module, f.h * MM, bars, data))

@@ -8,17 +8,19 @@ processes serialise whole page objects and the parent only concatenates blobs an
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from ..model import Parcel
+from ..model import Carrier, Parcel
 from .atomic import atomic_path
 from .fonts import FontUse, font_metrics
 from .labelpage import ASCENT, LabelEngine, Op, static_context
@@ -145,20 +147,34 @@ def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSetting
     fs = fonts()
     total = len(parcels)
     n_workers = min(_workers(settings), max(1, total // CHUNK))
-    if total < PARALLEL_MIN or n_workers < 2:
-        results = [_render_pages(parcels, 0, total, settings)]
-    else:
-        bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
-        if sys.platform != "win32" and "fork" in _start_methods():
-            _JOB = (parcels, settings)
-            try:
-                with ProcessPoolExecutor(n_workers, mp_context=get_context("fork")) as ex:
-                    results = list(ex.map(_render_chunk, [(None, lo, hi, total) for lo, hi in bounds]))
-            finally:
-                _JOB = None
-        else:  # pragma: no cover - spawn platforms pickle the parcels
-            with ProcessPoolExecutor(n_workers, initializer=_spawn_init, initargs=(settings,)) as ex:
-                results = list(ex.map(_render_chunk, [(parcels[lo:hi], lo, hi, total) for lo, hi in bounds]))
+    with ExitStack() as stack:
+        results: Iterable[tuple[Any, ...]]
+        if total < PARALLEL_MIN or n_workers < 2:
+            results = [_render_pages(parcels, 0, total, settings)]
+        else:
+            bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
+            if sys.platform != "win32" and "fork" in _start_methods():
+                _JOB = (parcels, settings)
+                stack.callback(_clear_job)
+                gc.freeze()   # keep the parent's objects out of the workers' GC scans (and copy-on-write)
+                stack.callback(gc.unfreeze)
+                ex = stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=get_context("fork")))
+                results = ex.map(_render_chunk, [(None, lo, hi, total) for lo, hi in bounds])
+            else:  # pragma: no cover - spawn platforms pickle the parcels
+                ex = stack.enter_context(ProcessPoolExecutor(n_workers, initializer=_spawn_init,
+                                                             initargs=(settings,)))
+                results = ex.map(_render_chunk, [(parcels[lo:hi], lo, hi, total) for lo, hi in bounds])
+        # Chunks are written as they arrive, while the workers render the next ones.
+        return _assemble(path, results, carriers, layout, settings, fs, total)
+
+
+def _clear_job() -> None:
+    global _JOB
+    _JOB = None
+
+
+def _assemble(path: Path, results: Iterable[tuple[Any, ...]], carriers: dict[str, Carrier], layout: Layout,
+              settings: RenderSettings, fs: list[FontUse], total: int) -> tuple[int, list[str]]:
     engine = LabelEngine(layout, settings, fs)
     w, h = layout.width_mm * MM, layout.height_mm * MM
     forms = {code: content(engine.static_ops(c), h, fs) for code, c in carriers.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -130,6 +130,24 @@ def _error(ft: FieldTemplate, exc: BaseException, tb: TracebackType | None) -> T
         tb = tb.tb_next
     at = ft.line + rel - 1
     return TemplateError(f"模板有错：{ft.file} 第 {at} 行：{exc}", f"Broken template: {ft.file} line {at}: {exc}")
+
+
+SEP = "\x1e"
+
+
+def combined(texts: Sequence[FieldTemplate]) -> jinja2.Template | None:
+    """One template rendering all `texts` joined by SEP (one Jinja context per label, not per field).
+
+    Callers split the output on SEP; on any error they render the fields one by one, which raises
+    the precise TemplateError. None when the sources can't be combined safely.
+    """
+    srcs = [t.source for t in texts]
+    if any(SEP in s for s in srcs):
+        return None
+    try:
+        return _env().from_string(SEP.join(srcs))
+    except jinja2.TemplateError:
+        return None
 
 
 def _validate(doc: Any, file: str) -> None:

@@ -21,6 +21,7 @@ def _regions() -> tuple[dict[str, int], tuple[str, ...]]:
     return dict(data["provinces"]), tuple(data["suffixes"])
 
 
+@lru_cache(maxsize=8192)
 def short_name(name: str) -> str:
     """浙江省 -> 浙江, 杭州市 -> 杭州, 广西壮族自治区 -> 广西; districts (西湖区) stay as they are."""
     name = name.strip()
