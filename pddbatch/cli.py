@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -100,6 +100,20 @@ def process_cmd(workbook: Path, config: Path | None, out_dir: Path | None, label
     _report(result, lg, as_json)
 
 
+@main.command("explain")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.argument("order_sn")
+@click.option("--config", type=click.Path(path_type=Path), default=None, help="pddbatch.toml to use.")
+@click.option("--sheet", default=None)
+def explain_cmd(workbook: Path, order_sn: str, config: Path | None, sheet: str | None) -> None:
+    """Explain every decision for one order: validation, merge, interception, rule, stock, deadline."""
+    from .pipeline import Options, explain
+
+    lines = _run(lambda: explain(workbook, order_sn.strip(), Options(config=config, sheet=sheet)), "zh")
+    for line in lines:
+        click.echo(line)
+
+
 @main.command("init")
 @click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               help="Where to write pddbatch.toml (the folder of your order exports).")
@@ -129,7 +143,10 @@ def init_cmd(folder: Path, sender_name: str, sender_phone: str, sender_address: 
     click.echo(f"已写入 {target}")
 
 
-def _run(fn: Callable[[], BatchResult], lang: str) -> BatchResult:
+T = TypeVar("T")
+
+
+def _run(fn: Callable[[], T], lang: str) -> T:
     try:
         return fn()
     except PddBatchError as exc:
@@ -147,6 +164,18 @@ def _report(result: BatchResult, lang: str, as_json: bool) -> NoReturn:
         click.echo(summary_line(result, lang))
         for note in result.notes:
             click.echo(f"  {note}")
+        if result.urgent:
+            click.echo("  即将超时（最紧急在前）：" if lang != "en" else "  Due soon (most urgent first):")
+            for u in result.urgent[:20]:
+                state = ("已超时" if lang != "en" else "overdue") if u["overdue"] else \
+                    (f"剩 {u['hours_left']} 小时" if lang != "en" else f"{u['hours_left']} h left")
+                click.echo(f"    {u['order_sn']}  第 {u['row']} 行  截止 {u['due']}  {state}" if lang != "en" else
+                           f"    {u['order_sn']}  row {u['row']}  due {u['due']}  {state}")
+            if len(result.urgent) > 20:
+                click.echo(f"    …… 另有 {len(result.urgent) - 20} 单" if lang != "en" else
+                           f"    … and {len(result.urgent) - 20} more")
+        for sku, left in result.low_stock.items():
+            click.echo(f"  库存提醒：{sku} 剩余 {left}" if lang != "en" else f"  Low stock: {sku} {left} left")
         if result.out_dir:
             click.echo(("  输出文件夹：" if lang != "en" else "  Output folder: ") + result.out_dir)
         if result.backup:

@@ -14,6 +14,7 @@ from typing import Any
 from .carriers import carrier
 from .errors import ConfigError, PddBatchError
 from .resources import load_json
+from .rules import REMOTE_PROVINCES, Rule
 
 CONFIG_NAME = "pddbatch.toml"
 
@@ -26,27 +27,19 @@ class Sender:
 
 
 @dataclass(frozen=True)
-class CarrierRule:
-    """A simple rule: orders to these provinces go with this carrier (first match wins)."""
-
-    name: str
-    carrier: str
-    provinces: tuple[str, ...] = ()
-
-    def matches_province(self, province: str) -> bool:
-        return not self.provinces or any(p and (p in province or province in p) for p in self.provinces)
-
-
-@dataclass(frozen=True)
 class Config:
     path: Path
     sender: Sender
     default_carrier: str
     shop_name: str = ""
     enabled_carriers: tuple[str, ...] = ()
-    rules: tuple[CarrierRule, ...] = ()
+    rules: tuple[Rule, ...] = ()
     merge: bool = True
     deadline_window_hours: float = 6.0
+    remote_provinces: tuple[str, ...] = REMOTE_PROVINCES
+    sku_table: str = "商品资料"
+    stock: str = "库存"
+    low_stock_threshold: int = 5
     ledger_path: Path = Path("pddbatch-ledger.sqlite")
     pool_imports: tuple[tuple[Path, str], ...] = ()
     label_size: str = "76x130"
@@ -94,9 +87,8 @@ def load_config(path: Path) -> Config:
     try:
         default = carrier(data["carriers"]["default"]).code
         enabled = tuple(carrier(c).code for c in data["carriers"].get("enabled", [default]))
-        rules = tuple(
-            CarrierRule(r.get("name", f"规则{i + 1}"), carrier(r["carrier"]).code, tuple(r.get("provinces", ())))
-            for i, r in enumerate(data["carriers"].get("rules", [])))
+        rules = tuple(Rule.from_config(r, i, lambda c: carrier(c).code)
+                      for i, r in enumerate(data["carriers"].get("rules", [])))
         pools = tuple((_resolve(base, p["file"]), carrier(p["carrier"]).code)
                       for p in data.get("pools", {}).get("import", []))
     except PddBatchError as exc:
@@ -115,6 +107,10 @@ def load_config(path: Path) -> Config:
         rules=rules,
         merge=plan.get("merge", True),
         deadline_window_hours=float(plan.get("deadline_window_hours", 6)),
+        remote_provinces=tuple(plan.get("remote_provinces", REMOTE_PROVINCES)),
+        sku_table=plan.get("sku_table", "商品资料"),
+        stock=plan.get("stock", "库存"),
+        low_stock_threshold=int(plan.get("low_stock_threshold", 5)),
         ledger_path=_resolve(base, data.get("ledger", {}).get("path", "pddbatch-ledger.sqlite")),
         pool_imports=pools,
         label_size=labels.get("size", "76x130"),
@@ -183,15 +179,25 @@ address = "{address}"
 [carriers]
 default = "{carrier}"            # 默认快递：代码（ZTO）或拼多多名称（中通快递）
 enabled = ["{carrier}"]
-# 按省份指定快递（从上到下，先匹配先用）：
+# 快递规则（从上到下，先匹配先用）。条件可组合：provinces / cities / remote（偏远地区）/
+# skus（商家编码通配，如 "MT-*"）/ keywords（商家备注或买家留言里的词）/ quantity、weight_g、amount
+# （{ min = .., max = .. }）/ deadline_within_hours。动作：carrier / label_size / priority / hold（暂缓，写原因）。
+# [[carriers.rules]]
+# name = "买家要顺丰"
+# keywords = ["顺丰"]
+# carrier = "SF"
 # [[carriers.rules]]
 # name = "偏远地区走邮政"
-# provinces = ["新疆", "西藏", "青海"]
+# remote = true
 # carrier = "YZXB"
 
 [plan]
 merge = true                     # 同一收件人（姓名+电话+地址）的订单合并成一个包裹
 deadline_window_hours = 6        # 距承诺发货时间不足几小时就提醒
+# remote_provinces = ["新疆", "西藏", "青海", "内蒙古", "甘肃", "宁夏", "海南"]   # 偏远地区（可改）
+# sku_table = "商品资料"          # 商品资料表（商家编码、重量(g)、简称）：工作簿中的表名或文件路径
+# stock = "库存"                  # 库存表（商家编码、可用库存）：工作簿中的表名或文件路径
+# low_stock_threshold = 5         # 剩余库存低于此数时提醒
 
 [ledger]
 path = "pddbatch-ledger.sqlite"  # 单号台账：记录每个单号给了哪个包裹，请定期备份

@@ -228,6 +228,8 @@ class BatchResult:
     run_id: int | None = None
     dry_run: bool = False
     notes: list[str] = field(default_factory=list)   # run-level remarks for the seller
+    urgent: list[dict[str, object]] = field(default_factory=list)  # 即将超时: most urgent first
+    low_stock: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -245,7 +247,8 @@ class BatchResult:
             "allocated_existing": self.allocated_existing, "parcels": self.parcels,
             "intercepted": self.intercepted, "skipped": self.skipped, "short": self.short,
             "held": self.held, "deadline_warnings": self.deadline_warnings,
-            "short_by_carrier": self.short_by_carrier, "files": self.files, "out_dir": self.out_dir,
+            "short_by_carrier": self.short_by_carrier, "urgent": self.urgent, "low_stock": self.low_stock,
+            "files": self.files, "out_dir": self.out_dir,
             "backup": self.backup, "run_id": self.run_id, "dry_run": self.dry_run, "notes": self.notes,
             "exit_code": self.exit_code,
             "issues": [{"sheet": i.sheet, "cell": i.cell, "row": i.row, "field": i.field, "code": i.code,

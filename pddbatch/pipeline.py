@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .catalog import Catalog, load_catalog, side_table
 from .columns import alias_table
 from .config import Config, find_config, load_config
 from .messages import pick
@@ -21,6 +22,8 @@ from .model import BatchResult, Parcel, RowIssue, RowOutcome, RowStatus
 from .plan import Plan, deadline_text, make_plan
 from .sheetplan import build_write_plan
 from .sheets import Table, read_table
+from .stock import StockLevels, load_stock, stock_write_plan
+from .stock import summary as stock_summary
 from .validate import Validation, validate_table
 
 Progress = Callable[[str, int, int], None]
@@ -129,9 +132,10 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                 known = ledger.existing_for_orders([o.order_sn for o in v.orders])
                 voided = _voided_numbers(ledger, v.orders, known)
             with clock.stage("plan"):
+                catalog, stock = _side_tables(path, table, config, read is not None)
                 plan = make_plan(v.orders, config, now=now, lang=lang,
                                  ledger_numbers={sn: p.tracking_no for sn, p in known.items()},
-                                 voided_numbers=voided)
+                                 voided_numbers=voided, catalog=catalog, stock=stock)
             progress("allocate", 0, len(plan.parcels))
             with clock.stage("allocate"):
                 if opts.dry_run:
@@ -153,6 +157,9 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
             result.allocated_existing = len(numbered) - result.allocated_new
             result.short_by_carrier = short
             result.deadline_warnings = len(plan.deadlines)
+            result.urgent = urgent_list(plan, lang)
+            if stock is not None:
+                result.low_stock = dict(stock_summary(stock, config.low_stock_threshold))
             if short:
                 result.notes.extend(_short_notes(short, lang))
             if not opts.dry_run and run_id is not None:
@@ -162,7 +169,8 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                     progress("render", 0, len(to_render))
                     with clock.stage("render"):
                         target = out_dir or opts.out_dir or _default_out_dir(path, config)
-                        files = _render(to_render, target, config, opts, lang, now, result)
+                        files = _render(to_render, target, config, opts, lang, now, result,
+                                        catalog.short_names())
                     ledger.mark_rendered(sorted({numbered[p.order_sns[0]][1] for p in to_render}), run_id)
                     result.out_dir = str(target)
                     result.files.extend(str(f) for f in files)
@@ -173,6 +181,11 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                 with clock.stage("write_back"):
                     wplan = build_write_plan(table, v.columns, v.issues, outcomes, shipping=True, lang=lang)
                     _apply(path, wplan, result, opts, apply, lang)
+                    if stock is not None and apply is None and stock.table.path == str(path):
+                        from .writeback import apply_plan
+
+                        apply_plan(path, stock_write_plan(stock, config.low_stock_threshold, lang),
+                                   backup=False, lang=lang)
                 if result.out_dir:
                     _write_summary(Path(result.out_dir), result)
                 ledger.finish_run(run_id, "done", _run_summary(result))
@@ -331,8 +344,28 @@ def _default_out_dir(path: Path, config: Config) -> Path:
     return path.with_name(path.stem + ".pddbatch")
 
 
+def urgent_list(plan: Plan, lang: str) -> list[dict[str, object]]:
+    """即将超时: orders past or near their promised ship time, most urgent first."""
+    out = []
+    for d in sorted(plan.deadlines.values(), key=lambda d: d.hours_left):
+        out.append({"order_sn": d.order_sn, "row": d.row, "due": d.due.strftime("%Y-%m-%d %H:%M"),
+                    "hours_left": round(d.hours_left, 1), "overdue": d.overdue, "derived": d.derived})
+    return out
+
+
+def _side_tables(path: Path, table: Table, config: Config, live: bool) -> tuple[Catalog, StockLevels | None]:
+    """The optional 商品资料 and 库存 tables (sheets of the workbook or files named in the config)."""
+    if live:      # the Excel face reads only the orders sheet for now
+        return Catalog(), None
+    base = config.path.parent
+    names = table.sheet_names
+    cat = load_catalog(side_table(path, config.sku_table, base, names, "sku_columns.json", "商品资料"))
+    stock = load_stock(side_table(path, config.stock, base, names, "stock_columns.json", "库存"))
+    return cat, stock
+
+
 def _render(parcels: Sequence[Parcel], out_dir: Path, config: Config, opts: Options, lang: str,
-            now: datetime, result: BatchResult) -> list[Path]:
+            now: datetime, result: BatchResult, sku_names: dict[str, str] | None = None) -> list[Path]:
     from .render import RenderSettings, write_documents
 
     settings = RenderSettings(
@@ -340,7 +373,7 @@ def _render(parcels: Sequence[Parcel], out_dir: Path, config: Config, opts: Opti
         sender_address=config.sender.address, label_size=opts.label_size or config.label_size,
         mask_phone=config.mask_phone, sort_by=config.label_sort,
         zpl=config.zpl if opts.zpl is None else opts.zpl, packing_slips=config.packing_slips,
-        printed_at=now, lang=lang, layout_dir=config.layout_dir)
+        printed_at=now, lang=lang, layout_dir=config.layout_dir, sku_names=sku_names or {})
     _retire_earlier_outputs(out_dir, now)
     docs = write_documents(parcels, out_dir, settings)
     result.notes.extend(docs.warnings)
@@ -382,3 +415,50 @@ def _retire_earlier_outputs(out_dir: Path, now: datetime) -> None:
     dest.mkdir(parents=True)
     for p in old:
         p.replace(dest / p.name)
+
+
+def explain(path: Path, order_sn: str, options: Options | None = None) -> list[str]:
+    """Every decision pddbatch makes for one order, as sentences (no ledger change, no file written)."""
+    from .errors import InputError
+    from .ledger import Ledger
+
+    opts = options or Options()
+    config = load_config(find_config(path, opts.config))
+    lang = opts.lang or config.lang
+    now = opts.now or datetime.now()
+    table = load_table(path, opts.sheet)
+    v = validate_table(table, lang=lang)
+    lines: list[str] = []
+    row = next((o.row for o in v.orders if o.order_sn == order_sn), None)
+    if row is None:
+        sn_col = v.columns.col("order_sn")
+        for i, raw in enumerate(table.rows):
+            if sn_col and sn_col - 1 < len(raw) and str(raw[sn_col - 1]).strip() == order_sn:
+                row = table.sheet_row(i)
+                break
+    if row is None:
+        raise InputError(f"在 {path.name} 中找不到订单 {order_sn}", f"Order {order_sn} is not in {path.name}")
+    lines.append(f"订单 {order_sn}：工作表“{table.sheet}”第 {row} 行")
+    for issue in v.issues_by_row().get(row, []):
+        kind = "错误" if issue.severity == "error" else "提醒"
+        lines.append(f"校验{kind}：{issue.cell} {issue.header}：{issue.message}")
+    if row in v.rejected_rows:
+        lines.append("结论：校验失败，不分配单号")
+        return lines
+    known: dict[str, Any] = {}
+    if config.ledger_path.exists():
+        with Ledger.open(config.ledger_path) as ledger:
+            known = ledger.existing_for_orders([o.order_sn for o in v.orders])
+    catalog, stock = _side_tables(path, table, config, False)
+    plan = make_plan(v.orders, config, now=now, lang=lang,
+                     ledger_numbers={sn: p.tracking_no for sn, p in known.items()}, catalog=catalog, stock=stock)
+    lines.extend(plan.trace.get(order_sn, []))
+    d = plan.deadlines.get(order_sn)
+    if d is not None:
+        lines.append(deadline_text(d, lang))
+    rec = known.get(order_sn)
+    if rec is not None:
+        lines.append(f"台账：已分配 {rec.carrier_code} {rec.tracking_no}（包裹 #{rec.id}，第 {rec.run_id} 次运行）")
+    elif row not in plan.outcomes:
+        lines.append("台账：尚未分配单号；处理时会分配")
+    return lines

@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .carriers import all_carriers
+from .catalog import Catalog
 from .config import Config
 from .messages import pick
 from .model import Order, Parcel, Receiver, RowOutcome, RowStatus
+from .rules import Rule, facts, first_match
+from .stock import StockLevels, allocate_stock
 
 SHIPPABLE = "待发货"
 CLEAN_AFTER_SALE = "无售后或售后取消"
@@ -43,6 +46,10 @@ class Plan:
     outcomes: dict[int, RowOutcome] = field(default_factory=dict)  # sheet row -> outcome (not shipped)
     deadlines: dict[str, Deadline] = field(default_factory=dict)   # order_sn -> warning (past/near)
     notes: dict[str, list[str]] = field(default_factory=dict)      # order_sn -> extra explanations
+    trace: dict[str, list[str]] = field(default_factory=dict)      # order_sn -> every decision, for explain
+
+    def explain(self, order_sn: str, line: str) -> None:
+        self.trace.setdefault(order_sn, []).append(line)
 
 
 def recipient_key(r: Receiver) -> str:
@@ -58,17 +65,23 @@ def parcel_key(order_sns: Iterable[str]) -> str:
     return f"P{digest}"
 
 
-def choose_carrier(orders: Sequence[Order], receiver: Receiver, config: Config) -> tuple[str, str]:
-    """(carrier code, rule name or '' for the default). The one place the carrier is decided."""
-    for rule in config.rules:
-        if rule.matches_province(receiver.province):
-            return rule.carrier, rule.name
-    return config.default_carrier, ""
+def choose_carrier(orders: Sequence[Order], receiver: Receiver, config: Config, *, now: datetime,
+                   weight_g: int | None = None, deadline: datetime | None = None
+                   ) -> tuple[str, Rule | None, list[str]]:
+    """(carrier code, the matching rule or None, why earlier rules didn't match).
+
+    The one place the carrier is decided: the first rule whose conditions all hold, else the default.
+    """
+    f = facts(orders, receiver, weight_g, deadline, now)
+    rule, why_not = first_match(config.rules, f, config.remote_provinces)
+    code = rule.carrier if rule is not None and rule.carrier else config.default_carrier
+    return code, rule, why_not
 
 
 def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: str = "zh",
               ledger_numbers: Mapping[str, str] | None = None,
-              voided_numbers: Mapping[str, str] | None = None) -> Plan:
+              voided_numbers: Mapping[str, str] | None = None,
+              catalog: Catalog | None = None, stock: StockLevels | None = None) -> Plan:
     """Decide what happens to every valid order.
 
     `ledger_numbers` maps order_sn -> tracking number for orders the ledger already numbered: a row
@@ -85,6 +98,7 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
         if reason is not None:
             status, msg = reason
             plan.outcomes[o.row] = RowOutcome(o.row, o.order_sn, status, msg, o.carrier_name, o.tracking_no)
+            plan.explain(o.order_sn, msg)
             continue
         if o.tracking_no and voided_numbers.get(o.order_sn) == o.tracking_no \
                 and ledger_numbers.get(o.order_sn) != o.tracking_no:
@@ -96,12 +110,16 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
                        f"by hand?); left as it is")
             plan.outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.SKIPPED, msg, o.carrier_name,
                                               o.tracking_no)
+            plan.explain(o.order_sn, msg)
             continue
         shippable.append(o)
+        plan.explain(o.order_sn, f"订单状态“{o.order_status}”，售后“{o.after_sale_status}”：可以发货")
         d = _deadline(o)
         if d is not None:
             due, derived = d
             left = (due - now).total_seconds() / 3600
+            plan.explain(o.order_sn, f"承诺发货时间 {due:%Y-%m-%d %H:%M}" + ("（按付款后48小时推算）" if derived else "")
+                         + f"，还有 {left:.1f} 小时")
             if due - now <= window:
                 plan.deadlines[o.order_sn] = Deadline(o.order_sn, o.row, due, left, derived)
 
@@ -109,20 +127,76 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
     for o in shippable:
         k = recipient_key(o.receiver) if config.merge else o.order_sn
         groups.setdefault(k, []).append(o)
-    carriers = all_carriers()
+    catalog = catalog or Catalog()
     parcels: list[Parcel] = []
     for members in groups.values():
         members.sort(key=lambda o: o.row)
-        code, rule = choose_carrier(members, members[0].receiver, config)
-        dues = [d[0] for o in members if (d := _deadline(o)) is not None]
-        parcels.append(Parcel(
-            key=parcel_key(o.order_sn for o in members), orders=tuple(members), carrier=carriers[code],
-            receiver=members[0].receiver, rule=rule, promised_ship_at=min(dues) if dues else None,
-            label_size=config.label_size))
+        parcel = _make_parcel(members, config, catalog, plan, now, lang)
+        if parcel is not None:
+            parcels.append(parcel)
     far = datetime.max
-    parcels.sort(key=lambda p: (p.promised_ship_at or far, p.orders[0].row))
+    parcels.sort(key=lambda p: (-p.priority, p.promised_ship_at or far, p.orders[0].row))
+    if stock is not None:
+        parcels = _apply_stock(parcels, stock, set(ledger_numbers), plan, lang)
     plan.parcels = parcels
     return plan
+
+
+def _make_parcel(members: list[Order], config: Config, catalog: Catalog, plan: Plan, now: datetime,
+                 lang: str) -> Parcel | None:
+    sns = [o.order_sn for o in members]
+    dues = [d[0] for o in members if (d := _deadline(o)) is not None]
+    deadline = min(dues) if dues else None
+    weight, unknown = catalog.weight(members)
+    if unknown and catalog.items:
+        for o in members:
+            if (o.sku or o.product) in unknown:
+                plan.notes.setdefault(o.order_sn, []).append(pick(
+                    lang, f"商品资料中没有 {o.sku or o.product} 的重量", f"No weight for {o.sku or o.product}"))
+    code, rule, why_not = choose_carrier(members, members[0].receiver, config, now=now, weight_g=weight,
+                                         deadline=deadline)
+    carrier = all_carriers()[code]
+    for o in members:
+        if len(members) > 1:
+            plan.explain(o.order_sn, f"合并：与 {'、'.join(s for s in sns if s != o.order_sn)} 同一收件人，合为一个包裹")
+        plan.explain(o.order_sn, f"重量：{weight} g" if weight is not None else "重量：未知")
+        for line in why_not:
+            plan.explain(o.order_sn, line)
+        plan.explain(o.order_sn, f"快递：{carrier.pdd_name}（" + (f"规则“{rule.name}”" if rule else "默认快递") + "）")
+    if rule is not None and rule.hold:
+        for o in members:
+            msg = pick(lang, f"暂缓发货：{rule.hold}（规则“{rule.name}”）", f"On hold: {rule.hold} (rule '{rule.name}')")
+            plan.outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.HELD, msg)
+            plan.explain(o.order_sn, msg)
+        return None
+    return Parcel(
+        key=parcel_key(sns), orders=tuple(members), carrier=carrier, receiver=members[0].receiver,
+        weight_g=weight, rule=rule.name if rule else "", promised_ship_at=deadline,
+        label_size=(rule.label_size if rule and rule.label_size else config.label_size),
+        priority=(rule.priority if rule and rule.priority is not None else 0))
+
+
+def _apply_stock(parcels: list[Parcel], stock: StockLevels, numbered: set[str], plan: Plan,
+                 lang: str) -> list[Parcel]:
+    from dataclasses import replace
+
+    held = allocate_stock(stock, parcels, numbered)
+    if not held:
+        return parcels
+    kept: list[Parcel] = []
+    for p in parcels:
+        keep = tuple(o for o in p.orders if o.order_sn not in held)
+        for o in p.orders:
+            if o.order_sn in held:
+                left = stock.left(o.sku)
+                msg = pick(lang, f"缺货：{o.sku} 库存不足（还剩 {left}，本单需要 {o.quantity}），暂不分配单号",
+                           f"Out of stock: {o.sku} has {left} left, this order needs {o.quantity}")
+                plan.outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.OUT_OF_STOCK, msg)
+                plan.explain(o.order_sn, msg)
+        if keep:
+            kept.append(p if len(keep) == len(p.orders) else
+                        replace(p, orders=keep, key=parcel_key(o.order_sn for o in keep)))
+    return kept
 
 
 def _not_shipping(o: Order, lang: str) -> tuple[RowStatus, str] | None:

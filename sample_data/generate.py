@@ -223,7 +223,16 @@ def plant_faults(rows: list[dict[str, Any]]) -> None:
     rows[149]["订单状态"], rows[149]["售后状态"] = "待发货", "无售后或售后取消"
 
 
-def write_xlsx(rows: list[dict[str, Any]], path: Path, sheet: str = "订单列表") -> None:
+# the seller's own side tables, bundled in the sample workbook: (sku, grams, short name), (sku, stock)
+SKU_TABLE = [(c[3], g, n) for c, g, n in zip(CATALOG, [1800, 2300, 450, 600, 380, 3200, 2100, 160, 420, 480,
+                                                       5300, 2700, 210, 1900, 850], [
+    "灰毯150", "白毯180", "黑杯500", "白杯750", "袜10双", "抽纸24", "凝珠100", "支架银", "内衣蓝120",
+    "内衣粉140", "大米5kg", "苹果5斤", "暖手兔", "置物架3层", "台灯"], strict=True) if c[3] != "NS-RB"]
+STOCK_TABLE = [(c[3], q) for c, q in zip(CATALOG, [80, 60, 90, 70, 100, 50, 80, 60, 40, 40, 30, 40, 50, 3, 4],
+                                         strict=True)]
+
+
+def write_xlsx(rows: list[dict[str, Any]], path: Path, sheet: str = "订单列表", side_tables: bool = False) -> None:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
@@ -243,6 +252,16 @@ def write_xlsx(rows: list[dict[str, Any]], path: Path, sheet: str = "订单列�
     ws.freeze_panes(1, 0)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 24)
+    if side_tables:
+        skus = wb.add_worksheet("商品资料")
+        skus.write_row(0, 0, ["商家编码", "重量(g)", "简称"], bold)
+        for r, (sku, grams, short) in enumerate(SKU_TABLE, start=1):
+            skus.write_row(r, 0, [sku, grams, short])
+        stock = wb.add_worksheet("库存")
+        stock.write_row(0, 0, ["商家编码", "可用库存"], bold)
+        for r, (sku, qty) in enumerate(STOCK_TABLE, start=1):
+            stock.write_string(r, 0, sku)
+            stock.write_number(r, 1, qty)
     wb.close()
 
 
@@ -271,11 +290,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("orders.xlsx"))
     ap.add_argument("--csv", type=Path, default=None, help="also write this CSV (UTF-8 with BOM)")
     ap.add_argument("--no-faults", action="store_true")
+    ap.add_argument("--no-side-tables", action="store_true", help="leave out the 商品资料 and 库存 sheets")
     args = ap.parse_args()
     rows = list(iter_orders(args.rows, args.seed))
     if not args.no_faults and args.rows >= 160:
         plant_faults(rows)
-    write_xlsx(rows, args.out)
+    write_xlsx(rows, args.out, side_tables=not args.no_side_tables)
     csv_path = args.csv
     if csv_path is None and args.out == Path(__file__).with_name("orders.xlsx"):
         csv_path = args.out.with_suffix(".csv")

@@ -20,8 +20,8 @@ def shop(tmp_path: Path) -> Path:
     """A folder like a seller's: the sample export, the demo config and demo pools (no ledger yet)."""
     folder = tmp_path / "shop"
     folder.mkdir()
-    generator.write_xlsx(sample_rows(), folder / "orders.xlsx")
-    for name in ("pddbatch.toml", "demo-pool-ZTO.txt", "demo-pool-YZXB.txt"):
+    generator.write_xlsx(sample_rows(), folder / "orders.xlsx", side_tables=True)
+    for name in ("pddbatch.toml", "demo-pool-ZTO.txt", "demo-pool-YZXB.txt", "demo-pool-SF.txt"):
         shutil.copy(SAMPLE / name, folder / name)
     return folder
 

@@ -45,7 +45,7 @@ def test_process_sample_day(orders_xlsx: Path) -> None:
     rows, head = _sheet(orders_xlsx)
     assert {"快递公司", "快递单号", "处理状态", "处理说明"} <= set(head)
     statuses = Counter(r["处理状态"] for r in rows)
-    assert set(statuses) <= {"已分配", "已拦截", "已跳过", "校验失败"}
+    assert set(statuses) == {"已分配", "已拦截", "已跳过", "校验失败", "暂缓", "缺货"}
     assert statuses["校验失败"] == 12
     assert sum(statuses.values()) == 320
     assert f"已分配 {statuses['已分配']}" in first and f"已拦截 {statuses['已拦截']}" in first
@@ -57,11 +57,20 @@ def test_process_sample_day(orders_xlsx: Path) -> None:
         src = by_sn.get(r["订单号"])
         if r["处理状态"] == "已分配":
             assert src is not None and src["订单状态"] == "待发货" and src["售后状态"] == "无售后或售后取消"
-            assert r["快递公司"] in ("中通快递", "邮政快递包裹")
-            if "新疆" in str(src["省"]) or "西藏" in str(src["省"]):
+            assert r["快递公司"] in ("中通快递", "邮政快递包裹", "顺丰快递")
+            if "顺丰" in f"{src['商家备注']}{src['买家留言']}":
+                assert r["快递公司"] == "顺丰快递" and "买家要顺丰" in str(r["处理说明"])
+            elif "新疆" in str(src["省"]) or "西藏" in str(src["省"]):
                 assert r["快递公司"] == "邮政快递包裹" and "偏远地区走邮政" in str(r["处理说明"])
             key = f"{src['收货人']}|{src['手机']}|{src['详细地址']}"
             numbers_by_recipient.setdefault(key, set()).add(str(r["快递单号"]))
+        elif r["处理状态"] == "暂缓":
+            # the rule looks at the whole parcel: any order to the same person asking for 同城仓
+            assert src is not None and not r["快递单号"] and "同城仓" in str(r["处理说明"])
+            same = [o for o in source if (o["收货人"], o["手机"]) == (src["收货人"], src["手机"])]
+            assert any("同城仓" in o["商家备注"] for o in same)
+        elif r["处理状态"] == "缺货":
+            assert src is not None and src["商家编码-规格维度"] in ("ZWJ-3-WH", "TD-CD") and not r["快递单号"]
         elif r["处理状态"] == "已拦截":
             assert not r["快递单号"] and "售后" in str(r["处理说明"])
         elif r["处理状态"] == "已跳过" and src and src["快递单号"]:
@@ -75,7 +84,7 @@ def test_process_sample_day(orders_xlsx: Path) -> None:
 
     out_dir = orders_xlsx.with_name("orders.pddbatch")
     names = {p.name for p in out_dir.iterdir() if p.is_file()}
-    assert {"labels-ZTO.pdf", "manifest.xlsx", "pdd-bulk-ship.xlsx", "picklist.pdf", "summary.json"} <= names
+    assert {"labels-ZTO.pdf", "labels-SF.pdf", "labels-YZXB.pdf", "manifest.xlsx", "pdd-bulk-ship.xlsx", "picklist.pdf", "summary.json"} <= names
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["allocated"] == statuses["已分配"] and summary["rejected"] == 12
 
