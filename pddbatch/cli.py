@@ -193,10 +193,10 @@ def summary_line(r: BatchResult, lang: str) -> str:
     if lang == "en":
         return (f"{r.rows} rows: allocated {r.allocated} ({r.allocated_new} new, {r.parcels} parcels), "
                 f"intercepted {r.intercepted}, skipped {r.skipped}, rejected {r.rejected}, "
-                f"short of numbers {r.short}, held {r.held}, deadline warnings {r.deadline_warnings}{dry}")
+                f"short of numbers {r.short}, held {r.held}, out of stock {r.out_of_stock}, deadline warnings {r.deadline_warnings}{dry}")
     return (f"共 {r.rows} 行：已分配 {r.allocated}（新分配 {r.allocated_new}，包裹 {r.parcels} 个），"
             f"已拦截 {r.intercepted}，已跳过 {r.skipped}，校验失败 {r.rejected}，单号不足 {r.short}，"
-            f"暂缓 {r.held}，临近/超过发货时限 {r.deadline_warnings}{dry}")
+            f"暂缓 {r.held}，缺货 {r.out_of_stock}，临近/超过发货时限 {r.deadline_warnings}{dry}")
 
 
 def _register() -> None:

@@ -218,6 +218,7 @@ class BatchResult:
     skipped: int = 0
     short: int = 0
     held: int = 0
+    out_of_stock: int = 0
     deadline_warnings: int = 0
     short_by_carrier: dict[str, int] = field(default_factory=dict)
     issues: list[RowIssue] = field(default_factory=list)
@@ -246,7 +247,7 @@ class BatchResult:
             "rejected": self.rejected, "allocated": self.allocated, "allocated_new": self.allocated_new,
             "allocated_existing": self.allocated_existing, "parcels": self.parcels,
             "intercepted": self.intercepted, "skipped": self.skipped, "short": self.short,
-            "held": self.held, "deadline_warnings": self.deadline_warnings,
+            "held": self.held, "out_of_stock": self.out_of_stock, "deadline_warnings": self.deadline_warnings,
             "short_by_carrier": self.short_by_carrier, "urgent": self.urgent, "low_stock": self.low_stock,
             "files": self.files, "out_dir": self.out_dir,
             "backup": self.backup, "run_id": self.run_id, "dry_run": self.dry_run, "notes": self.notes,

@@ -262,7 +262,8 @@ def _fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutc
     result.intercepted = sum(1 for o in outcomes.values() if o.status is RowStatus.INTERCEPTED)
     result.skipped = sum(1 for o in outcomes.values() if o.status is RowStatus.SKIPPED)
     result.short = sum(1 for o in outcomes.values() if o.status is RowStatus.SHORT)
-    result.held = sum(1 for o in outcomes.values() if o.status in (RowStatus.HELD, RowStatus.OUT_OF_STOCK))
+    result.held = sum(1 for o in outcomes.values() if o.status is RowStatus.HELD)
+    result.out_of_stock = sum(1 for o in outcomes.values() if o.status is RowStatus.OUT_OF_STOCK)
 
 
 Numbered = dict[str, tuple[str, int, bool]]   # order_sn -> (tracking no, parcel id, new in this run)
