@@ -133,6 +133,7 @@ class FontUse:
 
     metrics: FontMetrics
     used: set[str] = field(default_factory=set)
+    no_glyph: set[str] = field(default_factory=set)   # chars drawn as .notdef (reported as a warning)
     _hex: dict[str, str] = field(default_factory=dict)
     _w: dict[str, int] = field(default_factory=dict)
 
@@ -144,6 +145,8 @@ class FontUse:
 
     def _add(self, ch: str) -> None:
         gid = self._cmap.get(ord(ch), 0)
+        if gid == 0 and ch not in "\n\r\t":
+            self.no_glyph.add(ch)
         self._hex[ch] = f"{gid:04X}"
         self._w[ch] = round(self._adv[gid] * self._scale)
 
@@ -167,9 +170,6 @@ class FontUse:
         self.used.update(text)
         return "".join([h[ch] for ch in text])
 
-    def missing(self, text: str) -> str:
-        """Chars of `text` the font has no glyph for."""
-        return "".join(ch for ch in text if ord(ch) not in self._cmap and ch not in "\n\r\t")
 
 
 # ---- subsetting (glyph ids preserved, so content streams can be written before the subset) ------

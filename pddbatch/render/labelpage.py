@@ -74,15 +74,45 @@ def parcel_context(p: Parcel, s: RenderSettings, base: dict[str, Any], seq: int,
     return ctx
 
 
+_NO_START = set("，。、；：？！）》」』】,.;:?!)]}%…·")
+_WORD = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_/#.×")
+
+
+def _break_at(text: str, start: int, i: int) -> int:
+    """Move a break at `i` back so a line doesn't start with closing punctuation or split a word/number."""
+    j = i
+    while j > start + 1 and text[j] in _NO_START:
+        j -= 1
+    if text[j] in _WORD and text[j - 1] in _WORD:
+        k = j
+        while k > start and text[k - 1] in _WORD:
+            k -= 1
+        if k > start:
+            j = k
+    return j if j > start else i
+
+
 def wrap_units(ws: list[int], text: str, maxu: float) -> list[tuple[str, int]]:
-    """Greedy char wrap: [(line, width units)] with each line at most `maxu` wide (one char at least)."""
+    """Greedy wrap: [(line, width units)], each at most `maxu` wide (one char at least).
+
+    Breaks anywhere between CJK chars, but not before closing punctuation or inside a word/number.
+    """
     lines: list[tuple[str, int]] = []
     start, acc = 0, 0
-    for i, w in enumerate(ws):
+    i, n = 0, len(ws)
+    while i < n:
+        w = ws[i]
         if acc + w > maxu and i > start:
-            lines.append((text[start:i], acc))
-            start, acc = i, 0
+            j = _break_at(text, start, i)
+            acc = sum(ws[start:j])
+            lines.append((text[start:j].rstrip(), acc))
+            start, i, acc = j, j, 0
+            while i < n and text[i] == " ":   # a wrapped line doesn't start with a space
+                start += 1
+                i += 1
+            continue
         acc += w
+        i += 1
     lines.append((text[start:], acc))
     return lines
 
@@ -109,17 +139,24 @@ def fit_text(font: FontUse, text: str, f: Field) -> tuple[float, list[tuple[str,
             size = max(f.min_size, min(size - 0.25, size * maxu / widest))
         else:
             size = max(f.min_size, size - 0.5)
-    # Still too big at the minimum size: keep what fits and end the last kept line with an ellipsis.
+    # Still too big at the minimum size: keep the lines that fit, cut over-wide ones, end with an ellipsis.
     maxu = w_pt * 1000 / size
     keep = max(1, int((h_pt + 0.01) // (size * f.line_height)))
-    cut = lines[:keep]
-    last, _ = cut[-1]
-    ell = font.width("…")
-    lw = font.widths(last)
-    while last and sum(lw) + ell > maxu:
-        last, lw = last[:-1], lw[:-1]
-    cut[-1] = (last + "…", sum(lw) + ell)
+    dropped = len(lines) > keep
+    cut = [_cut(font, ln, u, maxu, dropped and i == keep - 1) for i, (ln, u) in enumerate(lines[:keep])]
     return size, cut, True
+
+
+def _cut(font: FontUse, line: str, units: int, maxu: float, force: bool) -> tuple[str, int]:
+    if units <= maxu and not force:
+        return line, units
+    ell = font.width("…")
+    lw = font.widths(line)
+    total = sum(lw)
+    while line and total + ell > maxu:
+        total -= lw.pop()
+        line = line[:-1]
+    return line + "…", total + ell
 
 
 class LabelEngine:

@@ -128,7 +128,12 @@ def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: Rend
         rel.append((n + 1, pos + len(page)))
         pos += len(page) + len(stream)
         parts += (page, stream)
-    return b"".join(parts), rel, [f.used for f in fs], engine.warnings
+    return b"".join(parts), rel, [f.used for f in fs], engine.warnings + _glyph_warnings(fs)
+
+
+def _glyph_warnings(fs: Sequence[FontUse]) -> list[str]:
+    missing = "".join(sorted(set().union(*(f.no_glyph for f in fs))))
+    return [f"字体中没有这些字，面单上会显示为方框：{missing} / no glyph for: {missing}"] if missing else []
 
 
 def _workers(settings: RenderSettings) -> int:
@@ -136,7 +141,10 @@ def _workers(settings: RenderSettings) -> int:
 
 
 def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSettings) -> tuple[int, list[str]]:
-    """Write one PDF page per parcel (all of one carrier) to `path` atomically; (pages, warnings)."""
+    """Write one PDF page per parcel, in order, to `path` atomically; (pages, warnings).
+
+    Carriers may be mixed (reprints); each carrier's fixed parts are one Form XObject.
+    """
     global _JOB
     if not parcels:
         raise ValueError("render_labels needs at least one parcel")
@@ -202,7 +210,7 @@ def _assemble(path: Path, results: Iterable[tuple[Any, ...]], carriers: dict[str
         pdf.obj(info, f"<< /Title {pdf_text_string(names + ' 面单')} /Producer (pddbatch) >>")
         pdf.obj(CATALOG, f"<< /Type /Catalog /Pages {PAGES} 0 R >>")
         pdf.finish(CATALOG, f" /Info {info} 0 R")
-    return total, warnings
+    return total, list(dict.fromkeys(warnings))
 
 
 def _start_methods() -> list[str]:

@@ -135,3 +135,11 @@ def test_parcel_without_tracking_number_is_fatal(settings: RenderSettings, tmp_p
     with pytest.raises(RenderError):
         write_documents([make_parcel(0, tracking_no="")], tmp_path, settings)
     assert not list(tmp_path.iterdir())
+
+
+def test_english_documents(settings: RenderSettings, tmp_path: Path) -> None:
+    write_documents(day(1), tmp_path, replace(settings, lang="en"))
+    wb = openpyxl.load_workbook(tmp_path / "manifest.xlsx")
+    assert wb["中通快递"]["B3"].value == "Tracking no." and "Pick list" in wb.sheetnames
+    rows = CalamineWorkbook.from_path(str(tmp_path / "pdd-bulk-ship.xlsx")).get_sheet_by_index(0).to_python()
+    assert rows[0] == ["订单号", "快递公司", "快递单号"]          # PDD's upload headers never translate

@@ -151,3 +151,13 @@ def test_parallel_render_matches_page_order(settings: RenderSettings, tmp_path: 
     for k in (1, 2500, 2501, n):
         text = run("pdftotext", "-f", str(k), "-l", str(k), str(pdf), "-")
         assert ps[k - 1].tracking_no in text and f"{k}/{n}" in text
+
+
+def test_missing_glyph_and_overlong_name_are_reported(settings: RenderSettings, tmp_path: Path) -> None:
+    p = make_parcel(0, receiver=make_receiver(0, name="买家\U0001F600" + "很长的名字" * 20))
+    pdf = tmp_path / "l.pdf"
+    _, warnings = render_labels([p], pdf, settings)
+    assert any("\U0001F600" in w for w in warnings)
+    assert any("recv_name" in w for w in warnings)
+    text = PdfReader(pdf).pages[0].extract_text()
+    assert "买家" in text and "…" in text
