@@ -183,6 +183,7 @@ def _match_returns(returns: Sequence[ReturnRec], aftersales: Sequence[AfterSaleR
             cands = [a for a in cands if a.order_key == r.order_key] or cands
         if len(cands) > 1:
             cands = [a for a in cands if a.status_class != "closed"] or cands
+            cands.sort(key=lambda a: a.aftersale_sn)   # name the same order every time
         dup_log = r.tracking_key and len(logged[r.tracking_key]) > 1
         if dup_log:
             if r is logged[r.tracking_key][0] and (any(scope_f(a) for a in cands) or
