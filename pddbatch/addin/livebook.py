@@ -96,7 +96,9 @@ def _cell(v: Any) -> CellValue:
         return None
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
-    if isinstance(v, (str, int, float, datetime, Decimal)):
+    if isinstance(v, int):
+        return float(v)        # Excel only has doubles; a JSON client may send whole numbers as ints
+    if isinstance(v, (str, float, datetime, Decimal)):
         return v
     if isinstance(v, date):
         return datetime(v.year, v.month, v.day)
@@ -248,8 +250,13 @@ def _noted_cells(sh: Any) -> set[tuple[int, int]]:
     cells: set[tuple[int, int]] = set()
     try:
         for note in sh.notes:
-            rng = note.parent
-            cells.add((rng.row, rng.column))
+            try:
+                rng = note.location
+                cells.add((rng.row, rng.column))
+            except NotImplementedError:   # remote engine: the payload entry carries the address
+                m = _A1.match(str(note.api["address"]).replace("$", "").upper())
+                if m:
+                    cells.add((int(m.group(2)), _col_number(m.group(1))))
     except NotImplementedError:      # engines without notes: nothing to protect
         pass
     return cells
@@ -321,7 +328,11 @@ def execute(book: Any, w: LiveWrites) -> None:
     for b in w.colors:
         sheets[b.sheet].range((b.row, b.col), (b.row + len(b.values) - 1, b.col)).set_colors(b.values)
     for sheet, row, col, text in w.notes_add:
-        sheets[sheet].range((row, col)).add_note(text)
+        # the cell is known to have no note (plan_writes checked): skip Range.add_note's own check,
+        # which scans every note of the sheet on the remote engine (quadratic for thousands of marks)
+        rng = sheets[sheet].range((row, col))
+        impl = getattr(rng, "impl", None)
+        (impl.add_note if impl is not None and hasattr(impl, "add_note") else rng.add_note)(text)
     if w.issues is not None:
         _write_issues(book, w.issues, after=sheets[w.target_sheet])
     _write_record(book, w.record)

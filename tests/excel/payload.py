@@ -12,13 +12,13 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import xlwings as xw
 from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook
 
 
 def _value(v: Any) -> Any:
-    if v is None:
+    if v is None or v == "":
         return ""
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -26,8 +26,8 @@ def _value(v: Any) -> Any:
         return datetime(v.year, v.month, v.day).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     if isinstance(v, time):
         return v.isoformat()
-    if isinstance(v, int) and not isinstance(v, bool):
-        return v
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)               # JSON from the client carries whole numbers without ".0"
     return v
 
 
@@ -46,14 +46,12 @@ def payload_from_xlsx(path: Path, fullname: str | None = None, *,
                       extra_sheets: list[dict[str, Any]] = (),  # type: ignore[assignment]
                       notes: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """The payload Excel would send for the workbook at `path` (book name = `fullname`, default the path)."""
-    wb = openpyxl.load_workbook(path, data_only=True)
+    wb = CalamineWorkbook.from_path(str(path))
     sheets = []
-    for ws in wb.worksheets:
-        values = [list(r) for r in ws.iter_rows(values_only=True)]
-        cell_notes = [f"${get_column_letter(c.column)}${c.row}" for row in ws.iter_rows() for c in row
-                      if c.comment is not None]
-        cell_notes += (notes or {}).get(ws.title, [])
-        sheets.append(sheet_payload(ws.title, values, notes=cell_notes, visible=ws.sheet_state == "visible"))
+    for meta in wb.sheets_metadata:
+        values = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+        cell_notes = list((notes or {}).get(meta.name, []))
+        sheets.append(sheet_payload(meta.name, values, notes=cell_notes, visible=str(meta.visible).endswith("Visible")))
     sheets.extend(extra_sheets)
     return {
         "client": "Office.js",
