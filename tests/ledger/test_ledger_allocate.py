@@ -190,19 +190,20 @@ def test_abandoned_runs_are_warned_about_and_closed(ledger: Ledger, ledger_path:
 
 
 def test_allocating_100k_requests_is_fast(ledger: Ledger) -> None:
-    """100k one-order parcels in one call; best of three (the machine may be busy with others)."""
-    ledger.add_range("ZTO", "73100000000001", 300_000, "t")
+    """100k one-order parcels in one call, in well under 2 s of this process's CPU time.
+
+    CPU time, not wall time: other jobs on a shared test machine stretch wall time, not our cost.
+    """
+    ledger.add_range("ZTO", "73100000000001", 100_000, "t")
     run = ledger.begin_run("big.xlsx")
-    new_times: list[float] = []
-    for batch in range(3):
-        requests = [ParcelRequest(f"k{i}", "ZTO", (sn(batch * 100_000 + i),)) for i in range(100_000)]
-        t0 = time.perf_counter()
-        alloc = ledger.allocate(run, requests)
-        new_times.append(time.perf_counter() - t0)
-        assert alloc.new_count == 100_000
-    t0 = time.perf_counter()
+    requests = [ParcelRequest(f"k{i}", "ZTO", (sn(i),)) for i in range(100_000)]
+    wall, cpu = time.perf_counter(), time.process_time()
+    alloc = ledger.allocate(run, requests)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall2, cpu2 = time.perf_counter(), time.process_time()
     again = ledger.allocate(run, requests)
-    rerun = time.perf_counter() - t0
-    print(f"allocate 100k: {min(new_times):.2f} s new (best of 3), {rerun:.2f} s rerun")
+    wall2, cpu2 = time.perf_counter() - wall2, time.process_time() - cpu2
+    print(f"allocate 100k: new {wall:.2f} s wall / {cpu:.2f} s cpu; rerun {wall2:.2f} s wall / {cpu2:.2f} s cpu")
+    assert alloc.new_count == 100_000
     assert again.existing_count == 100_000 and again.new_count == 0
-    assert min(new_times) < 2.0 and rerun < 2.0
+    assert cpu < 2.0 and cpu2 < 2.0
