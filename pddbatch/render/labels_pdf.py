@@ -85,23 +85,10 @@ def content(ops: Sequence[Op], height: float, fs: Sequence[FontUse]) -> bytes:
 _JOB: tuple[Sequence[Parcel], RenderSettings] | None = None
 
 
-def _render_chunk(args: tuple[Sequence[Parcel] | None, int, int, int]) -> tuple[Any, ...]:
-    parcels, lo, hi, total = args
-    if parcels is None:
-        assert _JOB is not None
-        parcels, settings = _JOB[0][lo:hi], _JOB[1]
-    else:
-        assert _SPAWN_SETTINGS is not None
-        settings = _SPAWN_SETTINGS
-    return _render_pages(parcels, lo, total, settings)
-
-
-_SPAWN_SETTINGS: RenderSettings | None = None
-
-
-def _spawn_init(settings: RenderSettings) -> None:
-    global _SPAWN_SETTINGS
-    _SPAWN_SETTINGS = settings
+def _render_chunk(args: tuple[int, int, int]) -> tuple[Any, ...]:
+    lo, hi, total = args
+    assert _JOB is not None, "workers are forked after _JOB is set"
+    return _render_pages(_JOB[0][lo:hi], lo, total, _JOB[1])
 
 
 def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: RenderSettings) -> tuple[bytes, list[tuple[int, int]], list[set[str]], list[str]]:
@@ -157,21 +144,18 @@ def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSetting
     n_workers = min(_workers(settings), max(1, total // CHUNK))
     with ExitStack() as stack:
         results: Iterable[tuple[Any, ...]]
-        if total < PARALLEL_MIN or n_workers < 2:
+        if total < PARALLEL_MIN or n_workers < 2 or not _can_fork():
+            # Spawn platforms (Windows, macOS) render in-process: a spawned worker would re-import the
+            # host program (e.g. Excel's embedded Python) and pickle every parcel.
             results = [_render_pages(parcels, 0, total, settings)]
         else:
             bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
-            if sys.platform != "win32" and "fork" in _start_methods():
-                _JOB = (parcels, settings)
-                stack.callback(_clear_job)
-                gc.freeze()   # keep the parent's objects out of the workers' GC scans (and copy-on-write)
-                stack.callback(gc.unfreeze)
-                ex = stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=get_context("fork")))
-                results = ex.map(_render_chunk, [(None, lo, hi, total) for lo, hi in bounds])
-            else:  # pragma: no cover - spawn platforms pickle the parcels
-                ex = stack.enter_context(ProcessPoolExecutor(n_workers, initializer=_spawn_init,
-                                                             initargs=(settings,)))
-                results = ex.map(_render_chunk, [(parcels[lo:hi], lo, hi, total) for lo, hi in bounds])
+            _JOB = (parcels, settings)
+            stack.callback(_clear_job)
+            gc.freeze()   # keep the parent's objects out of the workers' GC scans (and copy-on-write)
+            stack.callback(gc.unfreeze)
+            ex = stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=get_context("fork")))
+            results = ex.map(_render_chunk, [(lo, hi, total) for lo, hi in bounds])
         # Chunks are written as they arrive, while the workers render the next ones.
         return _assemble(path, results, carriers, layout, settings, fs, total)
 
@@ -213,7 +197,7 @@ def _assemble(path: Path, results: Iterable[tuple[Any, ...]], carriers: dict[str
     return total, list(dict.fromkeys(warnings))
 
 
-def _start_methods() -> list[str]:
+def _can_fork() -> bool:
     from multiprocessing import get_all_start_methods
 
-    return get_all_start_methods()
+    return sys.platform.startswith("linux") and "fork" in get_all_start_methods()
