@@ -19,19 +19,23 @@ Converted = tuple[str | None, PreIssue | None]
 
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _WS = re.compile(r"[\s\u3000]+")
+# one scan decides whether a string needs any work at all (the common case: it doesn't)
+_NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f\ufffd\u3000]|\s\s")
+_CANONICAL_DT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+_LOOSE_DT = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
-_DT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-               "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日")
 
 
 def text(v: CellValue) -> Converted:
     """Plain text: trimmed, inner whitespace runs folded; control characters flagged."""
     if v is None:
         return None, None
-    if isinstance(v, str):
+    if type(v) is str:
         s = v.strip()
         if not s:
             return None, None
+        if _NEEDS_WORK.search(s) is None:
+            return s, None
         if _BAD_CHARS.search(s):
             return s, ("bad-characters", _BAD_CHARS.sub("?", s)[:40], "")
         if "\n" in s or "\t" in s or "  " in s or "\u3000" in s:
@@ -101,20 +105,27 @@ def when(v: CellValue) -> Converted:
             return dt.replace(microsecond=0).strftime("%Y-%m-%d %H:%M:%S"), None
         return str(v), None
     s, issue = text(v)
-    if not s:
+    if not s or _CANONICAL_DT.fullmatch(s):
         return s, issue
     parsed = parse_datetime(s)
     return (parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else s), issue
 
 
 def parse_datetime(s: str) -> datetime | None:
-    s = s.strip()
-    for fmt in _DT_FORMATS:
-        try:
-            return datetime.strptime(s, fmt)
-        except ValueError:
-            continue
-    return None
+    """Dates as sellers' files spell them: 2026-11-25 14:30[:00], 2026/11/25, 2026年11月25日 …"""
+    m = _LOOSE_DT.fullmatch(s.strip())
+    if m is None:
+        return None
+    y, mo, d, h, mi, sec = (int(g) if g else 0 for g in m.groups())
+    try:
+        return datetime(y, mo, d, h, mi, sec)
+    except ValueError:
+        return None
+
+
+def canonical_datetime(s: str) -> datetime:
+    """Fast path for text already in the canonical 'YYYY-MM-DD HH:MM:SS' form (validated)."""
+    return datetime(int(s[0:4]), int(s[5:7]), int(s[8:10]), int(s[11:13]), int(s[14:16]), int(s[17:19]))
 
 
 CONVERTERS: dict[str, Callable[[CellValue], Converted]] = {

@@ -232,3 +232,7 @@ def run() -> None:
         click.echo(f"错误：内部错误（{type(exc).__name__}: {str(exc)[:200]}）。请把这条信息发给开发者；"
                    f"设置 PDDBATCH_DEBUG=1 可看到详细信息。", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

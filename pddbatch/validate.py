@@ -191,7 +191,7 @@ def _dt(s: str | None) -> datetime | None:
     if not s:
         return None
     try:
-        return datetime.strptime(s, "%Y-%m-%d %H:%M:%S")
+        return cells.canonical_datetime(s)
     except ValueError:
         return None
 
