@@ -91,7 +91,11 @@ def _render_chunk(args: tuple[int, int, int]) -> tuple[Any, ...]:
     return _render_pages(_JOB[0][lo:hi], lo, total, _JOB[1])
 
 
-def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: RenderSettings) -> tuple[bytes, list[tuple[int, int]], list[set[str]], list[str]]:
+Chunk = tuple[bytes, list[tuple[int, int]], list[set[str]], list[str]]
+
+
+def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: RenderSettings) -> Chunk:
+    """Page objects for parcels[lo:...] as one blob: (blob, [(obj, offset)], chars used per font, warnings)."""
     layout = _layout(settings.label_size, settings.layout_dir)
     fs = fonts()
     engine = LabelEngine(layout, settings, fs)
