@@ -114,6 +114,36 @@ def explain_cmd(workbook: Path, order_sn: str, config: Path | None, sheet: str |
         click.echo(line)
 
 
+@main.command("reprint")
+@click.argument("keys", nargs=-1)
+@click.option("--run", "run_id", type=int, default=None, help="Reprint every live parcel of this run.")
+@click.option("--workbook", type=click.Path(path_type=Path), default=None,
+              help="Where the workbook is now (if it moved since the run).")
+@click.option("--config", type=click.Path(path_type=Path), default=None)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None)
+@click.option("--label-size", type=click.Choice(["76x130", "100x180"]), default=None)
+@click.option("--zpl/--no-zpl", default=None)
+@click.option("--lang", type=LANG, default=None)
+def reprint_cmd(keys: tuple[str, ...], run_id: int | None, workbook: Path | None, config: Path | None,
+                out_dir: Path | None, label_size: str | None, zpl: bool | None, lang: str | None) -> None:
+    """Print labels again from the ledger (ORDER_SN or TRACKING_NO …, or --run RUN_ID); allocates nothing."""
+    from .reprint import reprint
+
+    lg = _lang(lang)
+    if not keys and run_id is None:
+        click.echo("错误：请给出订单号/快递单号，或 --run 运行编号" if lg != "en" else
+                   "Error: give order numbers / tracking numbers, or --run RUN_ID", err=True)
+        sys.exit(2)
+    res = _run(lambda: reprint(list(keys), run_id=run_id, config_path=config, workbook=workbook, out_dir=out_dir,
+                               label_size=label_size, zpl=zpl, lang=lg), lg)
+    click.echo(f"已补打 {res.parcels} 张面单：" if lg != "en" else f"Reprinted {res.parcels} labels:")
+    for f in res.files:
+        click.echo(f"  {f}")
+    for k in res.missing:
+        click.echo(f"  台账中没有：{k}" if lg != "en" else f"  Not in the ledger: {k}")
+    sys.exit(1 if res.missing else 0)
+
+
 @main.command("init")
 @click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               help="Where to write pddbatch.toml (the folder of your order exports).")

@@ -367,14 +367,10 @@ def _side_tables(path: Path, table: Table, config: Config, live: bool) -> tuple[
 
 def _render(parcels: Sequence[Parcel], out_dir: Path, config: Config, opts: Options, lang: str,
             now: datetime, result: BatchResult, sku_names: dict[str, str] | None = None) -> list[Path]:
-    from .render import RenderSettings, write_documents
+    from .render import write_documents
 
-    settings = RenderSettings(
-        shop_name=config.shop_name, sender_name=config.sender.name, sender_phone=config.sender.phone,
-        sender_address=config.sender.address, label_size=opts.label_size or config.label_size,
-        mask_phone=config.mask_phone, sort_by=config.label_sort,
-        zpl=config.zpl if opts.zpl is None else opts.zpl, packing_slips=config.packing_slips,
-        printed_at=now, lang=lang, layout_dir=config.layout_dir, sku_names=sku_names or {})
+    settings = render_settings(config, label_size=opts.label_size, zpl=opts.zpl, now=now, lang=lang,
+                               sku_names=sku_names)
     _retire_earlier_outputs(out_dir, now)
     docs = write_documents(parcels, out_dir, settings)
     result.notes.extend(docs.warnings)
@@ -399,6 +395,20 @@ def _write_summary(out_dir: Path, result: BatchResult) -> None:
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, target)
     result.files.append(str(target))
+
+
+def render_settings(config: Config, *, label_size: str | None, zpl: bool | None, now: datetime, lang: str,
+                    sku_names: dict[str, str] | None = None) -> Any:
+    """The renderer's settings from the config, with the face's overrides."""
+    from .render import RenderSettings
+
+    return RenderSettings(
+        shop_name=config.shop_name, sender_name=config.sender.name, sender_phone=config.sender.phone,
+        sender_address=config.sender.address, label_size=label_size or config.label_size,
+        mask_phone=config.mask_phone, sort_by="deadline" if config.label_sort == "deadline" else "sku",
+        zpl=config.zpl if zpl is None else zpl, packing_slips=config.packing_slips,
+        printed_at=now.replace(microsecond=0), lang=lang, layout_dir=config.layout_dir,
+        sku_names=sku_names or {})
 
 
 def _retire_earlier_outputs(out_dir: Path, now: datetime) -> None:

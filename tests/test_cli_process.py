@@ -168,3 +168,27 @@ def test_dry_run_allocates_and_writes_nothing(orders_xlsx: Path) -> None:
     assert data["dry_run"] is True and data["rejected"] == 12
     assert _digest(orders_xlsx) == before
     assert not orders_xlsx.with_name("orders.pddbatch").exists()
+
+
+def test_reprint_from_the_ledger_allocates_nothing(orders_xlsx: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    _process(orders_xlsx)
+    rows, _ = _sheet(orders_xlsx)
+    target = next(r for r in rows if r["处理状态"] == "已分配" and r["快递公司"] == "中通快递")
+    ledger_path = orders_xlsx.with_name("pddbatch-ledger.sqlite")
+    used = sqlite3.connect(ledger_path).execute("select count(*) from numbers where state='used'").fetchone()
+    out = tmp_path / "again"
+    res = CliRunner().invoke(main, ["reprint", str(target["订单号"]), str(target["快递单号"]), "NOT-A-NUMBER",
+                                    "--config", str(orders_xlsx.with_name("pddbatch.toml")), "--out", str(out),
+                                    "--no-zpl"])
+    assert res.exit_code == 1, res.output            # one key unknown: said, and exit 1
+    assert res.output.splitlines()[0] == "已补打 1 张面单："
+    assert "台账中没有：NOT-A-NUMBER" in res.output
+    pdf = out / "labels-ZTO.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert str(target["快递单号"]) in text
+    with Ledger.open(ledger_path) as ledger:
+        rec = ledger.find_parcels([str(target["快递单号"])])[0]
+        assert ledger.reprint_count(rec.id) == 1
+    assert sqlite3.connect(ledger_path).execute("select count(*) from numbers where state='used'").fetchone() == used
