@@ -13,6 +13,7 @@ Config (`pddbatch.toml`) and outputs (`<stem>.pddbatch/`, `<stem>-对账.xlsx`) 
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -146,6 +147,11 @@ def _book_path(book: Any) -> Path:
 
 
 def _saved_path(book: Any, lang: str) -> Path:
+    if sys.platform == "emscripten":      # xlwings Lite: a browser sandbox, no ledger or pools on disk
+        raise InputError("xlwings Lite（浏览器里的 Python）只能“校验”：处理发货和对账需要本机文件夹里的配置、"
+                         "台账和号段，请在 Windows/Mac 的 Excel 里用 pddbatch 加载项",
+                         "xlwings Lite (Python in the browser) can only validate: processing and reconciling "
+                         "need the config, ledger and pools in a local folder; use the desktop add-in")
     full = str(book.fullname)
     if full.lower().startswith(("http://", "https://")):
         raise InputError("这个工作簿保存在云端（OneDrive/SharePoint）：请先另存到本机文件夹，再点按钮",

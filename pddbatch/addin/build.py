@@ -71,23 +71,22 @@ def build_addin(out: Path) -> Path:
     if out.suffix.lower() != ".xlam":
         raise PddBatchError(f"加载项文件名应以 .xlam 结尾：{out.name}", f"The add-in file must end in .xlam: {out.name}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pddbatch-addin-") as tmp:
-        with zipfile.ZipFile(template) as src:
-            names = src.namelist()
-            if RIBBON_PART not in names or VBA_PART not in names:
-                raise PddBatchError("xlwings 的加载项模板结构与预期不同，无法生成", "Unexpected xlwings add-in template")
-            vba_in = Path(tmp) / "template.bin"
-            vba_in.write_bytes(src.read(VBA_PART))
-            vba_out = Path(tmp) / "vbaProject.bin"
-            replace_module_source(vba_in, MODULE, VBA_SOURCE, vba_out)
-            partial = out.with_name(out.name + ".tmp")
-            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as dst:
-                for info in src.infolist():
-                    if info.filename == RIBBON_PART:
-                        dst.writestr(info, ribbon_xml().encode("utf-8"))
-                    elif info.filename == VBA_PART:
-                        dst.writestr(info, vba_out.read_bytes())
-                    else:
-                        dst.writestr(info, src.read(info.filename))
+    with tempfile.TemporaryDirectory(prefix="pddbatch-addin-") as tmp, zipfile.ZipFile(template) as src:
+        names = src.namelist()
+        if RIBBON_PART not in names or VBA_PART not in names:
+            raise PddBatchError("xlwings 的加载项模板结构与预期不同，无法生成", "Unexpected xlwings add-in template")
+        vba_in = Path(tmp) / "template.bin"
+        vba_in.write_bytes(src.read(VBA_PART))
+        vba_out = Path(tmp) / "vbaProject.bin"
+        replace_module_source(vba_in, MODULE, VBA_SOURCE, vba_out)
+        partial = out.with_name(out.name + ".tmp")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                if info.filename == RIBBON_PART:
+                    dst.writestr(info, ribbon_xml().encode("utf-8"))
+                elif info.filename == VBA_PART:
+                    dst.writestr(info, vba_out.read_bytes())
+                else:
+                    dst.writestr(info, src.read(info.filename))
     partial.replace(out)
     return out

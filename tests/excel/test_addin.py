@@ -74,3 +74,15 @@ def test_cli_install_refuses_plainly_on_linux() -> None:
     result = CliRunner().invoke(addin, ["install"])
     assert result.exit_code == 2
     assert "只能在装有 Excel 的 Windows 或 macOS 上安装" in result.output and "Traceback" not in result.output
+
+
+def test_xlwings_lite_script_calls_the_same_three_functions() -> None:
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "xlwings_lite"
+    tree = ast.parse((root / "main.py").read_text(encoding="utf-8"))
+    calls = {f.name: [ast.unparse(c.func) for stmt in f.body for c in ast.walk(stmt) if isinstance(c, ast.Call)]
+             for f in tree.body if isinstance(f, ast.FunctionDef)}
+    assert calls == {"validate": ["px.validate_book"], "process": ["px.process_book"],
+                     "reconcile": ["px.reconcile_book"]}
+    assert "pddbatch" in (root / "requirements.txt").read_text(encoding="utf-8").split()
