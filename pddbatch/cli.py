@@ -68,7 +68,7 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("workbook", type=click.Path(path_type=Path))
 @_common
 def validate_cmd(workbook: Path, sheet: str | None, dry_run: bool, lang: str | None, as_json: bool) -> None:
-    """Check every row of WORKBOOK and mark problems in it (red cells, notes, 问题清单 sheet)."""
+    """校验订单表，把问题标在表格里（红色单元格、批注、问题清单） / check and mark the export."""
     from .pipeline import Options, validate
 
     lg = _lang(lang)
@@ -90,7 +90,7 @@ def validate_cmd(workbook: Path, sheet: str | None, dry_run: bool, lang: str | N
 def process_cmd(workbook: Path, config: Path | None, out_dir: Path | None, label_size: str | None,
                 zpl: bool | None, now: datetime | None, sheet: str | None, dry_run: bool, lang: str | None,
                 as_json: bool) -> None:
-    """Validate, plan parcels, allocate tracking numbers, render labels and write back into WORKBOOK."""
+    """处理发货：校验、合包、分配单号、生成面单和单据、写回表格 / number, print and write back."""
     from .pipeline import Options, process
 
     lg = _lang(lang)
@@ -106,7 +106,7 @@ def process_cmd(workbook: Path, config: Path | None, out_dir: Path | None, label
 @click.option("--config", type=click.Path(path_type=Path), default=None, help="pddbatch.toml to use.")
 @click.option("--sheet", default=None)
 def explain_cmd(workbook: Path, order_sn: str, config: Path | None, sheet: str | None) -> None:
-    """Explain every decision for one order: validation, merge, interception, rule, stock, deadline."""
+    """解释一个订单的全部决定（校验、合并、拦截、规则、库存、时限） / explain one order's decisions."""
     from .pipeline import Options, explain
 
     lines = _run(lambda: explain(workbook, order_sn.strip(), Options(config=config, sheet=sheet)), "zh")
@@ -126,7 +126,7 @@ def explain_cmd(workbook: Path, order_sn: str, config: Path | None, sheet: str |
 @click.option("--lang", type=LANG, default=None)
 def reprint_cmd(keys: tuple[str, ...], run_id: int | None, workbook: Path | None, config: Path | None,
                 out_dir: Path | None, label_size: str | None, zpl: bool | None, lang: str | None) -> None:
-    """Print labels again from the ledger (ORDER_SN or TRACKING_NO …, or --run RUN_ID); allocates nothing."""
+    """补打面单：按订单号/快递单号或 --run 用台账里的单号重印，不分配新号 / reprint labels."""
     from .reprint import reprint
 
     lg = _lang(lang)
@@ -155,7 +155,7 @@ def reprint_cmd(keys: tuple[str, ...], run_id: int | None, workbook: Path | None
 @click.option("--force", is_flag=True, help="Overwrite an existing pddbatch.toml.")
 def init_cmd(folder: Path, sender_name: str, sender_phone: str, sender_address: str, carrier: str, shop: str,
              force: bool) -> None:
-    """Write a commented pddbatch.toml."""
+    """写一个带注释的 pddbatch.toml / write a commented config file."""
     from .carriers import carrier as find_carrier
     from .config import CONFIG_NAME, init_text, load_config
 
@@ -231,20 +231,12 @@ def summary_line(r: BatchResult, lang: str) -> str:
 
 def _register() -> None:
     """Commands owned by other face modules (ledger, reconcile, excel add-in)."""
-    try:
-        from .cli_ledger import doctor, pool, void
+    from .cli_addin import addin
+    from .cli_ledger import doctor, pool, void
+    from .cli_reconcile import reconcile
 
-        main.add_command(pool)
-        main.add_command(void)
-        main.add_command(doctor)
-    except ImportError:  # pragma: no cover - during development of those modules
-        pass
-    try:
-        from .cli_reconcile import reconcile
-
-        main.add_command(reconcile)
-    except ImportError:  # pragma: no cover
-        pass
+    for command in (pool, void, doctor, reconcile, addin):
+        main.add_command(command)
 
 
 _register()
