@@ -54,10 +54,9 @@ def test_process_sample_day(orders_xlsx: Path) -> None:
     wb = openpyxl.load_workbook(orders_xlsx, read_only=True)
     stock_left = {r[0]: r[2] for r in list(wb["库存"].iter_rows(values_only=True))[1:]}
     wb.close()
-    by_sn = {r["订单号"]: r for r in source}
     numbers_by_recipient: dict[str, set[str]] = {}
-    for r in rows:
-        src = by_sn.get(r["订单号"])
+    assert len(rows) == len(source)
+    for r, src in zip(rows, source, strict=True):
         if r["处理状态"] == "已分配":
             assert src is not None and src["订单状态"] == "待发货" and src["售后状态"] == "无售后或售后取消"
             assert r["快递公司"] in ("中通快递", "邮政快递包裹", "顺丰快递")
