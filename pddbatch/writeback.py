@@ -20,6 +20,8 @@ import io
 import os
 import re
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -60,7 +62,12 @@ def _apply_xlsx(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
     counts: list[int] = []
 
     def write(fh: IO[bytes]) -> bool:
-        res = patch_workbook(path, fh, plan)
+        try:
+            res = patch_workbook(path, fh, plan)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:   # a damaged member, found on reading
+            raise InputError(f"{path.name} 已损坏（{exc}）：未写回，原文件未改动；请重新导出",
+                             f"{path.name} is corrupt ({exc}): nothing written, the original is "
+                             "untouched; export it again") from exc
         counts.extend((res.cells_written, res.marks_written, res.marks_cleared))
         return res.changed
 
