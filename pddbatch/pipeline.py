@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -191,10 +191,9 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                 ledger.finish_run(run_id, "done", _run_summary(result))
         except BaseException:
             if result.run_id is not None:
-                try:
+                # the original error matters more than a bookkeeping failure
+                with suppress(Exception):
                     ledger.finish_run(result.run_id, "failed", {"error": "interrupted"})
-                except Exception:  # the original error matters more than a bookkeeping failure
-                    pass
             raise
         finally:
             ledger.close()

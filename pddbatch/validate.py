@@ -19,7 +19,7 @@ from typing import Any
 from . import cells
 from .columns import AliasTable, ColumnMap, alias_table, map_headers
 from .messages import issue_text
-from .model import Order, Receiver, RowIssue
+from .model import Order, Receiver, RowIssue, Severity
 from .resources import load_json
 from .sheets import Table
 
@@ -157,7 +157,7 @@ def _issue(table: Table, cmap: ColumnMap, row: int, fname: str, code: str, lang:
            **values: object) -> RowIssue:
     header = cmap.headers.get(fname) or alias_table().display.get(fname, fname)
     msg = issue_text(code, lang, header=header, **values)
-    sev = "warning" if severity == "warning" else "error"
+    sev: Severity = "warning" if severity == "warning" else "error"
     return RowIssue(table.sheet, row, cmap.col(fname), fname, header, code, msg, sev)
 
 

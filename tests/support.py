@@ -47,7 +47,7 @@ def set_cell_text(path: Path, ref: str, text: str, sheet_part: str = "xl/workshe
         for info, data in items:
             if info.filename == sheet_part:
                 xml = data.decode("utf-8")
-                pat = re.compile(r'<c\b([^>]*?\br="%s"[^>]*?)(/>|>.*?</c>)' % ref, re.S)
+                pat = re.compile(r'<c\b([^>]*?\br="' + ref + r'"[^>]*?)(/>|>.*?</c>)', re.S)
                 m = pat.search(xml)
                 assert m, f"cell {ref} not in {sheet_part}"
                 attrs = re.sub(r'\s+t="[^"]*"', "", " " + m.group(1).strip()).rstrip("/")

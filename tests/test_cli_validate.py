@@ -38,10 +38,15 @@ def test_validate_marks_every_problem_where_the_seller_looks(orders_xlsx: Path, 
         status = ws.cell(r, h["处理状态"]).value
         assert status == ("校验失败" if r in FAULT_ROWS else "校验通过"), r
     # the bad cell is red, with a note saying what is wrong and what good looks like
-    for idx, field, code, _ in generator.FAULTS:
+    from pddbatch.columns import alias_table
+
+    spelled = {f: alias_table().display[f] for f in alias_table().display}
+    for idx, field, _code, _ in generator.FAULTS:
         row = idx + 2
-        msg = ws.cell(row, h["处理说明"]).value
-        assert msg, row
+        col = h.get(spelled[field]) or h[{"order_sn": "订单号"}.get(field, spelled[field])]
+        ref = f"{openpyxl.utils.get_column_letter(col)}{row}"
+        assert str(ws.cell(row, h["处理说明"]).value).startswith(f"{ref}："), row   # says which cell
+        assert ws[ref].fill.fgColor.rgb.endswith("FFC7CE") and ws[ref].comment is not None, ref
     phone = ws.cell(19, h["手机"])
     assert phone.fill.fgColor.rgb.endswith("FFC7CE")
     assert phone.comment is not None and "13812345678" in phone.comment.text

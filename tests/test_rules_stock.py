@@ -150,7 +150,7 @@ def test_explain_prints_the_whole_decision(orders_xlsx: Path) -> None:
     assert lines[0].startswith(f"订单 {target[head['订单号']]}：工作表“订单列表”第 ")
     assert any(line.startswith("合并：与 ") for line in lines)
     assert any(line.startswith("快递：") for line in lines)
-    assert lines[-1].startswith(f"台账：已分配 ") and str(target[head["快递单号"]]) in lines[-1]
+    assert lines[-1].startswith("台账：已分配 ") and str(target[head["快递单号"]]) in lines[-1]
     missing = runner.invoke(main, ["explain", str(orders_xlsx), "000000-000000000000000"])
     assert missing.exit_code == 2 and "找不到订单" in missing.output
 

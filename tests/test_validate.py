@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import generator, sample_rows
 
 from pddbatch.columns import alias_table
 from pddbatch.errors import InputError
 from pddbatch.pipeline import load_table
 from pddbatch.sheets import read_table
 from pddbatch.validate import validate_table
-
-from support import generator, sample_rows
 
 HEADER_ROW = 1
 
