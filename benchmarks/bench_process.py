@@ -75,13 +75,19 @@ rows = list(ws.iter_rows(values_only=True))
 head = [str(h).strip() if h else "" for h in rows[0]]
 t1 = time.perf_counter()
 v = jsonschema.Draft202012Validator(load_json("order.schema.json"))
-names = {"订单号": "order_sn", "订单状态": "order_status", "售后状态": "after_sale_status", "商品": "product",
-         "商品数量(件)": "quantity", "收货人": "receiver_name", "手机": "receiver_phone", "省": "province",
-         "市": "city", "区": "district", "详细地址": "address"}
+# the same row dict pddbatch validates: every known column, by the same header aliases
+from pddbatch.columns import alias_table, norm_header
+lookup = alias_table().lookup
+fields = [(i, lookup.get(norm_header(h))) for i, h in enumerate(head)]
+fields = [(i, f) for i, f in fields if f]
 bad = 0
 for r in rows[1:]:
-    d = {names[h]: (str(int(x)) if isinstance(x, float) and x.is_integer() else str(x))
-         for h, x in zip(head, r) if h in names and x not in (None, "")}
+    d = {}
+    for i, f in fields:
+        x = r[i]
+        if x is None or x == "":
+            continue
+        d[f] = str(int(x)) if isinstance(x, float) and x.is_integer() else str(x).strip()
     bad += any(True for _ in v.iter_errors(d))
 t2 = time.perf_counter()
 col = len(head) + 1

@@ -73,12 +73,12 @@ class Receiver:
 
     @property
     def full_address(self) -> str:
-        parts = [self.province, self.city, self.district, self.street, self.address]
-        out: list[str] = []
-        for p in parts:
-            if p and not any(p in q for q in out):
-                out.append(p)
-        return "".join(out)
+        """省市区街道 + 详细地址, without repeating a part the detail already holds (直辖市: 上海市上海市)."""
+        out = ""
+        for p in (self.province, self.city, self.district, self.street):
+            if p and p not in out and p not in self.address:
+                out += p
+        return out + self.address
 
 
 @dataclass(frozen=True, slots=True)

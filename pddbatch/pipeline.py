@@ -19,6 +19,7 @@ from .columns import alias_table
 from .config import Config, find_config, load_config
 from .messages import pick
 from .model import BatchResult, Parcel, RowIssue, RowOutcome, RowStatus
+from .parallel import Background
 from .plan import Plan, deadline_text, make_plan
 from .sheetplan import build_write_plan
 from .sheets import Table, read_table
@@ -163,29 +164,30 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
             if short:
                 result.notes.extend(_short_notes(short, lang))
             if not opts.dry_run and run_id is not None:
-                to_render_ids = set(new_ids) | {r.id for r in ledger.unrendered_for_orders(list(numbered))}
+                # new parcels, and earlier ones a crash kept from being rendered
+                to_render_ids = set(new_ids) | {r.id for r in known.values() if r.rendered_run_id is None}
                 to_render = [p for p in ready if numbered[p.order_sns[0]][1] in to_render_ids]
-                if to_render:
-                    progress("render", 0, len(to_render))
-                    with clock.stage("render"):
-                        target = out_dir or opts.out_dir or _default_out_dir(path, config)
-                        files = _render(to_render, target, config, opts, lang, now, result,
-                                        catalog.short_names())
-                    ledger.mark_rendered(sorted({numbered[p.order_sns[0]][1] for p in to_render}), run_id)
-                    result.out_dir = str(target)
-                    result.files.extend(str(f) for f in files)
-                elif ready:
-                    result.notes.append(pick(lang, "没有新包裹：面单此前已生成；需要补打请用 pddbatch reprint",
-                                             "No new parcels: labels were made before; use pddbatch reprint"))
-                progress("write_back", 0, 1)
-                with clock.stage("write_back"):
-                    wplan = build_write_plan(table, v.columns, v.issues, outcomes, shipping=True, lang=lang)
-                    _apply(path, wplan, result, opts, apply, lang)
-                    if stock is not None and apply is None and stock.table.path == str(path):
-                        from .writeback import apply_plan
-
-                        apply_plan(path, stock_write_plan(stock, config.low_stock_threshold, lang),
-                                   backup=False, lang=lang)
+                wplan = build_write_plan(table, v.columns, v.issues, outcomes, shipping=True, lang=lang)
+                # a big write-back runs on the other core while the labels render
+                side = _start_write_back(path, wplan, stock, config, opts, apply, lang,
+                                         parallel=len(table.rows) >= PARALLEL_ROWS and bool(to_render))
+                try:
+                    if to_render:
+                        progress("render", 0, len(to_render))
+                        with clock.stage("render"):
+                            target = out_dir or opts.out_dir or _default_out_dir(path, config)
+                            files = _render(to_render, target, config, opts, lang, now, result,
+                                            catalog.short_names())
+                        ledger.mark_rendered(sorted({numbered[p.order_sns[0]][1] for p in to_render}), run_id)
+                        result.out_dir = str(target)
+                        result.files.extend(str(f) for f in files)
+                    elif ready:
+                        result.notes.append(pick(lang, "没有新包裹：面单此前已生成；需要补打请用 pddbatch reprint",
+                                                 "No new parcels: labels were made before; use pddbatch reprint"))
+                finally:   # never leave the workbook half-handled behind a failed render
+                    progress("write_back", 0, 1)
+                    with clock.stage("write_back"):
+                        result.backup = side.join()
                 if result.out_dir:
                     _write_summary(Path(result.out_dir), result)
                 ledger.finish_run(run_id, "done", _run_summary(result))
@@ -200,6 +202,27 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
             if scratch is not None:
                 scratch.cleanup()
     return result
+
+
+PARALLEL_ROWS = 5000     # below this, forking costs more than the overlap saves
+
+
+def _start_write_back(path: Path, wplan: Any, stock: StockLevels | None, config: Config, opts: Options,
+                      apply: ApplyPlan | None, lang: str, *, parallel: bool) -> Background[str | None]:
+    """The workbook write-back (orders sheet, then the stock sheet), now or beside the rendering."""
+    def write() -> str | None:
+        if apply is not None:
+            apply(wplan)
+            return None
+        from .writeback import apply_plan
+
+        backup = apply_plan(path, wplan, backup=opts.backup, lang=lang).backup
+        if stock is not None and stock.table.path == str(path):
+            apply_plan(path, stock_write_plan(stock, config.low_stock_threshold, lang), backup=False, lang=lang)
+        return backup
+
+    # the live Excel book (apply is set) can't be shared with a child: inline, when joined
+    return Background(write) if parallel and apply is None else Background.deferred(write)
 
 
 def _voided_numbers(ledger: Any, orders: Sequence[Any], known: dict[str, Any]) -> dict[str, str]:
@@ -461,7 +484,8 @@ def explain(path: Path, order_sn: str, options: Options | None = None) -> list[s
             known = ledger.existing_for_orders([o.order_sn for o in v.orders])
     catalog, stock = _side_tables(path, table, config, False)
     plan = make_plan(v.orders, config, now=now, lang=lang,
-                     ledger_numbers={sn: p.tracking_no for sn, p in known.items()}, catalog=catalog, stock=stock)
+                     ledger_numbers={sn: p.tracking_no for sn, p in known.items()}, catalog=catalog, stock=stock,
+                     tracing=True)
     lines.extend(plan.trace.get(order_sn, []))
     d = plan.deadlines.get(order_sn)
     if d is not None:

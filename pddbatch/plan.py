@@ -47,6 +47,7 @@ class Plan:
     deadlines: dict[str, Deadline] = field(default_factory=dict)   # order_sn -> warning (past/near)
     notes: dict[str, list[str]] = field(default_factory=dict)      # order_sn -> extra explanations
     trace: dict[str, list[str]] = field(default_factory=dict)      # order_sn -> every decision, for explain
+    tracing: bool = False      # only `pddbatch explain` pays for the sentences
 
     def explain(self, order_sn: str, line: str) -> None:
         self.trace.setdefault(order_sn, []).append(line)
@@ -81,7 +82,7 @@ def choose_carrier(orders: Sequence[Order], receiver: Receiver, config: Config, 
 def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: str = "zh",
               ledger_numbers: Mapping[str, str] | None = None,
               voided_numbers: Mapping[str, str] | None = None,
-              catalog: Catalog | None = None, stock: StockLevels | None = None) -> Plan:
+              catalog: Catalog | None = None, stock: StockLevels | None = None, tracing: bool = False) -> Plan:
     """Decide what happens to every valid order.
 
     `ledger_numbers` maps order_sn -> tracking number for orders the ledger already numbered: a row
@@ -90,7 +91,7 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
     """
     ledger_numbers = ledger_numbers or {}
     voided_numbers = voided_numbers or {}
-    plan = Plan()
+    plan = Plan(tracing=tracing)
     window = timedelta(hours=config.deadline_window_hours)
     shippable: list[Order] = []
     for o in orders:
@@ -113,13 +114,15 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
             plan.explain(o.order_sn, msg)
             continue
         shippable.append(o)
-        plan.explain(o.order_sn, f"订单状态“{o.order_status}”，售后“{o.after_sale_status}”：可以发货")
+        if plan.tracing:
+            plan.explain(o.order_sn, f"订单状态“{o.order_status}”，售后“{o.after_sale_status}”：可以发货")
         d = _deadline(o)
         if d is not None:
             due, derived = d
             left = (due - now).total_seconds() / 3600
-            plan.explain(o.order_sn, f"承诺发货时间 {due:%Y-%m-%d %H:%M}" + ("（按付款后48小时推算）" if derived else "")
-                         + f"，还有 {left:.1f} 小时")
+            if plan.tracing:
+                plan.explain(o.order_sn, f"承诺发货时间 {due:%Y-%m-%d %H:%M}"
+                             + ("（按付款后48小时推算）" if derived else "") + f"，还有 {left:.1f} 小时")
             if due - now <= window:
                 plan.deadlines[o.order_sn] = Deadline(o.order_sn, o.row, due, left, derived)
 
@@ -156,7 +159,7 @@ def _make_parcel(members: list[Order], config: Config, catalog: Catalog, plan: P
     code, rule, why_not = choose_carrier(members, members[0].receiver, config, now=now, weight_g=weight,
                                          deadline=deadline)
     carrier = all_carriers()[code]
-    for o in members:
+    for o in members if plan.tracing else ():
         if len(members) > 1:
             plan.explain(o.order_sn, f"合并：与 {'、'.join(s for s in sns if s != o.order_sn)} 同一收件人，合为一个包裹")
         plan.explain(o.order_sn, f"重量：{weight} g" if weight is not None else "重量：未知")

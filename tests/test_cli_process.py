@@ -195,3 +195,44 @@ def test_reprint_from_the_ledger_allocates_nothing(orders_xlsx: Path, tmp_path: 
         rec = ledger.find_parcels([str(target["快递单号"])])[0]
         assert ledger.reprint_count(rec.id) == 1
     assert sqlite3.connect(ledger_path).execute("select count(*) from numbers where state='used'").fetchone() == used
+
+
+def test_a_big_day_uses_both_cores_and_everything_adds_up(tmp_path: Path) -> None:
+    """6,000 orders: write-back and the non-label documents run beside the labels (forked)."""
+    import shutil
+    import subprocess
+
+    from pypdf import PdfReader
+    from support import SAMPLE
+
+    from pddbatch import pipeline
+    from pddbatch.render import PARALLEL_DOCUMENTS
+
+    rows_in = list(generator.iter_orders(6000, seed=11))
+    book = tmp_path / "big.xlsx"
+    generator.write_xlsx(rows_in, book)
+    for name in ("pddbatch.toml", "demo-pool-YZXB.txt", "demo-pool-SF.txt"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    (tmp_path / "demo-pool-ZTO.txt").write_text("".join(f"7319{i:010d}\n" for i in range(1, 6001)), encoding="utf-8")
+    for code, start in (("YZXB", "9810000000001"), ("SF", "SF1900000000001")):
+        subprocess.run(["pddbatch", "pool", "add", "--carrier", code, "--start", start, "--count", "1500",
+                        "--ledger", str(tmp_path / "pddbatch-ledger.sqlite")], check=True, capture_output=True)
+    code, out = _process(book, "--json")
+    summary = json.loads(out)
+    assert summary["short"] == 0 and summary["rejected"] == 0
+    assert summary["rows"] >= pipeline.PARALLEL_ROWS and summary["parcels"] >= PARALLEL_DOCUMENTS
+    rows, _ = _sheet(book)
+    allocated = [r for r in rows if r["处理状态"] == "已分配"]
+    assert len(allocated) == summary["allocated"]
+    numbers = {r["快递单号"] for r in allocated}
+    assert len(numbers) == summary["parcels"]
+    out_dir = tmp_path / "big.pddbatch"
+    pages = sum(len(PdfReader(p).pages) for p in out_dir.glob("labels-*.pdf"))
+    assert pages == summary["parcels"]
+    ship = openpyxl.load_workbook(out_dir / "pdd-bulk-ship.xlsx", read_only=True).active
+    shipped = {r[0]: r[2] for r in ship.iter_rows(min_row=2, values_only=True) if r[0] and r[0] != "order_sn"}
+    assert shipped == {r["订单号"]: r["快递单号"] for r in allocated}
+    manifest = openpyxl.load_workbook(out_dir / "manifest.xlsx", read_only=True)
+    listed = {str(r[1]) for ws in manifest.worksheets if ws.title != "拣货单"
+              for r in ws.iter_rows(values_only=True) if r and isinstance(r[0], int)}
+    assert listed == numbers

@@ -35,7 +35,7 @@ def order(row: int, sn: str, **kw: object) -> Order:
 
 
 def plan_with(rules: list[Rule], orders: list[Order], **kw: object):  # type: ignore[no-untyped-def]
-    return make_plan(orders, replace(BASE, rules=tuple(rules)), now=NOW, **kw)  # type: ignore[arg-type]
+    return make_plan(orders, replace(BASE, rules=tuple(rules)), now=NOW, tracing=True, **kw)  # type: ignore[arg-type]
 
 
 def carrier_of(plan, sn: str) -> str:  # type: ignore[no-untyped-def]

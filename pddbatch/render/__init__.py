@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import PddBatchError
 from ..model import Parcel
+from ..parallel import Background
 from .labels_pdf import render_labels as _render_pdf
 from .labels_zpl import render_zpl
 from .settings import CountMismatchError, DocumentSet, OutputFile, RenderError, RenderSettings
@@ -69,24 +70,50 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
     by_carrier: dict[str, list[Parcel]] = {}
     for p in ordered:
         by_carrier.setdefault(p.carrier.code, []).append(p)
+    # the pick list, manifests and bulk-ship file don't need the labels: on a big day they are written
+    # by a second process while this one (and its workers) draw the labels
+    others = _other_documents_in_background(ordered, by_carrier, out_dir, settings,
+                                            parallel=len(ordered) >= PARALLEL_DOCUMENTS)
     files: list[OutputFile] = []
     warnings: list[str] = []
     labels: dict[str, int] = {}
-    for code, group in by_carrier.items():
-        path = out_dir / f"labels-{code}.pdf"
-        labels[code], warn = _render_pdf(group, path, settings)
-        warnings += warn
-        files.append(OutputFile("labels-pdf", path, code))
-        if settings.zpl:
-            zpath = out_dir / f"labels-{code}.zpl"
-            render_zpl(group, zpath, settings)
-            files.append(OutputFile("labels-zpl", zpath, code))
+    try:
+        for code, group in by_carrier.items():
+            path = out_dir / f"labels-{code}.pdf"
+            labels[code], warn = _render_pdf(group, path, settings)
+            warnings += warn
+            files.append(OutputFile("labels-pdf", path, code))
+            if settings.zpl:
+                zpath = out_dir / f"labels-{code}.zpl"
+                render_zpl(group, zpath, settings)
+                files.append(OutputFile("labels-zpl", zpath, code))
+    finally:
+        doc_files, manifest = others.join()
+    check_counts(labels, manifest)
+    return DocumentSet(tuple(files + doc_files), labels, manifest, tuple(warnings))
+
+
+PARALLEL_DOCUMENTS = 3000
+
+
+def _other_documents_in_background(ordered: Sequence[Parcel], by_carrier: dict[str, list[Parcel]], out_dir: Path,
+                                   settings: RenderSettings, *, parallel: bool
+                                   ) -> Background[tuple[list[OutputFile], dict[str, int]]]:
+    def run() -> tuple[list[OutputFile], dict[str, int]]:
+        return _other_documents(ordered, by_carrier, out_dir, settings)
+
+    return Background(run) if parallel else Background.deferred(run)
+
+
+def _other_documents(ordered: Sequence[Parcel], by_carrier: dict[str, list[Parcel]], out_dir: Path,
+                     settings: RenderSettings) -> tuple[list[OutputFile], dict[str, int]]:
+    """Manifest (xlsx + a PDF per carrier), pick list, packing slips, PDD bulk-ship upload."""
+    files: list[OutputFile] = []
     t: dict[str, Any] = text(settings.lang)
     stamp = settings.printed_at.strftime("%Y-%m-%d %H:%M")
     picks = pick_list(ordered)
     manifest = write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, picks, settings.lang, stamp)
     files.append(OutputFile("manifest-xlsx", out_dir / "manifest.xlsx"))
-    check_counts(labels, manifest)
     for code, group in by_carrier.items():
         path = out_dir / f"manifest-{code}.pdf"
         _manifest_pdf(path, group, settings, t, stamp)
@@ -106,7 +133,7 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
         files.append(OutputFile("packing-slips", path))
     write_bulk_ship_xlsx(out_dir / "pdd-bulk-ship.xlsx", ordered)
     files.append(OutputFile("bulk-ship", out_dir / "pdd-bulk-ship.xlsx"))
-    return DocumentSet(tuple(files), labels, manifest, tuple(warnings))
+    return files, dict(manifest)
 
 
 def _manifest_pdf(path: Path, group: Sequence[Parcel], s: RenderSettings, t: dict[str, Any], stamp: str) -> None:

@@ -1,0 +1,72 @@
+"""Run one independent stage beside another on the second core (fork), with errors carried back.
+
+The write-back of a big workbook and the label rendering don't depend on each other; on a 2-core
+office PC running them side by side saves their overlap. Where fork isn't available (Windows) the
+stage simply runs inline when joined.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from . import errors
+from .errors import PddBatchError
+
+T = TypeVar("T")
+
+
+class Background(Generic[T]):
+    """`fn` started now in a forked child (or deferred inline); `join()` returns its result."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._fn = fn
+        self._proc: Any = None
+        self._conn: Any = None
+        if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
+            ctx = multiprocessing.get_context("fork")
+            parent, child = ctx.Pipe(duplex=False)
+            self._proc = ctx.Process(target=_child, args=(fn, child), daemon=True)
+            self._proc.start()
+            child.close()
+            self._conn = parent
+
+    @classmethod
+    def deferred(cls, fn: Callable[[], T]) -> Background[T]:
+        """Run `fn` inline when joined (small jobs, or state a child can't share)."""
+        job = cls.__new__(cls)
+        job._fn, job._proc, job._conn = fn, None, None
+        return job
+
+    def join(self) -> T:
+        if self._proc is None:
+            return self._fn()
+        try:
+            message = self._conn.recv()
+        except EOFError:
+            message = ("crash", "the background stage ended without a result")
+        finally:
+            self._proc.join()
+            self._conn.close()
+        if message[0] == "ok":
+            return message[1]  # type: ignore[no-any-return]
+        if message[0] == "err":
+            _, name, zh, en = message
+            cls = getattr(errors, name, PddBatchError)
+            raise cls(zh, en)
+        raise PddBatchError(f"后台步骤异常结束：{message[1]}", f"A background stage failed: {message[1]}")
+
+
+def _child(fn: Callable[[], Any], conn: Any) -> None:
+    try:
+        result = fn()
+    except PddBatchError as exc:
+        conn.send(("err", type(exc).__name__, exc.message, exc.message_en))
+    except BaseException as exc:  # carried back as a sentence; the parent decides
+        conn.send(("crash", f"{type(exc).__name__}: {str(exc)[:300]}"))
+    else:
+        conn.send(("ok", result))
+    finally:
+        conn.close()
