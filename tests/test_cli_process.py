@@ -198,7 +198,7 @@ def test_reprint_from_the_ledger_allocates_nothing(orders_xlsx: Path, tmp_path: 
 
 
 def test_a_big_day_uses_both_cores_and_everything_adds_up(tmp_path: Path) -> None:
-    """6,000 orders: write-back and the non-label documents run beside the labels (forked)."""
+    """6,000 orders: the write-back runs beside the labels (forked), label pages come from two workers."""
     import shutil
     import subprocess
 
@@ -206,7 +206,7 @@ def test_a_big_day_uses_both_cores_and_everything_adds_up(tmp_path: Path) -> Non
     from support import SAMPLE
 
     from pddbatch import pipeline
-    from pddbatch.render import PARALLEL_DOCUMENTS
+    from pddbatch.render.labels_pdf import PARALLEL_MIN
 
     rows_in = list(generator.iter_orders(6000, seed=11))
     book = tmp_path / "big.xlsx"
@@ -220,7 +220,7 @@ def test_a_big_day_uses_both_cores_and_everything_adds_up(tmp_path: Path) -> Non
     code, out = _process(book, "--json")
     summary = json.loads(out)
     assert summary["short"] == 0 and summary["rejected"] == 0
-    assert summary["rows"] >= pipeline.PARALLEL_ROWS and summary["parcels"] >= PARALLEL_DOCUMENTS
+    assert summary["rows"] >= pipeline.PARALLEL_ROWS and summary["parcels"] >= PARALLEL_MIN
     rows, _ = _sheet(book)
     allocated = [r for r in rows if r["处理状态"] == "已分配"]
     assert len(allocated) == summary["allocated"]

@@ -13,7 +13,6 @@ from typing import Any
 
 from ..errors import PddBatchError
 from ..model import Parcel
-from ..parallel import Background
 from .labels_pdf import render_labels as _render_pdf
 from .labels_zpl import render_zpl
 from .settings import CountMismatchError, DocumentSet, OutputFile, RenderError, RenderSettings
@@ -70,39 +69,23 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
     by_carrier: dict[str, list[Parcel]] = {}
     for p in ordered:
         by_carrier.setdefault(p.carrier.code, []).append(p)
-    # the pick list, manifests and bulk-ship file don't need the labels: on a big day they are written
-    # by a second process while this one (and its workers) draw the labels
-    others = _other_documents_in_background(ordered, by_carrier, out_dir, settings,
-                                            parallel=len(ordered) >= PARALLEL_DOCUMENTS)
     files: list[OutputFile] = []
     warnings: list[str] = []
     labels: dict[str, int] = {}
-    try:
-        for code, group in by_carrier.items():
-            path = out_dir / f"labels-{code}.pdf"
-            labels[code], warn = _render_pdf(group, path, settings)
-            warnings += warn
-            files.append(OutputFile("labels-pdf", path, code))
-            if settings.zpl:
-                zpath = out_dir / f"labels-{code}.zpl"
-                render_zpl(group, zpath, settings)
-                files.append(OutputFile("labels-zpl", zpath, code))
-    finally:
-        doc_files, manifest = others.join()
+    for code, group in by_carrier.items():
+        path = out_dir / f"labels-{code}.pdf"
+        labels[code], warn = _render_pdf(group, path, settings)
+        warnings += warn
+        files.append(OutputFile("labels-pdf", path, code))
+        if settings.zpl:
+            zpath = out_dir / f"labels-{code}.zpl"
+            render_zpl(group, zpath, settings)
+            files.append(OutputFile("labels-zpl", zpath, code))
+    # (measured: writing these in a forked process beside the label workers is slower on 2 cores —
+    # the label pipeline needs the parent's CPU, and copy-on-write of a big heap costs more than it saves)
+    doc_files, manifest = _other_documents(ordered, by_carrier, out_dir, settings)
     check_counts(labels, manifest)
     return DocumentSet(tuple(files + doc_files), labels, manifest, tuple(warnings))
-
-
-PARALLEL_DOCUMENTS = 3000
-
-
-def _other_documents_in_background(ordered: Sequence[Parcel], by_carrier: dict[str, list[Parcel]], out_dir: Path,
-                                   settings: RenderSettings, *, parallel: bool
-                                   ) -> Background[tuple[list[OutputFile], dict[str, int]]]:
-    def run() -> tuple[list[OutputFile], dict[str, int]]:
-        return _other_documents(ordered, by_carrier, out_dir, settings)
-
-    return Background(run) if parallel else Background.deferred(run)
 
 
 def _other_documents(ordered: Sequence[Parcel], by_carrier: dict[str, list[Parcel]], out_dir: Path,
