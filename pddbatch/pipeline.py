@@ -393,6 +393,10 @@ def _render(parcels: Sequence[Parcel], out_dir: Path, config: Config, opts: Opti
 
     settings = render_settings(config, label_size=opts.label_size, zpl=opts.zpl, now=now, lang=lang,
                                sku_names=sku_names)
+    if opts.label_size:     # --label-size: every label on that stock, whatever the rules said
+        from dataclasses import replace
+
+        parcels = [replace(p, label_size=opts.label_size) for p in parcels]
     _retire_earlier_outputs(out_dir, now)
     docs = write_documents(parcels, out_dir, settings)
     result.notes.extend(docs.warnings)

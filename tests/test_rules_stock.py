@@ -164,3 +164,21 @@ def test_config_rule_mistakes_name_the_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as ei:
         load_config(cfg)
     assert "carriers.rules.1.weight_g" in ei.value.message
+
+
+def test_label_size_rule_prints_on_the_other_stock(orders_xlsx: Path) -> None:
+    from pypdf import PdfReader
+
+    cfg = orders_xlsx.with_name("pddbatch.toml")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        'carrier = "SF"\npriority = 10', 'carrier = "SF"\npriority = 10\nlabel_size = "100x180"'), encoding="utf-8")
+    res = CliRunner().invoke(main, ["process", str(orders_xlsx), "--now", "2026-11-26 09:00:00"])
+    assert res.exit_code == 1, res.output
+    out = orders_xlsx.with_name("orders.pddbatch")
+    sf = PdfReader(out / "labels-SF-100x180.pdf")
+    assert not (out / "labels-SF.pdf").exists()
+    w, h = (float(v) * 25.4 / 72 for v in sf.pages[0].mediabox.upper_right)
+    assert (round(w), round(h)) == (100, 180)
+    zto = PdfReader(out / "labels-ZTO.pdf")
+    w, h = (float(v) * 25.4 / 72 for v in zto.pages[0].mediabox.upper_right)
+    assert (round(w), round(h)) == (76, 130)

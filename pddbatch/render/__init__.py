@@ -7,6 +7,7 @@ serves `pddbatch reprint`. Every file is written atomically.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -73,14 +74,24 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
     warnings: list[str] = []
     labels: dict[str, int] = {}
     for code, group in by_carrier.items():
-        path = out_dir / f"labels-{code}.pdf"
-        labels[code], warn = _render_pdf(group, path, settings)
-        warnings += warn
-        files.append(OutputFile("labels-pdf", path, code))
-        if settings.zpl:
-            zpath = out_dir / f"labels-{code}.zpl"
-            render_zpl(group, zpath, settings)
-            files.append(OutputFile("labels-zpl", zpath, code))
+        # a carrier rule may ask for another stock (100x180 二联单): one file per size, the
+        # settings' size keeps the plain name so a printer loaded with it takes labels-<CODE>.pdf
+        sizes: dict[str, list[Parcel]] = {}
+        for p in group:
+            sizes.setdefault(p.label_size or settings.label_size, []).append(p)
+        labels[code] = 0
+        for size, members in sorted(sizes.items(), key=lambda kv: kv[0] != settings.label_size):
+            stem = f"labels-{code}" if size == settings.label_size else f"labels-{code}-{size}"
+            sized = settings if size == settings.label_size else replace(settings, label_size=size)
+            path = out_dir / f"{stem}.pdf"
+            count, warn = _render_pdf(members, path, sized)
+            labels[code] += count
+            warnings += warn
+            files.append(OutputFile("labels-pdf", path, code))
+            if settings.zpl:
+                zpath = out_dir / f"{stem}.zpl"
+                render_zpl(members, zpath, sized)
+                files.append(OutputFile("labels-zpl", zpath, code))
     # (measured: writing these in a forked process beside the label workers is slower on 2 cores —
     # the label pipeline needs the parent's CPU, and copy-on-write of a big heap costs more than it saves)
     doc_files, manifest = _other_documents(ordered, by_carrier, out_dir, settings)
