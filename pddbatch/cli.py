@@ -107,7 +107,8 @@ def process_cmd(workbook: Path, config: Path | None, out_dir: Path | None, label
 @click.option("--sheet", default=None)
 def explain_cmd(workbook: Path, order_sn: str, config: Path | None, sheet: str | None) -> None:
     """解释一个订单的全部决定（校验、合并、拦截、规则、库存、时限） / explain one order's decisions."""
-    from .pipeline import Options, explain
+    from .explain import explain
+    from .pipeline import Options
 
     lines = _run(lambda: explain(workbook, order_sn.strip(), Options(config=config, sheet=sheet)), "zh")
     for line in lines:

@@ -34,7 +34,7 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
     """Render labels again for parcels found by order number / tracking number, or by run id."""
     from .columns import alias_table
     from .ledger import Ledger
-    from .pipeline import render_settings
+    from .outputs import render_settings
     from .render import render_labels
 
     config = load_config(find_config(workbook, config_path)) if (config_path or workbook) else \

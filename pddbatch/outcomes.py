@@ -1,0 +1,116 @@
+"""What happened to every row: statuses and the sentences in 处理说明, the run's counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from .messages import pick
+from .model import BatchResult, Parcel, RowIssue, RowOutcome, RowStatus
+from .plan import Plan, deadline_text
+from .validate import Validation
+
+
+def validation_outcomes(v: Validation, lang: str) -> dict[int, RowOutcome]:
+    by_row = v.issues_by_row()
+    outcomes: dict[int, RowOutcome] = {}
+    for o in v.orders:
+        warn = [i.message for i in by_row.get(o.row, [])]
+        outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.VALID, "；".join(warn))
+    for row in v.rejected_rows:
+        outcomes[row] = rejected(row, by_row.get(row, []), lang)
+    return outcomes
+
+
+def rejected(row: int, issues: Sequence[RowIssue], lang: str) -> RowOutcome:
+    errors = [i for i in issues if i.severity == "error"]
+    sep = "；" if lang != "en" else "; "
+    text = sep.join(f"{i.cell}：{i.message}" if lang != "en" else f"{i.cell}: {i.message}" for i in errors)
+    return RowOutcome(row, "", RowStatus.INVALID, text)
+
+
+def fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutcome]) -> None:
+    result.rows = v.checked
+    result.rejected = len(v.rejected_rows)
+    result.issues = list(v.issues)
+    result.outcomes = [outcomes[r] for r in sorted(outcomes)]
+    result.intercepted = sum(1 for o in outcomes.values() if o.status is RowStatus.INTERCEPTED)
+    result.skipped = sum(1 for o in outcomes.values() if o.status is RowStatus.SKIPPED)
+    result.short = sum(1 for o in outcomes.values() if o.status is RowStatus.SHORT)
+    result.held = sum(1 for o in outcomes.values() if o.status is RowStatus.HELD)
+    result.out_of_stock = sum(1 for o in outcomes.values() if o.status is RowStatus.OUT_OF_STOCK)
+
+
+Numbered = dict[str, tuple[str, int, bool]]   # order_sn -> (tracking no, parcel id, new in this run)
+
+
+def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
+                      ) -> tuple[dict[int, RowOutcome], list[Parcel]]:
+    """Row outcomes for every row, and the numbered parcels (as they will be printed)."""
+
+    by_row = v.issues_by_row()
+    outcomes: dict[int, RowOutcome] = dict(plan.outcomes)
+    for row in v.rejected_rows:
+        outcomes[row] = rejected(row, by_row.get(row, []), lang)
+    ready: list[Parcel] = []
+    for parcel in plan.parcels:
+        # the ledger may split a planned parcel (some orders kept an earlier number): group again
+        groups: dict[str, list[Any]] = {}
+        for o in parcel.orders:
+            hit = numbered.get(o.order_sn)
+            groups.setdefault(hit[0] if hit else "", []).append(o)
+        for tracking, members in groups.items():
+            sns = [o.order_sn for o in members]
+            for o in members:
+                notes = row_notes(o, sns, parcel, plan, by_row.get(o.row, []), lang)
+                if not tracking:
+                    short = pick(lang, f"{parcel.carrier.pdd_name}单号不足，未分配；请补充号段后重新处理",
+                                 f"Not enough {parcel.carrier.pdd_name} numbers; add numbers and run again")
+                    outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.SHORT, _join([short, *notes], lang))
+                    continue
+                outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.ALLOCATED, _join(notes, lang),
+                                             parcel.carrier.pdd_name, tracking)
+            if tracking:
+                ready.append(replace(parcel, orders=tuple(members), tracking_no=tracking,
+                                     key=parcel.key if len(members) == len(parcel.orders) else
+                                     f"{parcel.key}-{tracking}"))
+    return outcomes, ready
+
+
+def row_notes(o: Any, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: Sequence[RowIssue],
+               lang: str) -> list[str]:
+    notes: list[str] = []
+    others = [s for s in sns if s != o.order_sn]
+    if others:
+        notes.append(pick(lang, f"与订单 {'、'.join(others)} 合并为一个包裹",
+                          f"Merged into one parcel with {', '.join(others)}"))
+    if parcel.rule:
+        notes.append(pick(lang, f"快递按规则“{parcel.rule}”选择", f"Carrier chosen by rule '{parcel.rule}'"))
+    notes.extend(plan.notes.get(o.order_sn, []))
+    d = plan.deadlines.get(o.order_sn)
+    if d is not None:
+        notes.append(deadline_text(d, lang))
+    notes.extend(i.message for i in issues if i.severity == "warning")
+    return notes
+
+
+def _join(parts: Sequence[str], lang: str) -> str:
+    return ("；" if lang != "en" else "; ").join(p for p in parts if p)
+
+
+def short_notes(short: dict[str, int], lang: str) -> list[str]:
+    from .carriers import all_carriers
+
+    cs = all_carriers()
+    return [pick(lang, f"{cs[c].pdd_name if c in cs else c}单号不足：还差 {n} 个",
+                 f"{c}: {n} more numbers needed") for c, n in short.items()]
+
+
+def urgent_list(plan: Plan, lang: str) -> list[dict[str, object]]:
+    """即将超时: orders past or near their promised ship time, most urgent first."""
+    out = []
+    for d in sorted(plan.deadlines.values(), key=lambda d: d.hours_left):
+        out.append({"order_sn": d.order_sn, "row": d.row, "due": d.due.strftime("%Y-%m-%d %H:%M"),
+                    "hours_left": round(d.hours_left, 1), "overdue": d.overdue, "derived": d.derived})
+    return out
