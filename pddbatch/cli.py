@@ -35,16 +35,39 @@ def fail(exc: PddBatchError, lang: str) -> NoReturn:
     sys.exit(2)
 
 
+class _StageBar:
+    """A progress bar over the run's stages, on stderr, only when a person is watching."""
+
+    ORDER = ("read", "plan", "allocate", "render", "write_back")
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in STAGES:
+            return
+        zh, en = STAGES[stage]
+        label = (en if self.lang == "en" else zh) + (f" ({total})" if total > 1 else "")
+        if self.bar is None:
+            self.bar = click.progressbar(length=len(self.ORDER), label=label, file=sys.stderr, width=24)
+            self.bar.__enter__()
+        step = self.ORDER.index(stage) + 1 if stage in self.ORDER else self.done
+        self.bar.label = label
+        self.bar.update(max(step - self.done, 0))
+        self.done = max(step, self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(len(self.ORDER) - self.done)
+            self.bar.__exit__(None, None, None)
+
+
 def _progress(lang: str, quiet: bool) -> Callable[[str, int, int], None]:
-    interactive = sys.stderr.isatty() and not quiet
-
-    def report(stage: str, done: int, total: int) -> None:
-        if interactive and stage in STAGES:
-            zh, en = STAGES[stage]
-            suffix = f" ({total})" if total > 1 else ""
-            click.echo(f"… {en if lang == 'en' else zh}{suffix}", err=True)
-
-    return report
+    if quiet or not sys.stderr.isatty():
+        return lambda stage, done, total: None
+    return _StageBar(lang)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,7 +96,12 @@ def validate_cmd(workbook: Path, sheet: str | None, dry_run: bool, lang: str | N
 
     lg = _lang(lang)
     opts = Options(sheet=sheet, lang=lg, dry_run=dry_run)
-    result = _run(lambda: validate(workbook, opts, _progress(lg, as_json)), lg)
+    bar = _progress(lg, as_json)
+    try:
+        result = _run(lambda: validate(workbook, opts, bar), lg)
+    finally:
+        if isinstance(bar, _StageBar):
+            bar.close()
     _report(result, lg, as_json)
 
 
@@ -96,7 +124,12 @@ def process_cmd(workbook: Path, config: Path | None, out_dir: Path | None, label
     lg = _lang(lang)
     opts = Options(config=config, sheet=sheet, lang=lang, dry_run=dry_run, out_dir=out_dir,
                    label_size=label_size, zpl=zpl, now=now)
-    result = _run(lambda: process(workbook, opts, _progress(lg, as_json)), lg)
+    bar = _progress(lg, as_json)
+    try:
+        result = _run(lambda: process(workbook, opts, bar), lg)
+    finally:
+        if isinstance(bar, _StageBar):
+            bar.close()
     _report(result, lg, as_json)
 
 
