@@ -181,7 +181,7 @@ default = "{carrier}"            # 默认快递：代码（ZTO）或拼多多名
 enabled = ["{carrier}"]
 # 快递规则（从上到下，先匹配先用）。条件可组合：provinces / cities / remote（偏远地区）/
 # skus（商家编码通配，如 "MT-*"）/ keywords（商家备注或买家留言里的词）/ quantity、weight_g、amount
-# （{ min = .., max = .. }）/ deadline_within_hours。动作：carrier / label_size / priority / hold（暂缓，写原因）。
+# （{{ min = .., max = .. }}）/ deadline_within_hours。动作：carrier / label_size / priority / hold（暂缓，写原因）。
 # [[carriers.rules]]
 # name = "买家要顺丰"
 # keywords = ["顺丰"]
