@@ -78,13 +78,20 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
     return outcomes, ready
 
 
+MERGE_NOTE_MAX = 5      # order numbers a row's "merged with" note names
+
+
 def row_notes(o: Any, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: Sequence[RowIssue],
                lang: str) -> list[str]:
     notes: list[str] = []
     others = [s for s in sns if s != o.order_sn]
     if others:
-        notes.append(pick(lang, f"与订单 {'、'.join(others)} 合并为一个包裹",
-                          f"Merged into one parcel with {', '.join(others)}"))
+        # a parcel of thousands of orders (hostile input) must not give every row a note naming them all:
+        # that is quadratic (200k rows of one recipient took > 20 GB)
+        shown, more = others[:MERGE_NOTE_MAX], len(others) - MERGE_NOTE_MAX
+        tail_zh, tail_en = (f" 等 {len(others)} 单", f" and {more} more") if more > 0 else ("", "")
+        notes.append(pick(lang, f"与订单 {'、'.join(shown)}{tail_zh} 合并为一个包裹",
+                          f"Merged into one parcel with {', '.join(shown)}{tail_en}"))
     if parcel.rule:
         notes.append(pick(lang, f"快递按规则“{parcel.rule}”选择", f"Carrier chosen by rule '{parcel.rule}'"))
     notes.extend(plan.notes.get(o.order_sn, []))
