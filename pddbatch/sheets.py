@@ -12,6 +12,8 @@ import os
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 from .errors import InputError
@@ -157,12 +159,14 @@ def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: st
         if len(rows) > MAX_ROWS:
             raise InputError(f"工作表“{name}”超过 {MAX_ROWS:,} 行，无法处理",
                              f"Sheet '{name}' has more than {MAX_ROWS:,} rows")
-        found = _find_header(rows, header_test)
+        found = _find_header([[_plain(v) for v in r] for r in rows[:HEADER_SEARCH_ROWS]], header_test)
         if found is None:
             continue
         header_idx = found
-        headers = [_header_text(v) for v in rows[header_idx]]
-        data = [[None if v == "" else v for v in r] for r in rows[header_idx + 1:]]
+        headers = [_header_text(_plain(v)) for v in rows[header_idx]]
+        data: list[list[CellValue]] = [
+            [None if v == "" else (v if type(v) in _PLAIN else _plain(v)) for v in r]  # type: ignore[misc]
+            for r in rows[header_idx + 1:]]
         _trim_trailing(data)
         return Table(str(p), name, header_idx + 1, headers, data, kind=kind, sheet_names=names)
     where = f"工作表“{sheet}”" if sheet else f"{p.name} 的任何工作表"
@@ -218,6 +222,25 @@ def _find_header(rows: Sequence[Sequence[CellValue]], header_test: HeaderTest) -
         if header_test([_header_text(v) for v in row]):
             return i
     return None
+
+
+_PLAIN = {str, int, float, bool, datetime}
+
+
+def _plain(v: object) -> CellValue:
+    """calamine also returns date, time and timedelta: map them onto `CellValue` (time-only as text)."""
+    if v is None or type(v) in _PLAIN:
+        return v  # type: ignore[return-value]
+    if isinstance(v, datetime):
+        return v.replace(tzinfo=None)
+    if isinstance(v, date):
+        return datetime(v.year, v.month, v.day)
+    if isinstance(v, dt_time):
+        return v.strftime("%H:%M:%S")
+    if isinstance(v, timedelta):
+        total = int(v.total_seconds())
+        return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+    return str(v)
 
 
 def _header_text(v: CellValue) -> str:

@@ -589,8 +589,9 @@ def _big_rows(n: int) -> Iterator[list[Any]]:
     template = base_rows(64, seed=11)
     for i in range(n):
         r = template[i % 64]
-        sn = f"261126-{100000000000000 + i}"
-        yield [sn if h == "订单号" else r.get(h, "") for h in BIG_COLUMNS]
+        unique = {"订单号": f"261126-{100000000000000 + i}", "手机": f"1{3 + i % 7}{i:09d}",
+                  "详细地址": f"{r['详细地址']}{i // 1000}栋{i % 1000}号"}
+        yield [unique.get(h, r.get(h, "")) for h in BIG_COLUMNS]
 
 
 def _many_rows_xlsx(n: int) -> Callable[[Path, Path], None]:

@@ -190,11 +190,14 @@ def run_all(cases: Iterable[Case], root: Path, workers: int | None = None) -> di
     futures: dict[str, Future[CaseResult]] = {}
     with ThreadPoolExecutor(n) as threads, ProcessPoolExecutor(
             n, mp_context=multiprocessing.get_context("fork"), initializer=_limits) as procs:
+        # forked workers start on the first submit: before any thread runs (no lock is copied held)
+        for c in ordered:
+            if not in_subprocess(c):
+                futures[c.name] = procs.submit(_run_named, c.name, root, aftersales, returns)
         for c in ordered:
             if in_subprocess(c):
                 futures[c.name] = threads.submit(run_case, c, root, aftersales, returns)
-            else:
-                futures[c.name] = procs.submit(_run_named, c.name, root, aftersales, returns)
+        futures = {c.name: futures[c.name] for c in ordered}
         out = {name: f.result() for name, f in futures.items()}
     RESULTS.update(out)
     return out
