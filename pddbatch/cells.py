@@ -20,8 +20,8 @@ Converted = tuple[str | None, PreIssue | None]
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _WS = re.compile(r"[\s\u3000]+")
 # one scan decides whether a string needs any work at all (the common case: it doesn't)
-_NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f\ufffd\u3000]|\s\s")
-_CANONICAL_DT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f\ufffd\u3000]|\s\s")
+_CANONICAL_DT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _LOOSE_DT = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 
@@ -34,7 +34,7 @@ def text(v: CellValue) -> Converted:
         s = v.strip()
         if not s:
             return None, None
-        if _NEEDS_WORK.search(s) is None:
+        if NEEDS_WORK.search(s) is None:
             return s, None
         if _BAD_CHARS.search(s):
             return s, ("bad-characters", _BAD_CHARS.sub("?", s)[:40], "")
@@ -80,7 +80,14 @@ def quantity(v: CellValue) -> Converted:
     return (unicodedata.normalize("NFKC", s) if s else s), issue
 
 
+_PLAIN_MONEY = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,2})?")
+
+
 def money(v: CellValue) -> Converted:
+    if type(v) is str:
+        s = v.strip()
+        if _PLAIN_MONEY.fullmatch(s):       # the common case: already a plain amount
+            return s, None
     if isinstance(v, float | int | Decimal) and not isinstance(v, bool):
         d = Decimal(str(v))
         q = d.quantize(Decimal("0.01"))
@@ -95,6 +102,10 @@ def money(v: CellValue) -> Converted:
 def when(v: CellValue) -> Converted:
     if v is None:
         return None, None
+    if type(v) is str:
+        s = v.strip()
+        if _CANONICAL_DT.fullmatch(s):      # the common case: PDD's own format
+            return s, None
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S"), None
     if isinstance(v, date):

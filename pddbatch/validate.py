@@ -106,6 +106,8 @@ def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None
     cmap = map_headers(table.headers, aliases, table.sheet, table.header_row, lang)
     v = Validation(table, cmap, issues=list(cmap.issues))
     fields = [(f, c - 1, cells.CONVERTERS.get(f, cells.text)) for f, c in cmap.cols.items()]
+    plain_text = {f: conv is cells.text for f, _c, conv in fields}
+    needs_work = cells.NEEDS_WORK.search
     check = fast_check()
     seen_sn: dict[str, int] = {}
     for idx, raw in enumerate(table.rows):
@@ -117,6 +119,13 @@ def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None
             value = raw[ci] if ci < width else None
             if value is None:
                 continue
+            if plain_text[fname] and type(value) is str:    # the common case, inline: clean text
+                s = value.strip()
+                if not s:
+                    continue
+                if needs_work(s) is None:
+                    row[fname] = s
+                    continue
             s, issue = conv(value)
             if s is not None:
                 row[fname] = s
