@@ -63,6 +63,8 @@ def live_numbers(ledger: Path) -> dict[str, str]:
     if not ledger.exists():
         return {}
     with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'parcel_orders'").fetchone():
+            return {}       # a ledger whose creation was cut short holds nothing yet
         return dict(conn.execute(
             "SELECT o.order_sn, p.tracking_no FROM parcel_orders o JOIN parcels p ON p.id = o.parcel_id "
             "WHERE p.state = 'live'").fetchall())

@@ -21,6 +21,7 @@ from crashkit import (
     NOW,
     assert_clean_exit,
     doctor,
+    ledger_counts,
     live_numbers,
     make_shop,
     process,
@@ -57,7 +58,8 @@ def kill_once(folder: Path, delay: float) -> None:
     if ledger.exists():
         doc = doctor(ledger)
         assert doc.returncode == 0, doc.stdout + doc.stderr
-        assert len(set(before.values())) == len({p for p in before.values()})
+        counts = ledger_counts(ledger)
+        assert counts["parcels"] == counts["distinct_numbers"] and counts["used"] == counts["live_parcels"]
 
     # 2. the workbook is the old one or a complete new one, never a mix
     data = path.read_bytes()

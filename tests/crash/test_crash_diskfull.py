@@ -1,0 +1,60 @@
+"""Disk full while saving: RLIMIT_FSIZE in the subprocess makes every write past N bytes fail (EFBIG).
+
+The original workbook stays byte for byte, the message says the save failed and why, exit code 2,
+the ledger stays sound, and a rerun with room to write completes.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from crashkit import LEDGER, NOW, assert_clean_exit, doctor, live_numbers, make_shop, process, start
+
+
+def file_limit(limit: int) -> Callable[[], None]:
+    def preexec() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)     # get EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return preexec
+
+
+def limited(args: list[str], cwd: Path, limit: int) -> tuple[int, str]:
+    proc = start(args, cwd, file_limit(limit))
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out + err
+
+
+def test_validate_save_fails_cleanly(tmp_path: Path) -> None:
+    path = make_shop(tmp_path)
+    old = path.read_bytes()
+    rc, text = limited(["validate", path.name], tmp_path, len(old) // 2)
+    assert rc == 2, text
+    assert "Traceback" not in text and "内部错误" not in text
+    assert f"保存 {path.name} 失败" in text and "原文件未改动" in text, text
+    assert path.read_bytes() == old
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".pddbatch-tmp"], "temp file left behind"
+    assert_clean_exit(process(path))       # room again: it completes
+
+
+@pytest.mark.parametrize("limit_kb", [8, 64, 200, 400])
+def test_process_with_little_room(tmp_path: Path, limit_kb: int) -> None:
+    """Whichever write hits the wall first (ledger, labels, workbook), the run stops with a clear message."""
+    path = make_shop(tmp_path)
+    old = path.read_bytes()
+    rc, text = limited(["process", path.name, "--now", NOW], tmp_path, limit_kb * 1024)
+    assert "Traceback" not in text and "内部错误" not in text, text
+    assert rc in (0, 1, 2), text
+    if rc == 2:
+        assert text.startswith("错误：") or "\n错误：" in text, text
+        assert path.read_bytes() == old
+    ledger = tmp_path / LEDGER
+    before = live_numbers(ledger)
+    if ledger.exists():
+        assert doctor(ledger).returncode == 0
+    assert_clean_exit(process(path))
+    after = live_numbers(ledger)
+    assert {sn: after[sn] for sn in before} == before
