@@ -64,10 +64,16 @@ class _StageBar:
             self.bar.__exit__(None, None, None)
 
 
-def _progress(lang: str, quiet: bool) -> Callable[[str, int, int], None]:
+def _run_with_bar(fn: Callable[[Callable[[str, int, int], None]], BatchResult], lang: str,
+                  quiet: bool) -> BatchResult:
+    """Run a pipeline call with a stage bar on stderr when a person is watching."""
     if quiet or not sys.stderr.isatty():
-        return lambda stage, done, total: None
-    return _StageBar(lang)
+        return _run(lambda: fn(lambda stage, done, total: None), lang)
+    bar = _StageBar(lang)
+    try:
+        return _run(lambda: fn(bar), lang)
+    finally:
+        bar.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,13 +102,7 @@ def validate_cmd(workbook: Path, sheet: str | None, dry_run: bool, lang: str | N
 
     lg = _lang(lang)
     opts = Options(sheet=sheet, lang=lg, dry_run=dry_run)
-    bar = _progress(lg, as_json)
-    try:
-        result = _run(lambda: validate(workbook, opts, bar), lg)
-    finally:
-        if isinstance(bar, _StageBar):
-            bar.close()
-    _report(result, lg, as_json)
+    _report(_run_with_bar(lambda bar: validate(workbook, opts, bar), lg, as_json), lg, as_json)
 
 
 @main.command("process")
@@ -124,13 +124,7 @@ def process_cmd(workbook: Path, config: Path | None, out_dir: Path | None, label
     lg = _lang(lang)
     opts = Options(config=config, sheet=sheet, lang=lang, dry_run=dry_run, out_dir=out_dir,
                    label_size=label_size, zpl=zpl, now=now)
-    bar = _progress(lg, as_json)
-    try:
-        result = _run(lambda: process(workbook, opts, bar), lg)
-    finally:
-        if isinstance(bar, _StageBar):
-            bar.close()
-    _report(result, lg, as_json)
+    _report(_run_with_bar(lambda bar: process(workbook, opts, bar), lg, as_json), lg, as_json)
 
 
 @main.command("explain")
