@@ -85,9 +85,9 @@ _PLAIN_MONEY = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,2})?")
 
 def money(v: CellValue) -> Converted:
     if type(v) is str:
-        s = v.strip()
-        if _PLAIN_MONEY.fullmatch(s):       # the common case: already a plain amount
-            return s, None
+        plain = v.strip()
+        if _PLAIN_MONEY.fullmatch(plain):   # the common case: already a plain amount
+            return plain, None
     if isinstance(v, float | int | Decimal) and not isinstance(v, bool):
         d = Decimal(str(v))
         q = d.quantize(Decimal("0.01"))
@@ -103,9 +103,9 @@ def when(v: CellValue) -> Converted:
     if v is None:
         return None, None
     if type(v) is str:
-        s = v.strip()
-        if _CANONICAL_DT.fullmatch(s):      # the common case: PDD's own format
-            return s, None
+        plain = v.strip()
+        if _CANONICAL_DT.fullmatch(plain):  # the common case: PDD's own format
+            return plain, None
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S"), None
     if isinstance(v, date):

@@ -120,11 +120,11 @@ def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None
             if value is None:
                 continue
             if plain_text[fname] and type(value) is str:    # the common case, inline: clean text
-                s = value.strip()
-                if not s:
+                clean = value.strip()
+                if not clean:
                     continue
-                if needs_work(s) is None:
-                    row[fname] = s
+                if needs_work(clean) is None:
+                    row[fname] = clean
                     continue
             s, issue = conv(value)
             if s is not None:
