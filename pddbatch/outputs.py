@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,8 @@ def default_out_dir(path: Path, config: Config) -> Path:
 
 
 def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, opts: Options, lang: str,
-            now: datetime, result: BatchResult, sku_names: dict[str, str] | None = None) -> list[Path]:
+            now: datetime, result: BatchResult, sku_names: dict[str, str] | None = None,
+            after_labels: Callable[[], None] | None = None) -> list[Path]:
     from .render import write_documents
 
     settings = render_settings(config, label_size=opts.label_size, zpl=opts.zpl, now=now, lang=lang,
@@ -33,7 +34,7 @@ def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, o
 
         parcels = [replace(p, label_size=opts.label_size) for p in parcels]
     retire_earlier_outputs(out_dir, now)
-    docs = write_documents(parcels, out_dir, settings)
+    docs = write_documents(parcels, out_dir, settings, after_labels=after_labels)
     result.notes.extend(docs.warnings)
     return [f.path for f in docs.files]
 

@@ -19,28 +19,37 @@ T = TypeVar("T")
 
 
 class Background(Generic[T]):
-    """`fn` started now in a forked child (or deferred inline); `join()` returns its result."""
+    """`fn` run in a forked child from `start()` (or inline when joined); `join()` returns its result."""
 
-    def __init__(self, fn: Callable[[], T]) -> None:
+    def __init__(self, fn: Callable[[], T], *, fork: bool = True, start: bool = True) -> None:
         self._fn = fn
         self._proc: Any = None
         self._conn: Any = None
-        if sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("fork")
-            parent, child = ctx.Pipe(duplex=False)
-            self._proc = ctx.Process(target=_child, args=(fn, child), daemon=True)
-            self._proc.start()
-            child.close()
-            self._conn = parent
+        self._fork = fork and can_fork()
+        self._started = False
+        if start:
+            self.start()
 
     @classmethod
     def deferred(cls, fn: Callable[[], T]) -> Background[T]:
         """Run `fn` inline when joined (small jobs, or state a child can't share)."""
-        job = cls.__new__(cls)
-        job._fn, job._proc, job._conn = fn, None, None
-        return job
+        return cls(fn, fork=False, start=False)
+
+    def start(self) -> None:
+        """Fork now (idempotent); without fork nothing happens until `join()`."""
+        if self._started:
+            return
+        self._started = True
+        if self._fork:
+            ctx = multiprocessing.get_context("fork")
+            parent, child = ctx.Pipe(duplex=False)
+            self._proc = ctx.Process(target=_child, args=(self._fn, child), daemon=True)
+            self._proc.start()
+            child.close()
+            self._conn = parent
 
     def join(self) -> T:
+        self.start()
         if self._proc is None:
             return self._fn()
         try:
@@ -57,6 +66,10 @@ class Background(Generic[T]):
             cls = getattr(errors, name, PddBatchError)
             raise cls(zh, en)
         raise PddBatchError(f"后台步骤异常结束：{message[1]}", f"A background stage failed: {message[1]}")
+
+
+def can_fork() -> bool:
+    return sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _child(fn: Callable[[], Any], conn: Any) -> None:

@@ -100,17 +100,61 @@ def schema_errors(row: dict[str, str]) -> Iterator[tuple[str, str, str]]:
         yield fname, str(sub.get("x-code", "invalid-value")), str(sub.get("x-severity", "error"))
 
 
+@dataclass
+class _Part:
+    """What checking a run of rows found, before the cross-row checks.
+
+    (Checking half the rows in a forked process was measured: pickling 50,000 typed orders back
+    costs as much as it saves, so one process checks all rows.)
+    """
+
+    issues: list[RowIssue] = field(default_factory=list)
+    errors: set[int] = field(default_factory=set)
+    orders: list[Order] = field(default_factory=list)
+    blank_rows: int = 0
+    order_sns: list[tuple[int, str]] = field(default_factory=list)   # (sheet row, well-formed 订单号)
+
+
 def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None = None) -> Validation:
     """Map headers (fatal if required columns are missing), check every row, type the good ones."""
     aliases = aliases or alias_table()
     cmap = map_headers(table.headers, aliases, table.sheet, table.header_row, lang)
     v = Validation(table, cmap, issues=list(cmap.issues))
+    parts = [_check_rows(table, cmap, 0, len(table.rows), lang)]
+    issues: list[RowIssue] = []
+    errors: set[int] = set()
+    orders: list[Order] = []
+    for part in parts:
+        issues += part.issues
+        errors |= part.errors
+        orders += part.orders
+        v.blank_rows += part.blank_rows
+    # duplicates are a cross-row check: done once over all rows, in sheet order
+    seen_sn: dict[str, int] = {}
+    for part in parts:
+        for sheet_row, sn in part.order_sns:
+            first = seen_sn.setdefault(sn, sheet_row)
+            if first != sheet_row:
+                issues.append(_issue(table, cmap, sheet_row, "order_sn", "duplicate-order-sn", lang, "error",
+                                     other=first))
+                errors.add(sheet_row)
+    issues.sort(key=lambda i: (i.row, i.col or 0))
+    v.issues.extend(issues)
+    v.rejected_rows = errors
+    v.orders = [o for o in orders if o.row not in errors]
+    return v
+
+
+def _check_rows(table: Table, cmap: ColumnMap, lo: int, hi: int, lang: str) -> _Part:
+    """Check rows `lo`..`hi` (indexes into table.rows) row by row; no cross-row checks here."""
+    part = _Part()
     fields = [(f, c - 1, cells.CONVERTERS.get(f, cells.text)) for f, c in cmap.cols.items()]
     plain_text = {f: conv is cells.text for f, _c, conv in fields}
     needs_work = cells.NEEDS_WORK.search
     check = fast_check()
-    seen_sn: dict[str, int] = {}
-    for idx, raw in enumerate(table.rows):
+    rows = table.rows
+    for idx in range(lo, hi):
+        raw = rows[idx]
         sheet_row = table.sheet_row(idx)
         row: dict[str, str] = {}
         pre: list[tuple[str, cells.PreIssue]] = []
@@ -132,7 +176,7 @@ def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None
             if issue is not None:
                 pre.append((fname, issue))
         if not row:
-            v.blank_rows += 1
+            part.blank_rows += 1
             continue
         row_issues: list[RowIssue] = []
         for fname, (code, shown, example) in pre:
@@ -149,17 +193,14 @@ def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None
                 row_issues.append(_issue(table, cmap, sheet_row, fname, code, lang, sev, value=shown))
         sn = row.get("order_sn")
         if sn and "order_sn" not in reported:
-            first = seen_sn.setdefault(sn, sheet_row)
-            if first != sheet_row:
-                row_issues.append(_issue(table, cmap, sheet_row, "order_sn", "duplicate-order-sn", lang,
-                                         "error", other=first))
+            part.order_sns.append((sheet_row, sn))
         del row_issues[MAX_ISSUES_PER_ROW:]
-        v.issues.extend(row_issues)
+        part.issues.extend(row_issues)
         if any(i.severity == "error" for i in row_issues):
-            v.rejected_rows.add(sheet_row)
+            part.errors.add(sheet_row)
         else:
-            v.orders.append(make_order(sheet_row, row))
-    return v
+            part.orders.append(make_order(sheet_row, row))
+    return part
 
 
 def _issue(table: Table, cmap: ColumnMap, row: int, fname: str, code: str, lang: str, severity: str,

@@ -6,7 +6,7 @@ serves `pddbatch reprint`. Every file is written atomically.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -57,8 +57,13 @@ def check_counts(labels: dict[str, int], manifest: dict[str, int]) -> None:
                                  f"Manifest and labels disagree: labels {labels}, manifest {manifest}")
 
 
-def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSettings) -> DocumentSet:
-    """Write labels per carrier, pick list, optional packing slips, manifest and bulk-ship files."""
+def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSettings, *,
+                    after_labels: Callable[[], None] | None = None) -> DocumentSet:
+    """Write labels per carrier, pick list, optional packing slips, manifest and bulk-ship files.
+
+    `after_labels` is called once the labels are written (the pipeline starts the workbook
+    write-back there, beside the single-process documents rather than beside the label workers).
+    """
     _check_waybills(parcels)
     if not parcels:
         raise RenderError("没有已分配单号的包裹，不生成单据", "No allocated parcels: no documents written")
@@ -92,8 +97,8 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
                 zpath = out_dir / f"{stem}.zpl"
                 render_zpl(members, zpath, sized)
                 files.append(OutputFile("labels-zpl", zpath, code))
-    # (measured: writing these in a forked process beside the label workers is slower on 2 cores —
-    # the label pipeline needs the parent's CPU, and copy-on-write of a big heap costs more than it saves)
+    if after_labels is not None:
+        after_labels()
     doc_files, manifest = _other_documents(ordered, by_carrier, out_dir, settings)
     check_counts(labels, manifest)
     return DocumentSet(tuple(files + doc_files), labels, manifest, tuple(warnings))
