@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import io
 import os
 import re
@@ -86,6 +87,7 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool
         before = path.stat()
     except OSError as exc:
         raise SaveError(f"无法读取 {path.name}：{_why(exc)}", f"Cannot read {path.name}: {_why_en(exc)}") from exc
+    _remove_stale_temps(path)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=".pddbatch-tmp", dir=str(path.parent))
     except OSError as exc:
@@ -113,6 +115,20 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+STALE_TEMP_SECONDS = 60
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temp files a killed run left beside the workbook (never swapped in): tidy them away."""
+    import time
+
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for old in path.parent.glob(f".~{glob.escape(path.stem)}.*.pddbatch-tmp"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
 
 
 def _backup(path: Path) -> str:

@@ -197,3 +197,27 @@ def test_unsafe_files_refused_untouched(tmp_path: Path) -> None:
         apply_plan(bomb, plan_for(rows=3))
     assert not list(tmp_path.glob(".~*"))            # no temp files left behind
     assert re.search(r"pddbatch-backup", " ".join(str(p) for p in tmp_path.iterdir())) is None
+
+
+def test_temp_files_of_a_killed_run_are_tidied(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from pddbatch.writeback import atomic_write
+
+    book = tmp_path / "orders[1].xlsx"
+    book.write_bytes(b"old")
+    stale = tmp_path / ".~orders[1].abc123.pddbatch-tmp"
+    fresh = tmp_path / ".~orders[1].def456.pddbatch-tmp"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"someone else's, just now")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+
+    def write(fh):  # type: ignore[no-untyped-def]
+        fh.write(b"new")
+        return True
+
+    atomic_write(book, write, backup=False)
+    assert book.read_bytes() == b"new"
+    assert not stale.exists() and fresh.exists()
