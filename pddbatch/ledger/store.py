@@ -99,6 +99,11 @@ class Ledger:
         if "locked" in text or "busy" in text:
             return LedgerError(f"台账正被另一个 pddbatch 进程占用，等待超时：{self.path}",
                                f"The ledger is busy with another pddbatch process (timed out): {self.path}")
+        if "full" in text or "disk I/O" in text:
+            return LedgerError(f"台账写入失败：磁盘空间不足或磁盘出错（{self.path}）。本次没有分配任何单号；"
+                               f"腾出空间后重新运行即可",
+                               f"Could not write the ledger: disk full or failing ({self.path}). No number was "
+                               f"allocated by this step; free some space and run again")
         return LedgerError(f"台账操作失败：{text}（{self.path}）；可运行 pddbatch doctor 检查",
                            f"Ledger operation failed: {text} ({self.path}); run pddbatch doctor")
 

@@ -58,3 +58,30 @@ def test_process_with_little_room(tmp_path: Path, limit_kb: int) -> None:
     assert_clean_exit(process(path))
     after = live_numbers(ledger)
     assert {sn: after[sn] for sn in before} == before
+
+
+def test_disk_full_while_writing_the_ledger_says_so(tmp_path: Path) -> None:
+    """The ledger can't grow: a plain sentence, exit 2, and the ledger still passes doctor."""
+    import resource
+    import shutil
+    import subprocess
+
+    from support import SAMPLE, generator, sample_rows
+
+    for name in ("pddbatch.toml", "demo-pool-ZTO.txt", "demo-pool-YZXB.txt", "demo-pool-SF.txt"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    book = tmp_path / "orders.xlsx"
+    generator.write_xlsx(sample_rows(), book)
+    before = book.read_bytes()
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
+
+    proc = subprocess.run(["pddbatch", "process", str(book)], preexec_fn=limit, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert "磁盘空间不足" in proc.stderr and "Traceback" not in proc.stderr
+    assert book.read_bytes() == before
+    doctor = subprocess.run(["pddbatch", "doctor", "--ledger", str(tmp_path / "pddbatch-ledger.sqlite")],
+                            capture_output=True, text=True, timeout=60)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
