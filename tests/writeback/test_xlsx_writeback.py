@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
-from wb_fixtures import FAKE_VBA, build_rich, plan_for
+from wb_fixtures import VBA_PROJECT, build_rich, plan_for
 
 from pddbatch.errors import InputError
 from pddbatch.model import OwnedColumn, WritePlan
@@ -35,7 +35,13 @@ def test_untouched_members_identical_and_features_kept(rich_xlsm: Path) -> None:
     for name, data in before.items():
         if name not in PATCHED:
             assert after[name] == data, name
-    assert after["xl/vbaProject.bin"] == FAKE_VBA
+    assert after["xl/vbaProject.bin"] == VBA_PROJECT
+    # and the macros are still readable as macros (oletools' olevba, as Excel would load them)
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(rich_xlsm))
+    modules = [name for _f, _s, name, code in parser.extract_macros() if code.strip()]
+    assert parser.detect_vba_macros() and modules
     with zipfile.ZipFile(rich_xlsm) as zf:
         infos = {i.filename: i for i in zf.infolist()}
     with zipfile.ZipFile(out.backup) as zf:

@@ -13,9 +13,20 @@ from pddbatch.model import IssuesSheet, OwnedColumn, WritePlan
 
 HEADERS = ["订单号", "收货人", "手机", "详细地址", "金额"]
 ISSUES_HEADER = ("工作表", "单元格", "行号", "字段", "代码", "说明")
-# Not a real VBA project: pddbatch only has to carry these bytes through unchanged (see README of
-# the tests: no redistributable vbaProject.bin is available on this machine).
-FAKE_VBA = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8
+
+
+def real_vba_project() -> bytes:
+    """A real VBA project: the one in xlwings' own macro workbook template (read, never committed)."""
+    import zipfile
+
+    import xlwings
+
+    template = Path(xlwings.__file__).parent / "quickstart.xlsm"
+    with zipfile.ZipFile(template) as zf:
+        return zf.read("xl/vbaProject.bin")
+
+
+VBA_PROJECT = real_vba_project()
 
 
 def png_bytes() -> bytes:
@@ -65,7 +76,7 @@ def build_rich(path: Path, rows: int = 20) -> Path:
     other.insert_chart("B8", chart)
     wb.define_name("金额合计", f"=订单!$E${rows + 3}")
     if path.suffix == ".xlsm":
-        wb.add_vba_project(io.BytesIO(FAKE_VBA), is_stream=True)
+        wb.add_vba_project(io.BytesIO(VBA_PROJECT), is_stream=True)
         ws.insert_button("L2", {"macro": "pddbatch_demo", "caption": "运行"})
     wb.close()
     return path
