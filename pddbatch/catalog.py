@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .columns import alias_table, map_headers
+from .columns import alias_table, key_header, map_headers
 from .errors import InputError
 from .model import CellValue, Order
 from .sheets import Table, read_table
@@ -54,10 +54,10 @@ def side_table(workbook: Path, spec: str, base_dir: Path, sheet_names: Iterable[
         path = Path(spec) if Path(spec).is_absolute() else base_dir / spec
         if not path.is_file():
             raise InputError(f"找不到{what}文件：{path}", f"{what} file not found: {path}")
-        return read_table(path, aliases.is_header_row, None, what)
+        return read_table(path, aliases.is_header_row, None, what, key_header(aliases))
     if spec not in set(sheet_names) or workbook.suffix.lower() == ".csv":
         return None
-    return read_table(workbook, aliases.is_header_row, spec, what)
+    return read_table(workbook, aliases.is_header_row, spec, what, key_header(aliases))
 
 
 def load_catalog(table: Table | None) -> Catalog:

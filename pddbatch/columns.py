@@ -50,6 +50,11 @@ def alias_table(name: str = "columns.json") -> AliasTable:
     return AliasTable(data.get("table", name), data["key_field"], lookup, tuple(required), display, data)
 
 
+def key_header(table: AliasTable) -> str:
+    """How the key column is spelled, for messages ("a header row holding 订单号")."""
+    return table.display[table.key_field]
+
+
 @dataclass(frozen=True)
 class ColumnMap:
     """Where each known field sits in the sheet (1-based column) and how its header is spelled."""
@@ -89,11 +94,11 @@ def map_headers(headers: Sequence[str], table: AliasTable, sheet: str, header_ro
     need = table.required if required is None else tuple(required)
     missing = [table.display[f] for f in need if f not in cols]
     if missing:
+        hint = table.raw.get("missing_hint", {"zh": "请在拼多多后台导出订单时勾选这些字段。",
+                                              "en": "Tick these fields when exporting from the PDD seller back office."})
         raise InputError(
-            f"缺少必需的列：{'、'.join(missing)}（工作表“{sheet}”第 {header_row} 行）。"
-            f"请在拼多多后台导出订单时勾选这些字段。",
-            f"Missing required column(s): {', '.join(missing)} (sheet '{sheet}', row {header_row}). "
-            f"Tick these fields when exporting from the PDD seller back office.")
+            f"缺少必需的列：{'、'.join(missing)}（工作表“{sheet}”第 {header_row} 行）。{hint['zh']}",
+            f"Missing required column(s): {', '.join(missing)} (sheet '{sheet}', row {header_row}). {hint['en']}")
     return ColumnMap(cols, spelled, tuple(unknown), tuple(issues))
 
 

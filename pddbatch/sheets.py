@@ -58,7 +58,7 @@ HeaderTest = Callable[[Sequence[CellValue]], bool]
 
 
 def read_table(path: str | os.PathLike[str], header_test: HeaderTest, sheet: str | None = None,
-               what: str = "订单") -> Table:
+               what: str = "订单", expect: str = "订单号") -> Table:
     """Read the table whose header row passes `header_test` (e.g. "holds 订单号").
 
     Raises InputError with a seller-facing sentence for anything unreadable.
@@ -81,10 +81,10 @@ def read_table(path: str | os.PathLike[str], header_test: HeaderTest, sheet: str
         if magic.startswith(b"PK\x03\x04"):
             raise InputError(f"{p.name} 的扩展名是 .csv，但内容是 Excel 工作簿；请改名为 .xlsx",
                              f"{p.name} is named .csv but is an Excel workbook; rename it to .xlsx")
-        return _read_csv(p, header_test, what)
+        return _read_csv(p, header_test, what, expect)
     if suffix in WORKBOOK_SUFFIXES:
         _check_zip(p, magic)
-        return _read_workbook(p, header_test, sheet, what, suffix.lstrip("."))
+        return _read_workbook(p, header_test, sheet, what, suffix.lstrip("."), expect)
     if suffix == ".xls":
         raise InputError(f"不支持旧版 .xls 格式：请在 Excel 中另存为 .xlsx 后再处理（{p.name}）",
                          f"Old .xls files are not supported: save it as .xlsx in Excel first ({p.name})")
@@ -132,7 +132,8 @@ def _bomb(p: Path) -> InputError:
                       f"{p.name} expands to an unreasonable size (zip bomb?); refused")
 
 
-def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: str, kind: str) -> Table:
+def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: str, kind: str,
+                   expect: str) -> Table:
     from python_calamine import CalamineWorkbook  # imported here: CSV runs don't pay for it
 
     try:
@@ -171,11 +172,11 @@ def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: st
         return Table(str(p), name, header_idx + 1, headers, data, kind=kind, sheet_names=names)
     where = f"工作表“{sheet}”" if sheet else f"{p.name} 的任何工作表"
     where_en = f"sheet '{sheet}'" if sheet else f"any sheet of {p.name}"
-    raise InputError(f"在{where}的前 {HEADER_SEARCH_ROWS} 行中找不到{what}表头（应含“订单号”等列）",
-                     f"No {what} header row (with 订单号 etc.) in the first {HEADER_SEARCH_ROWS} rows of {where_en}")
+    raise InputError(f"在{where}的前 {HEADER_SEARCH_ROWS} 行中找不到{what}表头（应含“{expect}”等列）",
+                     f"No {what} header row (with {expect} etc.) in the first {HEADER_SEARCH_ROWS} rows of {where_en}")
 
 
-def _read_csv(p: Path, header_test: HeaderTest, what: str) -> Table:
+def _read_csv(p: Path, header_test: HeaderTest, what: str, expect: str) -> Table:
     raw = p.read_bytes()
     text, encoding = decode_text(raw)
     if "\x00" in text[:4096]:
@@ -192,7 +193,7 @@ def _read_csv(p: Path, header_test: HeaderTest, what: str) -> Table:
         raise InputError(f"{p.name} 超过 {MAX_ROWS:,} 行，无法处理", f"{p.name} has more than {MAX_ROWS:,} rows")
     found = _find_header(rows, header_test)
     if found is None:
-        raise InputError(f"在 {p.name} 的前 {HEADER_SEARCH_ROWS} 行中找不到{what}表头（应含“订单号”等列）",
+        raise InputError(f"在 {p.name} 的前 {HEADER_SEARCH_ROWS} 行中找不到{what}表头（应含“{expect}”等列）",
                          f"No {what} header row in the first {HEADER_SEARCH_ROWS} rows of {p.name}")
     headers = [_header_text(v) for v in rows[found]]
     data = [[None if v == "" else v for v in r] for r in rows[found + 1:]]

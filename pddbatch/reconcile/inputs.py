@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..columns import AliasTable, ColumnMap, alias_table, map_headers, norm_header
+from ..columns import AliasTable, ColumnMap, alias_table, key_header, map_headers, norm_header
 from ..errors import InputError
 from ..model import CellValue, RowIssue
 from ..money import parse_money
@@ -270,7 +270,7 @@ def _read(path: Path, table_name: str, required: Sequence[str] | None, what: str
           issues: list[FileIssue], build: Callable[[_Row, AliasTable], Any],
           keep: Callable[[Sequence[CellValue], ColumnMap], bool] | None = None) -> Iterable[Any]:
     at = alias_table(table_name)
-    table = read_table(path, _header_test(at), what=what)
+    table = read_table(path, _header_test(at), what=what, expect=key_header(at))
     try:
         cmap = map_headers(table.headers, at, table.sheet, table.header_row, lang, required)
     except InputError as exc:
@@ -305,7 +305,8 @@ def _header_test(at: AliasTable) -> Callable[[Sequence[CellValue]], bool]:
 
 def read_aftersales_table(path: Path) -> Table:
     """The after-sales table as `read_inputs` found it (for writing results back into it)."""
-    return read_table(path, _header_test(alias_table(AFTERSALES_TABLE)), what="售后")
+    at = alias_table(AFTERSALES_TABLE)
+    return read_table(path, _header_test(at), what="售后", expect=key_header(at))
 
 
 def _classify(value: str, classes: dict[str, list[str]], default: str) -> str:
