@@ -57,7 +57,7 @@ def test_missing_columns_exit_2_naming_them(case: Case) -> None:
     res = CliRunner().invoke(reconcile_cmd, ["--orders", str(o), "--aftersales", str(a), "--returns", str(r)])
     assert res.exit_code == 2
     assert res.output == ("错误：bad.xlsx（售后）：缺少必需的列：售后类型、售后状态（工作表“Sheet1”第 1 行）。"
-                          "请在拼多多后台导出订单时勾选这些字段。\n")
+                          "请在拼多多后台导出售后单时勾选这些字段。\n")
     assert "Traceback" not in res.output
 
 
