@@ -183,7 +183,8 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                     new_ids = {ap.parcel_id for ap in by_order.values() if ap.is_new}
                     short = dict(alloc.short)
             result.run_id = run_id
-            outcomes, ready = process_outcomes(v, plan, numbered, lang)
+            with clock.stage("outcomes"):
+                outcomes, ready = process_outcomes(v, plan, numbered, lang)
             fill_counts(result, v, outcomes)
             result.parcels = len({pid for _t, pid, _n in numbered.values()})
             result.allocated_new = sum(1 for *_x, is_new in numbered.values() if is_new)
@@ -199,7 +200,8 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                 # new parcels, and earlier ones a crash kept from being rendered
                 to_render_ids = set(new_ids) | {r.id for r in known.values() if r.rendered_run_id is None}
                 to_render = [p for p in ready if numbered[p.order_sns[0]][1] in to_render_ids]
-                wplan = build_write_plan(table, v.columns, v.issues, outcomes, shipping=True, lang=lang)
+                with clock.stage("outcomes"):
+                    wplan = build_write_plan(table, v.columns, v.issues, outcomes, shipping=True, lang=lang)
                 # a big write-back runs on the other core while the labels render
                 side = _start_write_back(path, wplan, stock, config, opts, apply, lang,
                                          parallel=len(table.rows) >= PARALLEL_ROWS and bool(to_render))
@@ -210,7 +212,8 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                             target = out_dir or opts.out_dir or default_out_dir(path, config)
                             files = render_documents(to_render, target, config, opts, lang, now, result,
                                                      catalog.short_names(), after_labels=side.start)
-                        ledger.mark_rendered(sorted({numbered[p.order_sns[0]][1] for p in to_render}), run_id)
+                        with clock.stage("finish"):
+                            ledger.mark_rendered(sorted({numbered[p.order_sns[0]][1] for p in to_render}), run_id)
                         result.out_dir = str(target)
                         result.files.extend(str(f) for f in files)
                     elif ready:
@@ -221,8 +224,10 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                     with clock.stage("write_back"):
                         result.backup = side.join()
                 if result.out_dir:
-                    write_summary(Path(result.out_dir), result)
-                ledger.finish_run(run_id, "done", run_summary(result))
+                    with clock.stage("finish"):
+                        write_summary(Path(result.out_dir), result)
+                with clock.stage("finish"):
+                    ledger.finish_run(run_id, "done", run_summary(result))
         except BaseException:
             if result.run_id is not None:
                 # the original error matters more than a bookkeeping failure
