@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import PddBatchError
 from ..model import Parcel
+from .labels_pdf import PARALLEL_MIN
 from .labels_pdf import render_labels as _render_pdf
 from .labels_zpl import render_zpl
 from .settings import CountMismatchError, DocumentSet, OutputFile, RenderError, RenderSettings
@@ -78,25 +79,33 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
     files: list[OutputFile] = []
     warnings: list[str] = []
     labels: dict[str, int] = {}
+    # a carrier rule may ask for another stock (100x180 二联单): one file per size, the settings'
+    # size keeps the plain name so a printer loaded with it takes labels-<CODE>.pdf
+    jobs: list[tuple[str, str, list[Parcel]]] = []
     for code, group in by_carrier.items():
-        # a carrier rule may ask for another stock (100x180 二联单): one file per size, the
-        # settings' size keeps the plain name so a printer loaded with it takes labels-<CODE>.pdf
+        labels[code] = 0
         sizes: dict[str, list[Parcel]] = {}
         for p in group:
             sizes.setdefault(p.label_size or settings.label_size, []).append(p)
-        labels[code] = 0
-        for size, members in sorted(sizes.items(), key=lambda kv: kv[0] != settings.label_size):
-            stem = f"labels-{code}" if size == settings.label_size else f"labels-{code}-{size}"
-            sized = settings if size == settings.label_size else replace(settings, label_size=size)
-            path = out_dir / f"{stem}.pdf"
-            count, warn = _render_pdf(members, path, sized)
-            labels[code] += count
-            warnings += warn
-            files.append(OutputFile("labels-pdf", path, code))
-            if settings.zpl:
-                zpath = out_dir / f"{stem}.zpl"
-                render_zpl(members, zpath, sized)
-                files.append(OutputFile("labels-zpl", zpath, code))
+        jobs += [(code, size, members) for size, members in sizes.items()]
+    # big files first: they use both cores; once only single-process files are left, the other
+    # core is free for `after_labels`
+    jobs.sort(key=lambda job: -len(job[2]))
+    for code, size, members in jobs:
+        if after_labels is not None and len(members) < PARALLEL_MIN:
+            after_labels()
+            after_labels = None
+        stem = f"labels-{code}" if size == settings.label_size else f"labels-{code}-{size}"
+        sized = settings if size == settings.label_size else replace(settings, label_size=size)
+        path = out_dir / f"{stem}.pdf"
+        count, warn = _render_pdf(members, path, sized)
+        labels[code] += count
+        warnings += warn
+        files.append(OutputFile("labels-pdf", path, code))
+        if settings.zpl:
+            zpath = out_dir / f"{stem}.zpl"
+            render_zpl(members, zpath, sized)
+            files.append(OutputFile("labels-zpl", zpath, code))
     if after_labels is not None:
         after_labels()
     doc_files, manifest = _other_documents(ordered, by_carrier, out_dir, settings)
