@@ -152,3 +152,14 @@ def test_no_header_row_found(tmp_path: Path) -> None:
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(InputError, match="表头"):
         load_table(path)
+
+
+def test_sample_readme_lists_every_planted_fault() -> None:
+    from support import SAMPLE
+
+    from pddbatch.columns import alias_table
+
+    text = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    for idx, field, code, _ in generator.FAULTS:
+        line = f"| {idx + 2} | {alias_table().display[field]} | `{code}` |"
+        assert line in text, line
