@@ -40,6 +40,7 @@ class Config:
     sku_table: str = "商品资料"
     stock: str = "库存"
     low_stock_threshold: int = 5
+    max_orders_per_parcel: int = 20
     ledger_path: Path = Path("pddbatch-ledger.sqlite")
     pool_imports: tuple[tuple[Path, str], ...] = ()
     label_size: str = "76x130"
@@ -111,6 +112,7 @@ def load_config(path: Path) -> Config:
         sku_table=plan.get("sku_table", "商品资料"),
         stock=plan.get("stock", "库存"),
         low_stock_threshold=int(plan.get("low_stock_threshold", 5)),
+        max_orders_per_parcel=int(plan.get("max_orders_per_parcel", 20)),
         ledger_path=_resolve(base, data.get("ledger", {}).get("path", "pddbatch-ledger.sqlite")),
         pool_imports=pools,
         label_size=labels.get("size", "76x130"),
@@ -193,6 +195,7 @@ enabled = ["{carrier}"]
 
 [plan]
 merge = true                     # 同一收件人（姓名+电话+地址）的订单合并成一个包裹
+# max_orders_per_parcel = 20      # 合并时一个包裹最多几单，多出的另开包裹
 deadline_window_hours = 6        # 距承诺发货时间不足几小时就提醒
 # remote_provinces = ["新疆", "西藏", "青海", "内蒙古", "甘肃", "宁夏", "海南"]   # 偏远地区（可改）
 # sku_table = "商品资料"          # 商品资料表（商家编码、重量(g)、简称）：工作簿中的表名或文件路径

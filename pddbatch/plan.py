@@ -132,11 +132,14 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
         groups.setdefault(k, []).append(o)
     catalog = catalog or Catalog()
     parcels: list[Parcel] = []
-    for members in groups.values():
-        members.sort(key=lambda o: o.row)
-        parcel = _make_parcel(members, config, catalog, plan, now, lang)
-        if parcel is not None:
-            parcels.append(parcel)
+    cap = max(config.max_orders_per_parcel, 1)
+    for group in groups.values():
+        group.sort(key=lambda o: o.row)
+        # one person's 500 orders are not one box: split at the configured size
+        for start in range(0, len(group), cap):
+            parcel = _make_parcel(group[start:start + cap], config, catalog, plan, now, lang)
+            if parcel is not None:
+                parcels.append(parcel)
     far = datetime.max
     parcels.sort(key=lambda p: (-p.priority, p.promised_ship_at or far, p.orders[0].row))
     if stock is not None:

@@ -100,3 +100,11 @@ def test_sample_plan_counts(orders_xlsx: Path) -> None:
     assert shipped_orders + len(plan.outcomes) == len(v.orders)
     assert any(len(p.orders) > 1 for p in plan.parcels)      # the sample has repeat buyers
     assert any(o.status is RowStatus.INTERCEPTED for o in plan.outcomes.values())
+
+
+def test_a_huge_merge_is_split_into_boxes_of_the_configured_size() -> None:
+    orders = [order(i + 2, f"S{i:03d}") for i in range(45)]
+    plan = make_plan(orders, replace(CONFIG, max_orders_per_parcel=20), now=NOW)
+    assert [len(p.orders) for p in plan.parcels] == [20, 20, 5]
+    assert sorted(sn for p in plan.parcels for sn in p.order_sns) == sorted(o.order_sn for o in orders)
+    assert len({p.key for p in plan.parcels}) == 3
