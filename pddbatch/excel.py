@@ -46,15 +46,23 @@ class _LiveSheet:
         self.lang = lang
         self.table: Table | None = None
         self.writes: LiveWrites | None = None
+        self.side: dict[str, Table] = {}     # 商品资料 / 库存 sheets read for the plan
 
     def read(self) -> Table:
         self.table = read_book(self.book, lang=self.lang)
         return self.table
 
+    def read_sheet(self, name: str, header_test: Any, what: str, expect: str) -> Table:
+        self.side[name] = read_book(self.book, name, self.lang, header_test, what, expect)
+        return self.side[name]
+
     def apply(self, plan: WritePlan) -> LiveWrites:
-        self.writes = plan_writes(self.book, plan, self.table)   # every read and check before any write
-        execute(self.book, self.writes)
-        return self.writes
+        table = self.side.get(plan.sheet) if self.table is None or plan.sheet != self.table.sheet else self.table
+        writes = plan_writes(self.book, plan, table)   # every read and check before any write
+        execute(self.book, writes)
+        if table is self.table:
+            self.writes = writes
+        return writes
 
 
 def validate_book(book: Any, *, lang: str | None = None) -> BatchResult | None:
@@ -78,7 +86,7 @@ def process_book(book: Any, *, lang: str | None = None) -> BatchResult | None:
     def run() -> BatchResult:
         path = _saved_path(book, lg)
         live = _LiveSheet(book, lg)
-        return process(path, Options(lang=lang), read=live.read, apply=live.apply)
+        return process(path, Options(lang=lang), read=live.read, apply=live.apply, read_sheet=live.read_sheet)
 
     result = _guarded(book, lg, run)
     if result is not None:

@@ -44,7 +44,7 @@ def explain(path: Path, order_sn: str, options: Options | None = None) -> list[s
     if config.ledger_path.exists():
         with Ledger.open(config.ledger_path) as ledger:
             known = ledger.existing_for_orders([o.order_sn for o in v.orders])
-    catalog, stock = side_tables(path, table, config, False)
+    catalog, stock = side_tables(path, table, config)
     plan = make_plan(v.orders, config, now=now, lang=lang,
                      ledger_numbers={sn: p.tracking_no for sn, p in known.items()}, catalog=catalog, stock=stock,
                      tracing=True)

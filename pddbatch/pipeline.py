@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .catalog import Catalog, load_catalog, side_table
-from .columns import alias_table
+from .catalog import FILE_SUFFIXES, Catalog, load_catalog, side_table
+from .columns import alias_table, key_header
 from .config import Config, find_config, load_config
 from .messages import pick
 from .model import BatchResult
@@ -44,6 +44,7 @@ ReadTable = Callable[[], Table]
 
 
 ApplyPlan = Callable[..., Any]
+ReadSheet = Callable[[str, Any, str, str], "Table | None"]   # (sheet name, header test, what, key header)
 
 
 @dataclass
@@ -133,7 +134,7 @@ def validate(path: Path, options: Options | None = None, progress: Progress | No
 
 def process(path: Path, options: Options | None = None, progress: Progress | None = None, *,
             read: ReadTable | None = None, apply: ApplyPlan | None = None,
-            out_dir: Path | None = None) -> BatchResult:
+            read_sheet: ReadSheet | None = None, out_dir: Path | None = None) -> BatchResult:
     """Validate, plan, number, render and write back: the seller's whole morning in one call."""
     from .ledger import Ledger, ParcelRequest
 
@@ -165,7 +166,7 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                 known = ledger.existing_for_orders([o.order_sn for o in v.orders])
                 voided = _voided_numbers(ledger, v.orders, known)
             with clock.stage("plan"):
-                catalog, stock = side_tables(path, table, config, read is not None)
+                catalog, stock = side_tables(path, table, config, read_sheet if read is not None else None)
                 plan = make_plan(v.orders, config, now=now, lang=lang,
                                  ledger_numbers={sn: p.tracking_no for sn, p in known.items()},
                                  voided_numbers=voided, catalog=catalog, stock=stock)
@@ -250,6 +251,8 @@ def _start_write_back(path: Path, wplan: Any, stock: StockLevels | None, config:
     def write() -> str | None:
         if apply is not None:
             apply(wplan)
+            if stock is not None and stock.table.kind == "excel":
+                apply(stock_write_plan(stock, config.low_stock_threshold, lang))
             return None
         from .writeback import apply_plan
 
@@ -302,12 +305,23 @@ def _dry_allocation(plan: Plan, known: dict[str, Any]) -> tuple[Numbered, set[in
     return numbered, set(), {}
 
 
-def side_tables(path: Path, table: Table, config: Config, live: bool) -> tuple[Catalog, StockLevels | None]:
-    """The optional 商品资料 and 库存 tables (sheets of the workbook or files named in the config)."""
-    if live:      # the Excel face reads only the orders sheet for now
-        return Catalog(), None
+def side_tables(path: Path, table: Table, config: Config, read_sheet: ReadSheet | None = None
+                ) -> tuple[Catalog, StockLevels | None]:
+    """The optional 商品资料 and 库存 tables: sheets of the workbook (or of the live book) or files."""
     base = config.path.parent
     names = table.sheet_names
-    cat = load_catalog(side_table(path, config.sku_table, base, names, "sku_columns.json", "商品资料"))
-    stock = load_stock(side_table(path, config.stock, base, names, "stock_columns.json", "库存"))
-    return cat, stock
+    if read_sheet is None:
+        cat = load_catalog(side_table(path, config.sku_table, base, names, "sku_columns.json", "商品资料"))
+        stock = load_stock(side_table(path, config.stock, base, names, "stock_columns.json", "库存"))
+        return cat, stock
+
+    def live(spec: str, columns: str, what: str) -> Table | None:
+        if spec.lower().endswith(FILE_SUFFIXES):      # a file named in the config, read from disk
+            return side_table(path, spec, base, names, columns, what)
+        if spec not in names:
+            return None
+        aliases = alias_table(columns)
+        return read_sheet(spec, aliases.is_header_row, what, key_header(aliases))
+
+    return (load_catalog(live(config.sku_table, "sku_columns.json", "商品资料")),
+            load_stock(live(config.stock, "stock_columns.json", "库存")))

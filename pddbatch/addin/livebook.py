@@ -48,9 +48,11 @@ Key = tuple[str, int, int]           # (sheet name, row, col), 1-based
 
 # ---- reading ------------------------------------------------------------------------------------
 
-def read_book(book: Any, sheet: str | None = None, lang: str = "zh") -> Table:
-    """The orders table of the live book, found as the file reader finds it (订单号 header in the first 10 rows)."""
-    test = alias_table().is_header_row
+def read_book(book: Any, sheet: str | None = None, lang: str = "zh", header_test: Any = None,
+              what: str = "订单", expect: str = "订单号") -> Table:
+    """A table of the live book, found as the file reader finds it (by default the orders: 订单号 in the first
+    10 rows; `header_test` finds another kind, e.g. the 库存 sheet)."""
+    test = header_test or alias_table().is_header_row
     names = [s.name for s in book.sheets]
     skip = {RECORD_SHEET}
     if sheet is not None:
@@ -72,8 +74,8 @@ def read_book(book: Any, sheet: str | None = None, lang: str = "zh") -> Table:
                 return Table(str(book.fullname), sh.name, i + 1, headers, data, kind="excel", sheet_names=names)
     where = f"工作表“{sheet}”" if sheet else "这个工作簿的任何工作表"
     where_en = f"sheet '{sheet}'" if sheet else "any sheet of this workbook"
-    raise InputError(f"在{where}的前 {HEADER_SEARCH_ROWS} 行中找不到订单表头（应含“订单号”等列）",
-                     f"No order header row (with 订单号 etc.) in the first {HEADER_SEARCH_ROWS} rows of {where_en}")
+    raise InputError(f"在{where}的前 {HEADER_SEARCH_ROWS} 行中找不到{what}表头（应含“{expect}”等列）",
+                     f"No {what} header row (with {expect} etc.) in the first {HEADER_SEARCH_ROWS} rows of {where_en}")
 
 
 def _visible(sh: Any) -> bool:
@@ -132,6 +134,7 @@ class LiveWrites:
     issues: IssuesSheet | None = None
     record: list[tuple[str, str, str, int]] = field(default_factory=list)
     target_sheet: str = ""
+    marks_touched: bool = True      # False: a values-only plan (e.g. the 库存 sheet); the record stays as it is
 
     @property
     def cells_written(self) -> int:
@@ -147,11 +150,16 @@ def plan_writes(book: Any, plan: WritePlan, table: Table | None = None) -> LiveW
     _plan_values(out, plan, table)
     old = read_record(book)
     new_marks = {(plan.sheet, r, c): text for (r, c), text in plan.marks.items()}
+    if not new_marks and not any(k[0] == plan.sheet for k in old):
+        out.marks_touched = False       # nothing to mark or unmark here: leave fills, notes and record alone
+        return out
     noted = {name: _noted_cells(book.sheets[name]) for name in {k[0] for k in [*old, *new_marks]}
              if name in sheet_names}
     colors: dict[Key, Any] = {}
     for key, (prior, had_note) in old.items():
-        if key[0] not in sheet_names:
+        if key[0] != plan.sheet:            # marks are per sheet: another sheet's stay, and stay recorded
+            if key[0] in sheet_names:
+                out.record.append((key[0], a1(key[1], key[2]), prior, 1 if had_note else 0))
             continue
         if had_note and (key[1], key[2]) in noted[key[0]]:
             out.notes_delete.append(key)
@@ -335,8 +343,9 @@ def execute(book: Any, w: LiveWrites) -> None:
         (impl.add_note if impl is not None and hasattr(impl, "add_note") else rng.add_note)(text)
     if w.issues is not None:
         _write_issues(book, w.issues, after=sheets[w.target_sheet])
-    _write_record(book, w.record)
-    book.sheets[w.target_sheet].activate()
+    if w.marks_touched:
+        _write_record(book, w.record)
+        book.sheets[w.target_sheet].activate()
 
 
 def _write(sh: Any, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:

@@ -220,3 +220,28 @@ def test_reconcile_without_aftersales_says_where_to_put_it(orders_xlsx: Path) ->
     book = book_from_xlsx(orders_xlsx)
     assert px.reconcile_book(book) is None
     assert "找不到售后导出文件" in actions(book, "alert")[0]["args"][0]
+
+
+def test_process_button_uses_the_books_stock_and_sku_sheets(shop: Path) -> None:
+    """The 库存 / 商品资料 sheets of the open book count, and 库存 gets 本次后剩余 written back."""
+    book = book_from_xlsx(shop / "orders.xlsx")
+    result = px.process_book(book)
+    assert result is not None and result.out_of_stock > 0        # the sample's TD-CD / ZWJ-3-WH run out
+    # 问题清单 is inserted after the orders sheet, so 库存 has moved one place right by the time it is written
+    (stock_pos,) = {a["sheet_position"] for a in actions(book, "setValues") if a["values"] == [["本次后剩余"]]}
+    assert [s.name for s in book.sheets].index("库存") == stock_pos
+    written: dict[tuple[int, int], Any] = {}
+    for a in actions(book, "setValues"):
+        if a["sheet_position"] == stock_pos:
+            for i, row in enumerate(a["values"]):
+                for j, v in enumerate(row):
+                    written[(a["start_row"] + 1 + i, a["start_column"] + 1 + j)] = v
+    assert written[(1, 3)] == "本次后剩余" and written[(1, 4)] == "库存提醒"
+    stock_rows = {r[0]: r for r in generator.STOCK_TABLE}
+    sheet = openpyxl.load_workbook(shop / "orders.xlsx", read_only=True)["库存"]
+    for r, row in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+        sku = row[0]
+        assert 0 <= written[(r, 3)] <= stock_rows[sku][1]
+    assert any(v == "已无库存" for (_r, c), v in written.items() if c == 4)
+    # the orders sheet's marks are untouched by the stock write (no colour action on 库存)
+    assert all(a["sheet_position"] != stock_pos for a in actions(book, "setRangeColors"))
