@@ -1,7 +1,7 @@
 """Run one independent stage beside another on the second core (fork), with errors carried back.
 
 The write-back of a big workbook and the label rendering don't depend on each other; on a 2-core
-office PC running them side by side saves their overlap. Where fork isn't available (Windows) the
+office PC running them side by side saves their overlap. Off Linux (no fork, or fork-unsafe) the
 stage simply runs inline when joined.
 """
 
@@ -69,7 +69,8 @@ class Background(Generic[T]):
 
 
 def can_fork() -> bool:
-    return sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods()
+    """Linux only: macOS system frameworks are not fork-safe (Python itself defaults to spawn there)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _child(fn: Callable[[], Any], conn: Any) -> None:
