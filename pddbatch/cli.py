@@ -173,17 +173,19 @@ def reprint_cmd(keys: tuple[str, ...], run_id: int | None, workbook: Path | None
 
 
 @main.command("init")
-@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
-              help="Where to write pddbatch.toml (the folder of your order exports).")
+@click.argument("workbook", type=click.Path(path_type=Path), required=False)
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where to write pddbatch.toml (default: beside WORKBOOK, else the current folder).")
 @click.option("--sender-name", prompt="寄件人/店名 (sender name)")
 @click.option("--sender-phone", prompt="寄件电话 (sender phone)")
 @click.option("--sender-address", prompt="寄件地址 (sender address)")
 @click.option("--carrier", default="ZTO", show_default=True, help="Default carrier code or PDD name.")
 @click.option("--shop", default="", help="Shop name.")
 @click.option("--force", is_flag=True, help="Overwrite an existing pddbatch.toml.")
-def init_cmd(folder: Path, sender_name: str, sender_phone: str, sender_address: str, carrier: str, shop: str,
-             force: bool) -> None:
-    """写一个带注释的 pddbatch.toml / write a commented config file."""
+def init_cmd(workbook: Path | None, folder: Path | None, sender_name: str, sender_phone: str, sender_address: str,
+             carrier: str, shop: str, force: bool) -> None:
+    """写一个带注释的 pddbatch.toml（放在订单表格旁边） / write a commented config beside the workbook."""
+    folder = folder or (workbook.parent if workbook is not None else Path("."))
     from .carriers import carrier as find_carrier
     from .config import CONFIG_NAME, init_text, load_config
 

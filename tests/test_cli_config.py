@@ -54,3 +54,14 @@ def test_unknown_carrier_in_config(tmp_path: Path) -> None:
     generator.write_xlsx(sample_rows(10, faults=False), book)
     res = CliRunner().invoke(main, ["process", str(book)])
     assert res.exit_code == 2 and "不认识的快递公司“顺风”" in res.output
+
+
+def test_init_beside_the_workbook(tmp_path: Path) -> None:
+    book = tmp_path / "exports" / "订单明细-20261126.xlsx"
+    book.parent.mkdir()
+    generator.write_xlsx(sample_rows(5, faults=False), book)
+    res = CliRunner().invoke(main, ["init", str(book), "--sender-name", "小店", "--sender-phone", "13812345678",
+                                    "--sender-address", "浙江省杭州市文一西路 998 号"])
+    assert res.exit_code == 0, res.output
+    assert (book.parent / "pddbatch.toml").is_file()
+    assert f"已写入 {book.parent / 'pddbatch.toml'}" in res.output
