@@ -66,11 +66,12 @@ def find_config(workbook: Path | None, explicit: Path | None = None) -> Path:
         if c.is_file():
             return c
     where = candidates[0].parent if candidates else Path.cwd()
+    target = f" \"{workbook}\"" if workbook else ""
     raise ConfigError(
         f"没有找到配置文件 {CONFIG_NAME}（在 {where} 中）。请先运行："
-        f"pddbatch init --sender-name 店名 --sender-phone 电话 --sender-address 地址，"
+        f"pddbatch init{target} --sender-name 店名 --sender-phone 电话 --sender-address 地址，"
         f"或用 --config 指定配置文件。",
-        f"No {CONFIG_NAME} found (looked in {where}). Create one with: pddbatch init --sender-name NAME "
+        f"No {CONFIG_NAME} found (looked in {where}). Create one with: pddbatch init{target} --sender-name NAME "
         f"--sender-phone PHONE --sender-address ADDRESS, or pass --config.")
 
 
