@@ -12,9 +12,9 @@ from pathlib import Path
 
 from .atomic import atomic_path
 from .fonts import FontUse
-from .labelpage import Op, wrap_units
-from .labels_pdf import content, fonts
-from .pdf import FONT_OBJECTS, MM, PdfFile, pdf_text_string, write_font
+from .labelpage import ASCENT, Op, wrap_units
+from .labels_pdf import fonts
+from .pdf import FONT_OBJECTS, MM, PdfFile, num, pdf_text_string, write_font
 
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 12.0
 SIZE, LH, PAD = 9.0, 1.25, 1.2
@@ -38,11 +38,29 @@ class Section:
     bold_last_row: bool = False
 
 
+class _Hex:
+    """Text -> PDF hex glyph string for one font, via a per-char translate table (records use)."""
+
+    def __init__(self, font: FontUse) -> None:
+        self.font = font
+        self.table: dict[int, str] = {}
+        self.known: set[str] = set()
+
+    def __call__(self, s: str) -> str:
+        if not self.known.issuperset(s):
+            for ch in set(s) - self.known:
+                self.table[ord(ch)] = self.font.hex(ch)
+                self.known.add(ch)
+        return s.translate(self.table)
+
+
 class _Pager:
     def __init__(self, fs: list[FontUse], page_label: str) -> None:
         self.fs, self.page_label = fs, page_label
         self.pages: list[list[Op]] = []
         self.y = 0.0
+        self._widths: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        self._lines: dict[tuple[str, float, bool], list[str]] = {}
 
     def new_page(self) -> None:
         self.pages.append([])
@@ -55,21 +73,42 @@ class _Pager:
     def room(self) -> float:
         return (PAGE_H - MARGIN - 6) * MM - self.y
 
+    def width(self, s: str, bold: bool) -> int:
+        """Advance of `s` in 1/1000 em (cached: columns repeat the same values)."""
+        cache = self._widths[1 if bold else 0]
+        w = cache.get(s)
+        if w is None:
+            w = cache[s] = self.fs[1 if bold else 0].width(s)
+        return w
+
     def text(self, x: float, s: str, size: float, bold: bool = False, width: float | None = None,
              align: str = "left") -> None:
-        font = self.fs[1 if bold else 0]
         if width is not None and align != "left":
-            w = font.width(s) * size / 1000
+            w = self.width(s, bold) * size / 1000
             x += (width - w) if align == "right" else (width - w) / 2
         self.ops.append(("T", x, self.y, size, 1 if bold else 0, s))
 
     def cell_lines(self, s: str, width_pt: float, bold: bool) -> list[str]:
+        key = (s, width_pt, bold)
+        got = self._lines.get(key)
+        if got is not None:
+            return got
         font = self.fs[1 if bold else 0]
         maxu = (width_pt - 2 * PAD * MM) * 1000 / SIZE
         out: list[str] = []
-        for para in (s or "").split("\n"):
-            out += [ln for ln, _ in wrap_units(font.widths(para), para, maxu)]
-        return out or [""]
+        if "\n" not in s:
+            ws = font.widths(s)
+            total = sum(ws)
+            if total <= maxu:   # fits on one line: what wrap_units would return, without the walk
+                self._widths[1 if bold else 0][s] = total
+                out = [s]
+            else:
+                out = [ln for ln, _ in wrap_units(ws, s, maxu)]
+        else:
+            for para in s.split("\n"):
+                out += [ln for ln, _ in wrap_units(font.widths(para), para, maxu)]
+        self._lines[key] = out
+        return out
 
 
 def _header(pg: _Pager, cols: Sequence[Column]) -> None:
@@ -84,6 +123,43 @@ def _header(pg: _Pager, cols: Sequence[Column]) -> None:
     pg.ops.append(("L", MARGIN * MM, pg.y, (PAGE_W - MARGIN) * MM, pg.y, 0.5, False))
 
 
+def _table(pg: _Pager, sec: Section) -> None:
+    """The rows of one section's table, continued on new pages with the header repeated."""
+    cols = sec.columns
+    widths = [c.width_mm * MM for c in cols]
+    inner = [c.width_mm * MM - 2 * PAD * MM for c in cols]
+    aligns = [c.align for c in cols]
+    xs: list[float] = []
+    x = MARGIN * MM
+    for c in cols:
+        xs.append(x + PAD * MM)
+        x += c.width_mm * MM
+    place = list(zip(xs, inner, aligns, strict=True))
+    line_h, pad, left, right = SIZE * LH, PAD * MM, MARGIN * MM, (PAGE_W - MARGIN) * MM
+    last = len(sec.rows) - 1
+    cell_lines, width = pg.cell_lines, pg.width
+    for i, row in enumerate(sec.rows):
+        bold = sec.bold_last_row and i == last
+        fi = 1 if bold else 0
+        cells = [cell_lines(v, w, bold) for v, w in zip(row, widths, strict=True)]
+        h = max(map(len, cells)) * line_h + 2 * pad
+        if h > pg.room():
+            pg.new_page()
+            _header(pg, cols)
+        ops, top = pg.ops, pg.y
+        for lines, (x0, iw, align) in zip(cells, place, strict=True):
+            y = top + pad
+            for ln in lines:
+                if align == "left":
+                    ops.append(("T", x0, y, SIZE, fi, ln))
+                else:
+                    w = width(ln, bold) * SIZE / 1000
+                    ops.append(("T", x0 + ((iw - w) if align == "right" else (iw - w) / 2), y, SIZE, fi, ln))
+                y += line_h
+        pg.y = top + h
+        ops.append(("L", left, pg.y, right, pg.y, 0.25, False))
+
+
 def layout_sections(sections: Sequence[Section], fs: list[FontUse], page_label: str) -> list[list[Op]]:
     pg = _Pager(fs, page_label)
     for sec in sections:
@@ -96,22 +172,7 @@ def layout_sections(sections: Sequence[Section], fs: list[FontUse], page_label: 
             pg.y += SIZE * 1.4
         pg.y += 4
         _header(pg, sec.columns)
-        for i, row in enumerate(sec.rows):
-            bold = sec.bold_last_row and i == len(sec.rows) - 1
-            cells = [pg.cell_lines(v, c.width_mm * MM, bold) for v, c in zip(row, sec.columns, strict=True)]
-            h = max(len(c) for c in cells) * SIZE * LH + 2 * PAD * MM
-            if h > pg.room():
-                pg.new_page()
-                _header(pg, sec.columns)
-            x, top = MARGIN * MM, pg.y
-            for lines, c in zip(cells, sec.columns, strict=True):
-                pg.y = top + PAD * MM
-                for ln in lines:
-                    pg.text(x + PAD * MM, ln, SIZE, bold, c.width_mm * MM - 2 * PAD * MM, c.align)
-                    pg.y += SIZE * LH
-                x += c.width_mm * MM
-            pg.y = top + h
-            pg.ops.append(("L", MARGIN * MM, pg.y, (PAGE_W - MARGIN) * MM, pg.y, 0.25, False))
+        _table(pg, sec)
         if sec.footer:
             if pg.room() < len(sec.footer) * 22:
                 pg.new_page()
@@ -127,6 +188,44 @@ def layout_sections(sections: Sequence[Section], fs: list[FontUse], page_label: 
     return pg.pages
 
 
+def _content(ops: Sequence[Op], height: float, hexes: Sequence[_Hex]) -> bytes:
+    """The content stream of a table page: the same bytes as labels_pdf.content for text and rules."""
+    out: list[str] = []
+    bt = False
+    cur: tuple[int, float] | None = None
+    xs: dict[float, str] = {}        # formatted coordinates: columns and rows repeat them
+    ys: dict[tuple[float, float], str] = {}
+    for op in ops:
+        if op[0] == "T":
+            _, x, y, size, fi, s = op
+            if not bt:
+                out.append("BT\n")
+                bt = True
+            if cur != (fi, size):
+                out.append(f"/F{fi} {num(size)} Tf\n")
+                cur = (fi, size)
+            fx = xs.get(x)
+            if fx is None:
+                fx = xs[x] = f"1 0 0 1 {x:.2f} "
+            fy = ys.get((y, size))
+            if fy is None:
+                fy = ys[(y, size)] = f"{height - y - ASCENT * size:.2f} Tm <"
+            out.append(f"{fx}{fy}{hexes[fi](s)}> Tj\n")
+            continue
+        if bt:
+            out.append("ET\n")
+            bt, cur = False, None
+        if op[0] == "L":
+            _, x1, y1, x2, y2, w, dash = op
+            out.append(f"{'[3 2] 0 d ' if dash else ''}{w:.2f} w {x1:.2f} {height - y1:.2f} m "
+                       f"{x2:.2f} {height - y2:.2f} l S{' [] 0 d' if dash else ''}\n")
+        else:
+            raise ValueError(f"table pages draw text and rules only, not {op[0]!r}")
+    if bt:
+        out.append("ET\n")
+    return "".join(out).encode("latin-1")
+
+
 def write_tables_pdf(path: Path, sections: Sequence[Section], title: str, lang: str = "zh") -> int:
     """Write the sections as an A4 PDF atomically; returns the page count."""
     fs = fonts()
@@ -135,7 +234,8 @@ def write_tables_pdf(path: Path, sections: Sequence[Section], title: str, lang: 
     w, h = PAGE_W * MM, PAGE_H * MM
     font_r, font_b = 4, 4 + FONT_OBJECTS
     first = font_b + FONT_OBJECTS
-    streams = [content(ops, h, fs) for ops in pages]
+    hexes = [_Hex(f) for f in fs]
+    streams = [_content(ops, h, hexes) for ops in pages]
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         pdf = PdfFile(fh)
         for i, data in enumerate(streams):
