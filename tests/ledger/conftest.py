@@ -7,16 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pddbatch.ledger import Ledger, ParcelRequest
-
-
-def sn(i: int) -> str:
-    """A PDD-shaped order number."""
-    return f"260517-{i:015d}"
-
-
-def req(key: str | int, *orders: int, carrier: str = "ZTO") -> ParcelRequest:
-    return ParcelRequest(str(key), carrier, tuple(sn(o) for o in orders))
+from pddbatch.ledger import Ledger
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import req, sn
+from ledger_factory import req, sn
 
 from pddbatch.errors import LedgerError
 from pddbatch.ledger import Ledger, ParcelRequest, PoolStatus

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import make_order, make_parcel, make_receiver
 from pypdf import PdfReader
 from python_calamine import CalamineWorkbook
+from render_factory import make_order, make_parcel, make_receiver
 
 from pddbatch.errors import PddBatchError
 from pddbatch.model import Parcel

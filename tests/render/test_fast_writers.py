@@ -7,8 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import xlsxwriter
-from conftest import make_order, make_parcel, make_receiver
 from python_calamine import CalamineWorkbook
+from render_factory import make_order, make_parcel, make_receiver
 
 from pddbatch.model import Parcel
 from pddbatch.render.labels_pdf import content, fonts

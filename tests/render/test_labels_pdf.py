@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import NUMBERS, make_order, make_parcel, make_receiver
 from pypdf import PdfReader
+from render_factory import NUMBERS, make_order, make_parcel, make_receiver
 
 from pddbatch.render import render_labels
 from pddbatch.render.code128 import BarcodeError, symbols

@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import make_order, make_parcel
 from pypdf import PdfReader
+from render_factory import make_order, make_parcel
 
 from pddbatch.errors import TemplateError
 from pddbatch.render import render_labels

@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from conftest import make_parcel, make_receiver
+from render_factory import make_parcel, make_receiver
 
 from pddbatch.render import render_labels
 from pddbatch.render.settings import RenderSettings
