@@ -27,6 +27,8 @@ def col_index(letters: bytes) -> int:
 
 
 letters_of = cache(col_letter)
+# b"A".."XFD" -> column number: lets the row fast path read a reference with one dict look-up
+COL_OF: dict[bytes, int] = {col_letter(c).encode(): c for c in range(1, 16385)}
 
 
 def split_ref(ref: bytes) -> tuple[int, int] | None:
@@ -77,6 +79,10 @@ def value_xml(p: bytes, ref: str, style: int | None, value: CellValue) -> bytes:
     """A complete <c> element for a value pddbatch writes. Strings are inline text, never formulas."""
     s = f' s="{style}"' if style is not None else ""
     pc = p.decode()
+    if type(value) is str:            # the common case first; same bytes as the general branch below
+        space = ' xml:space="preserve"' if value != value.strip() or "\n" in value else ""
+        return (f'<{pc}c r="{ref}"{s} t="inlineStr"><{pc}is><{pc}t{space}>{esc(value)}</{pc}t>'
+                f'</{pc}is></{pc}c>').encode()
     if value is None:
         return f'<{pc}c r="{ref}"{s}/>'.encode() if style is not None else b""
     if isinstance(value, bool):
@@ -214,5 +220,5 @@ class RowCells:
         return self.prefix + b"".join(self.raws)
 
 
-__all__ = ["RowCells", "_ATTR_R", "_ATTR_S", "_ATTR_SPANS", "col_index", "get_attr", "parse_range",
+__all__ = ["COL_OF", "RowCells", "_ATTR_R", "_ATTR_S", "_ATTR_SPANS", "col_index", "get_attr", "parse_range",
            "range_ref", "set_attr", "split_ref", "value_xml"]

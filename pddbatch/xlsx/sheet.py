@@ -7,6 +7,7 @@ handled on its own. Only rows holding owned cells, marks or earlier marks are pa
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO
@@ -15,7 +16,9 @@ from ..errors import InputError
 from ..model import CellValue
 from .cells import (
     _ATTR_R,
+    _ATTR_S,
     _ATTR_SPANS,
+    COL_OF,
     RowCells,
     get_attr,
     letters_of,
@@ -81,6 +84,11 @@ class SheetRewriter:
         self.needed = sorted(needed)
         self.needed_i = 0
         self.header_style: int | None = None
+        # fast path for data rows that only hold owned cells (see _fast_row); off when column A is owned
+        fast = sorted(job.owned) if job.owned and min(job.owned) > 1 else []
+        self.fast_cols = [(c, letters_of(c), letters_of(c).encode()) for c in fast]
+        self.fast_min = fast[0] if fast else 0
+        self.c_tag = b'<c r="'
 
     # ---- whole part -------------------------------------------------------------------------------
 
@@ -183,6 +191,7 @@ class SheetRewriter:
         row_close = b"</" + p + b"row>"
         data_end = b"</" + p + b"sheetData>"
         cell_re = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*?)(?:/>|>.*?</" + p + rb"c>)", re.S)
+        self.c_tag = b"<" + p + b'c r="'
         out: list[bytes] = []
         out_size = 0
         pos = 0
@@ -259,6 +268,11 @@ class SheetRewriter:
              missing_r: bool) -> bytes:
         job = self.job
         p = self.p
+        if (self.fast_cols and cell_re is not None and not missing_r and r != job.header_row
+                and job.first_row <= r <= job.last_row and r not in self.extra_cols):
+            fast = self._fast_row(r, open_tag, inner)
+            if fast is not None:
+                return fast
         targets: set[int] = set(self.extra_cols.get(r, ()))
         in_range = job.first_row <= r <= job.last_row
         if in_range:
@@ -277,8 +291,12 @@ class SheetRewriter:
             return b""
         if missing_r:
             open_tag = set_attr(open_tag, b"r", str(r).encode())
-        spans = get_attr(open_tag, _ATTR_SPANS)
-        bounds = cells.spans()
+        return self._finish(open_tag, body, cells.spans())
+
+    def _finish(self, open_tag: bytes, body: bytes, bounds: tuple[int, int] | None) -> bytes:
+        """The row element around `body`; `bounds` (first, last column of the parsed cells) widen spans."""
+        p = self.p
+        spans = get_attr(open_tag, _ATTR_SPANS) if b"spans" in open_tag else None
         if spans is not None and bounds is not None:
             parts = [s.split(b":") for s in spans.split()]
             try:
@@ -293,6 +311,113 @@ class SheetRewriter:
                 return open_tag
             open_tag = open_tag[:-2].rstrip() + b">"
         return open_tag + body + b"</" + p + b"row>"
+
+    def _fast_row(self, r: int, open_tag: bytes, inner: bytes) -> bytes | None:
+        """A data row whose only targets are the owned columns, when its shape is the common one.
+
+        Gives exactly the bytes the general path (RowCells + _cell) gives, or None to use that path:
+        every cell starts `<c r="`, the cells from the first owned column on are back to back, in
+        strictly increasing column order and on this row, no owned cell is further left or holds a
+        formula. The cells left of the first owned column are kept as they are, like RowCells does.
+        """
+        tag = self.c_tag
+        if open_tag[-2:] == b"/>" or inner.count(tag[:-4]) != inner.count(tag):
+            return None
+        p = self.p
+        lt = len(tag)
+        rs = b"%d" % r
+        nrs = len(rs)
+        lo = self.fast_min
+        close = b"</" + p + b"c>"
+        lc = len(close)
+        starts: list[int] = []
+        cols: list[int] = []
+        cut = len(inner)
+        last = 1 << 30
+        while True:                      # walk the cells back from the row's end, as RowCells does
+            i = inner.rfind(tag, 0, cut)
+            if i < 0:
+                break
+            j = inner.find(b'"', i + lt)
+            if j < 0:
+                return None
+            ref = inner[i + lt:j]
+            if ref[-nrs:] != rs:
+                return None
+            col = COL_OF.get(ref[:-nrs])
+            if col is None:
+                return None
+            if col < lo:
+                break
+            if col >= last:
+                return None
+            gt = inner.find(b">", j)     # the cell's end, found the way RowCells' pattern finds it
+            if gt < 0:
+                return None
+            if inner[gt - 1] == 47:      # "/>"
+                e = gt + 1
+            else:
+                e = inner.find(close, gt)
+                if e < 0:
+                    return None
+                e += lc
+            if e != cut:
+                return None
+            starts.append(i)
+            cols.append(col)
+            last = col
+            cut = i
+        if cut:
+            prefix = inner[:cut]
+            for _c, _letters, letters_b in self.fast_cols:
+                if b'r="' + letters_b + rs + b'"' in prefix:
+                    return None
+        starts.reverse()
+        cols.reverse()
+        n = len(cols)
+        size = len(inner)
+        job = self.job
+        values = job.values
+        out: list[bytes] = []
+        pos = 0
+        written = 0
+        removed: list[int] = []
+        added: list[int] = []
+        for c, letters, _letters_b in self.fast_cols:
+            k = bisect_left(cols, c)
+            ref_s = letters + str(r)
+            value = values.get((r, c))
+            if k < n and cols[k] == c:
+                s = starts[k]
+                e = starts[k + 1] if k + 1 < n else size
+                raw = inner[s:e]
+                if b"<" + p + b"f" in raw:
+                    return None          # formulas: the general path flags or refuses them
+                st = get_attr(raw[:raw.index(b">") + 1], _ATTR_S)
+                new = value_xml(p, ref_s, int(st) if st and st.isdigit() else None, value)
+                out.append(inner[pos:s])
+                if new:
+                    out.append(new)
+                else:
+                    removed.append(c)
+                pos = e
+            else:
+                new = value_xml(p, ref_s, None, value)
+                if new:
+                    at = starts[k] if k < n else size
+                    out.append(inner[pos:at])
+                    out.append(new)
+                    added.append(c)
+                    pos = at
+            if value is not None:
+                written += 1
+        out.append(inner[pos:])
+        self.res.cells_written += written
+        bounds: tuple[int, int] | None = None
+        if b"spans" in open_tag:
+            final = [c for c in cols if c not in removed] + added
+            bounds = (min(final), max(final)) if final else None
+        return self._finish(open_tag, b"".join(out), bounds)
 
     def _cell(self, cells: RowCells, r: int, c: int, in_range: bool) -> None:
         job = self.job
