@@ -56,7 +56,9 @@ class Plan:
 def recipient_key(r: Receiver) -> str:
     """Same person, same place: name, phone and full address after folding width and whitespace."""
     def norm(s: str) -> str:
-        return _SPACE.sub("", unicodedata.normalize("NFKC", s)).lower()
+        if not unicodedata.is_normalized("NFKC", s):     # the common case is already normal: skip the copy
+            s = unicodedata.normalize("NFKC", s)
+        return _SPACE.sub("", s).lower()
 
     return "|".join((norm(r.name), norm(r.phone), norm(r.full_address)))
 

@@ -159,6 +159,10 @@ def _cut(font: FontUse, line: str, units: int, maxu: float, force: bool) -> tupl
     return line + "…", total + ell
 
 
+FIT_CACHE_TEXT = 80        # addresses and names are unique: only short texts are worth remembering
+FIT_CACHE_SIZE = 20_000
+
+
 class LabelEngine:
     """Turns parcels into ops for one layout; static fields are drawn once per file (`static_ops`)."""
 
@@ -168,6 +172,7 @@ class LabelEngine:
         self.page_fields = [f for f in layout.fields if not f.static]
         self.warnings: list[str] = []
         self._all = combined([f.text for f in self.page_fields])
+        self._fitted: dict[tuple[str, str], tuple[float, list[tuple[str, int]], bool]] = {}
 
     def static_ops(self, carrier: Carrier) -> list[Op]:
         ctx = static_context(carrier, self.settings)
@@ -199,7 +204,14 @@ class LabelEngine:
         if not text.strip():
             return
         font = self.fonts[1 if f.bold else 0]
-        size, lines, cut = fit_text(font, text, f)
+        # many fields repeat from label to label (hub line, 集包地, SKU × qty, weight): fit them once
+        key = (f.id, text)
+        fitted = self._fitted.get(key)
+        if fitted is None:
+            fitted = fit_text(font, text, f)
+            if len(text) <= FIT_CACHE_TEXT and len(self._fitted) < FIT_CACHE_SIZE:
+                self._fitted[key] = fitted
+        size, lines, cut = fitted
         if cut:
             self.warnings.append(f"{who}：面单字段 {f.id} 内容太长，已缩小并截断 / field {f.id} truncated")
         lh = size * f.line_height
