@@ -261,10 +261,10 @@ def _start_write_back(path: Path, wplan: Any, stock: StockLevels | None, config:
             apply_plan(path, stock_write_plan(stock, config.low_stock_threshold, lang), backup=False, lang=lang)
         return backup
 
-    # a niced child from now on: the label workers keep their cores, the write-back takes what they
-    # leave and the second core once they finish (measured best of: inline, beside the workers at
-    # equal priority, after the labels). The live Excel book (apply) can't go to a child.
-    return Background(write, nice=10) if parallel and apply is None else Background.deferred(write)
+    # a child from now on, beside the label workers and the documents thread (measured against: inline,
+    # after the labels, at a lower priority — all slower or equal). The live Excel book (apply) can't
+    # go to a child.
+    return Background(write) if parallel and apply is None else Background.deferred(write)
 
 
 def _voided_numbers(ledger: Any, orders: Sequence[Any], known: dict[str, Any]) -> dict[str, str]:
