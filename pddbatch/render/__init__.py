@@ -91,10 +91,6 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
     # big files first: they use both cores; once only single-process files are left, the other
     # core is free for `after_labels`
     jobs.sort(key=lambda job: -len(job[2]))
-    # While the label workers draw, this process mostly waits for their pages: write the other
-    # documents meanwhile, in a thread (its Python work fills those waits).
-    others = _Thread(lambda: _other_documents(ordered, by_carrier, out_dir, settings)) \
-        if len(ordered) >= PARALLEL_MIN else None
     for code, size, members in jobs:
         if after_labels is not None and len(members) < PARALLEL_MIN:
             after_labels()
@@ -112,35 +108,11 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
             files.append(OutputFile("labels-zpl", zpath, code))
     if after_labels is not None:
         after_labels()
-    doc_files, manifest = others.join() if others is not None else \
-        _other_documents(ordered, by_carrier, out_dir, settings)
+    # (not in a thread beside the label workers: they are forked, and forking a process while another
+    # thread holds a lock — the import lock, say — can leave a worker hung for good)
+    doc_files, manifest = _other_documents(ordered, by_carrier, out_dir, settings)
     check_counts(labels, manifest)
     return DocumentSet(tuple(files + doc_files), labels, manifest, tuple(warnings))
-
-
-class _Thread:
-    """Run `fn` in a thread; `join()` returns its result or raises its exception."""
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        import threading
-
-        self._result: Any = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._result = fn()
-            except BaseException as exc:  # carried to join()
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="pddbatch-documents", daemon=True)
-        self._thread.start()
-
-    def join(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
 
 
 def _other_documents(ordered: Sequence[Parcel], by_carrier: dict[str, list[Parcel]], out_dir: Path,
