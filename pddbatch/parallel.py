@@ -8,6 +8,7 @@ stage simply runs inline when joined.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -21,8 +22,9 @@ T = TypeVar("T")
 class Background(Generic[T]):
     """`fn` run in a forked child from `start()` (or inline when joined); `join()` returns its result."""
 
-    def __init__(self, fn: Callable[[], T], *, fork: bool = True, start: bool = True) -> None:
+    def __init__(self, fn: Callable[[], T], *, fork: bool = True, start: bool = True, nice: int = 0) -> None:
         self._fn = fn
+        self._nice = nice
         self._proc: Any = None
         self._conn: Any = None
         self._fork = fork and can_fork()
@@ -43,7 +45,7 @@ class Background(Generic[T]):
         if self._fork:
             ctx = multiprocessing.get_context("fork")
             parent, child = ctx.Pipe(duplex=False)
-            self._proc = ctx.Process(target=_child, args=(self._fn, child), daemon=True)
+            self._proc = ctx.Process(target=_child, args=(self._fn, child, self._nice), daemon=True)
             self._proc.start()
             child.close()
             self._conn = parent
@@ -73,7 +75,9 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _child(fn: Callable[[], Any], conn: Any) -> None:
+def _child(fn: Callable[[], Any], conn: Any, nice: int = 0) -> None:
+    if nice:
+        os.nice(nice)       # lower priority: use the CPU the parent's more urgent work leaves
     try:
         result = fn()
     except PddBatchError as exc:
