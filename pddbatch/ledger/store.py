@@ -315,9 +315,13 @@ class Ledger:
         return self._records(cond + (" AND p.state = 'live'" if live_only else ""))
 
     def mark_rendered(self, parcel_ids: Iterable[int], run_id: int) -> None:
+        ids = [int(pid) for pid in parcel_ids]
         with self._write() as conn:
-            conn.executemany("UPDATE parcels SET rendered_run_id = ? WHERE id = ?",
-                             ((run_id, pid) for pid in parcel_ids))
+            try:   # one statement for the whole run's parcels
+                conn.execute("UPDATE parcels SET rendered_run_id = ? WHERE id IN (SELECT value FROM json_each(?))",
+                             (run_id, json.dumps(ids)))
+            except sqlite3.OperationalError:   # an SQLite built without JSON functions
+                conn.executemany("UPDATE parcels SET rendered_run_id = ? WHERE id = ?", ((run_id, i) for i in ids))
 
     def record_reprint(self, parcel_ids: Iterable[int], run_id: int | None = None) -> None:
         at = now_text()
