@@ -12,7 +12,7 @@ import gc
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from functools import cache
@@ -45,12 +45,17 @@ def _layout(label_size: str, layout_dir: Path | None) -> Layout:
     return load_layout(label_size, layout_dir)
 
 
-def content(ops: Sequence[Op], height: float, fs: Sequence[FontUse]) -> bytes:
-    """The content stream for ops (see labelpage); y is flipped to PDF's bottom-up space."""
+def content(ops: Sequence[Op], height: float, hexes: Sequence[Callable[[str], str]]) -> bytes:
+    """The content stream for ops (see labelpage); y is flipped to PDF's bottom-up space.
+
+    `hexes[i](text)` gives font i's glyph ids as hex (FontUse.hex, or the table writer's cached form).
+    Formatted coordinates are remembered within a stream: table columns and rows repeat them.
+    """
     out: list[str] = []
-    text = [f.hex for f in fs]
     bt = False
     cur: tuple[int, float] | None = None
+    xs: dict[float, str] = {}
+    ys: dict[tuple[float, float], str] = {}
     for op in ops:
         kind = op[0]
         if kind == "T":
@@ -61,7 +66,13 @@ def content(ops: Sequence[Op], height: float, fs: Sequence[FontUse]) -> bytes:
             if cur != (fi, size):
                 out.append(f"/F{fi} {num(size)} Tf\n")
                 cur = (fi, size)
-            out.append(f"1 0 0 1 {x:.2f} {height - y - ASCENT * size:.2f} Tm <{text[fi](s)}> Tj\n")
+            fx = xs.get(x)
+            if fx is None:
+                fx = xs[x] = f"1 0 0 1 {x:.2f} "
+            fy = ys.get((y, size))
+            if fy is None:
+                fy = ys[(y, size)] = f"{height - y - ASCENT * size:.2f} Tm <"
+            out.append(f"{fx}{fy}{hexes[fi](s)}> Tj\n")
             continue
         if bt:
             out.append("ET\n")
@@ -99,6 +110,7 @@ def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: Rend
     layout = _layout(settings.label_size, settings.layout_dir)
     fs = fonts()
     engine = LabelEngine(layout, settings, fs)
+    hexes = [f.hex for f in fs]
     bases: dict[str, tuple[bytes, dict[str, Any]]] = {}
     w, h = layout.width_mm * MM, layout.height_mm * MM
     head = f"/Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 {w:.4f} {h:.4f}] /Resources {RESOURCES} 0 R"
@@ -113,7 +125,7 @@ def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: Rend
         form, base = bases[code]
         n = FIRST_PAGE + 2 * (lo + i)
         page = b"%d 0 obj\n<< %s /Contents %d 0 R >>\nendobj\n" % (n, head.encode(), n + 1)
-        stream = stream_obj(n + 1, form + content(engine.page_ops(p, base, lo + i + 1, total), h, fs),
+        stream = stream_obj(n + 1, form + content(engine.page_ops(p, base, lo + i + 1, total), h, hexes),
                             level=level)
         rel.append((n, pos))
         rel.append((n + 1, pos + len(page)))
@@ -173,7 +185,7 @@ def _assemble(path: Path, results: Iterable[tuple[Any, ...]], carriers: dict[str
               settings: RenderSettings, fs: list[FontUse], total: int) -> tuple[int, list[str]]:
     engine = LabelEngine(layout, settings, fs)
     w, h = layout.width_mm * MM, layout.height_mm * MM
-    forms = {code: content(engine.static_ops(c), h, fs) for code, c in carriers.items()}
+    forms = {code: content(engine.static_ops(c), h, [f.hex for f in fs]) for code, c in carriers.items()}
     form_obj = {code: FIRST_PAGE + 2 * total + k for k, code in enumerate(carriers)}
     info = FIRST_PAGE + 2 * total + len(carriers)
     names = "、".join(c.pdd_name for c in carriers.values())

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from .atomic import atomic_path
 from .fonts import FontUse
-from .labelpage import ASCENT, Op, wrap_units
-from .labels_pdf import fonts
-from .pdf import FONT_OBJECTS, MM, PdfFile, num, pdf_text_string, write_font
+from .labelpage import Op, wrap_units
+from .labels_pdf import content, fonts
+from .pdf import FONT_OBJECTS, MM, PdfFile, pdf_text_string, write_font
 
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 12.0
 SIZE, LH, PAD = 9.0, 1.25, 1.2
@@ -188,44 +188,6 @@ def layout_sections(sections: Sequence[Section], fs: list[FontUse], page_label: 
     return pg.pages
 
 
-def _content(ops: Sequence[Op], height: float, hexes: Sequence[_Hex]) -> bytes:
-    """The content stream of a table page: the same bytes as labels_pdf.content for text and rules."""
-    out: list[str] = []
-    bt = False
-    cur: tuple[int, float] | None = None
-    xs: dict[float, str] = {}        # formatted coordinates: columns and rows repeat them
-    ys: dict[tuple[float, float], str] = {}
-    for op in ops:
-        if op[0] == "T":
-            _, x, y, size, fi, s = op
-            if not bt:
-                out.append("BT\n")
-                bt = True
-            if cur != (fi, size):
-                out.append(f"/F{fi} {num(size)} Tf\n")
-                cur = (fi, size)
-            fx = xs.get(x)
-            if fx is None:
-                fx = xs[x] = f"1 0 0 1 {x:.2f} "
-            fy = ys.get((y, size))
-            if fy is None:
-                fy = ys[(y, size)] = f"{height - y - ASCENT * size:.2f} Tm <"
-            out.append(f"{fx}{fy}{hexes[fi](s)}> Tj\n")
-            continue
-        if bt:
-            out.append("ET\n")
-            bt, cur = False, None
-        if op[0] == "L":
-            _, x1, y1, x2, y2, w, dash = op
-            out.append(f"{'[3 2] 0 d ' if dash else ''}{w:.2f} w {x1:.2f} {height - y1:.2f} m "
-                       f"{x2:.2f} {height - y2:.2f} l S{' [] 0 d' if dash else ''}\n")
-        else:
-            raise ValueError(f"table pages draw text and rules only, not {op[0]!r}")
-    if bt:
-        out.append("ET\n")
-    return "".join(out).encode("latin-1")
-
-
 def write_tables_pdf(path: Path, sections: Sequence[Section], title: str, lang: str = "zh") -> int:
     """Write the sections as an A4 PDF atomically; returns the page count."""
     fs = fonts()
@@ -235,7 +197,7 @@ def write_tables_pdf(path: Path, sections: Sequence[Section], title: str, lang: 
     font_r, font_b = 4, 4 + FONT_OBJECTS
     first = font_b + FONT_OBJECTS
     hexes = [_Hex(f) for f in fs]
-    streams = [_content(ops, h, hexes) for ops in pages]
+    streams = [content(ops, h, hexes) for ops in pages]
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         pdf = PdfFile(fh)
         for i, data in enumerate(streams):
