@@ -76,7 +76,7 @@ head = [str(h).strip() if h else "" for h in rows[0]]
 t1 = time.perf_counter()
 v = jsonschema.Draft202012Validator(load_json("order.schema.json"))
 # the same row dict pddbatch validates: every known column, by the same header aliases
-from pddbatch.columns import alias_table, norm_header
+from pddbatch.workbook.headers import alias_table, norm_header
 lookup = alias_table().lookup
 fields = [(i, lookup.get(norm_header(h))) for i, h in enumerate(head)]
 fields = [(i, f) for i, f in fields if f]

@@ -46,7 +46,7 @@ def main() -> None:
         build(args.build_only, args.rows)
         return
     from pddbatch.model import IssuesSheet, OwnedColumn, WritePlan
-    from pddbatch.writeback import apply_plan
+    from pddbatch.workbook.save import apply_plan
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-writeback-"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .carriers import carrier
-from .errors import ConfigError, PddBatchError
-from .resources import load_json
-from .rules import REMOTE_PROVINCES, Rule
+from pddbatch.carriers import carrier
+from pddbatch.errors import ConfigError, PddBatchError
+from pddbatch.plan.rules import REMOTE_PROVINCES, Rule
+from pddbatch.resources import load_json
 
 CONFIG_NAME = "pddbatch.toml"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import RowStatus
+from pddbatch.model import RowStatus
 
 # issue code -> (zh, en). Placeholders: {header} {value} {other} {example}
 ISSUES: dict[str, tuple[str, str]] = {

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from .messages import pick
-from .model import BatchResult, Parcel, RowIssue, RowOutcome, RowStatus
-from .plan import Plan, deadline_text
-from .validate import Validation
+from pddbatch.messages import pick
+from pddbatch.model import BatchResult, Parcel, RowIssue, RowOutcome, RowStatus
+from pddbatch.plan.parcels import Plan, deadline_text
+from pddbatch.validate import Validation
 
 
 def validation_outcomes(v: Validation, lang: str) -> dict[int, RowOutcome]:
@@ -107,7 +107,7 @@ def _join(parts: Sequence[str], lang: str) -> str:
 
 
 def short_notes(short: dict[str, int], lang: str) -> list[str]:
-    from .carriers import all_carriers
+    from pddbatch.carriers import all_carriers
 
     cs = all_carriers()
     return [pick(lang, f"{cs[c].pdd_name if c in cs else c}单号不足：还差 {n} 个",

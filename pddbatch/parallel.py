@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from . import errors
-from .errors import PddBatchError
+from pddbatch import errors
+from pddbatch.errors import PddBatchError
 
 T = TypeVar("T")
 

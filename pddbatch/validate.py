@@ -16,12 +16,12 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from . import cells
-from .columns import AliasTable, ColumnMap, alias_table, map_headers
-from .messages import issue_text
-from .model import Order, Receiver, RowIssue, Severity
-from .resources import load_json
-from .sheets import Table
+from pddbatch.messages import issue_text
+from pddbatch.model import Order, Receiver, RowIssue, Severity
+from pddbatch.resources import load_json
+from pddbatch.workbook import values as cells
+from pddbatch.workbook.headers import AliasTable, ColumnMap, alias_table, map_headers
+from pddbatch.workbook.read import Table
 
 MAX_ISSUES_PER_ROW = 20
 _REQUIRED_RE = re.compile(r"'([^']+)' is a required property")

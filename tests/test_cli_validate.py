@@ -38,7 +38,7 @@ def test_validate_marks_every_problem_where_the_seller_looks(orders_xlsx: Path, 
         status = ws.cell(r, h["处理状态"]).value
         assert status == ("校验失败" if r in FAULT_ROWS else "校验通过"), r
     # the bad cell is red, with a note saying what is wrong and what good looks like
-    from pddbatch.columns import alias_table
+    from pddbatch.workbook.headers import alias_table
 
     spelled = {f: alias_table().display[f] for f in alias_table().display}
     for idx, field, _code, _ in generator.FAULTS:

@@ -10,7 +10,7 @@ from support import SAMPLE
 
 from pddbatch.config import load_config
 from pddbatch.model import Order, Receiver, RowStatus
-from pddbatch.plan import make_plan, parcel_key, recipient_key
+from pddbatch.plan.parcels import make_plan, parcel_key, recipient_key
 
 NOW = datetime(2026, 11, 26, 9, 0, 0)
 CONFIG = load_config(SAMPLE / "pddbatch.toml")

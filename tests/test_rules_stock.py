@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 from support import SAMPLE
 
-from pddbatch.catalog import Catalog, SkuInfo
 from pddbatch.cli import main
 from pddbatch.config import load_config
 from pddbatch.model import Order, Receiver, RowStatus
-from pddbatch.plan import make_plan
-from pddbatch.rules import Range, Rule
-from pddbatch.sheets import Table
-from pddbatch.stock import load_stock
+from pddbatch.plan.catalog import Catalog, SkuInfo
+from pddbatch.plan.parcels import make_plan
+from pddbatch.plan.rules import Range, Rule
+from pddbatch.plan.stock import load_stock
+from pddbatch.workbook.read import Table
 
 NOW = datetime(2026, 11, 26, 9, 0, 0)
 BASE = load_config(SAMPLE / "pddbatch.toml")

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from support import generator, sample_rows
 
-from pddbatch.columns import alias_table
 from pddbatch.errors import InputError
 from pddbatch.pipeline import load_table
-from pddbatch.sheets import read_table
 from pddbatch.validate import validate_table
+from pddbatch.workbook.headers import alias_table
+from pddbatch.workbook.read import read_table
 
 HEADER_ROW = 1
 
@@ -157,7 +157,7 @@ def test_no_header_row_found(tmp_path: Path) -> None:
 def test_sample_readme_lists_every_planted_fault() -> None:
     from support import SAMPLE
 
-    from pddbatch.columns import alias_table
+    from pddbatch.workbook.headers import alias_table
 
     text = (SAMPLE / "README.md").read_text(encoding="utf-8")
     for idx, field, code, _ in generator.FAULTS:

@@ -6,7 +6,7 @@ number it had; a crash leaves no number half-used. `Ledger.open(path)` is the wa
 
 from __future__ import annotations
 
-from .records import (
+from pddbatch.ledger.records import (
     AllocatedParcel,
     Allocation,
     IntegrityReport,
@@ -17,8 +17,8 @@ from .records import (
     RequestResult,
     RunRecord,
 )
-from .schema import SCHEMA_VERSION
-from .store import Ledger
+from pddbatch.ledger.schema import SCHEMA_VERSION
+from pddbatch.ledger.store import Ledger
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from .records import IntegrityReport
+from pddbatch.ledger.records import IntegrityReport
 
 STALE_AFTER = timedelta(minutes=30)
 _SHOW = 5   # examples quoted per problem

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, LedgerError
-from ..model import CellValue
-from ..sheets import decode_text, read_table
+from pddbatch.errors import InputError, LedgerError
+from pddbatch.model import CellValue
+from pddbatch.workbook.read import decode_text, read_table
 
 MAX_RANGE = 10_000_000
 MAX_NUMBER_LEN = 40

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ..errors import LedgerError
+from pddbatch.errors import LedgerError
 
 APPLICATION_ID = 0x50444442   # "PDDB": marks the file as a pddbatch ledger
 BUSY_TIMEOUT_MS = 30_000

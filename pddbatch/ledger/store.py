@@ -19,11 +19,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..carriers import all_carriers, carrier, matches_pattern
-from ..errors import LedgerError
-from . import integrity
-from .pools import range_numbers, read_pool_file, split_numbers
-from .records import (
+from pddbatch.carriers import all_carriers, carrier, matches_pattern
+from pddbatch.errors import LedgerError
+from pddbatch.ledger import integrity
+from pddbatch.ledger.pools import range_numbers, read_pool_file, split_numbers
+from pddbatch.ledger.records import (
     AllocatedParcel,
     Allocation,
     IntegrityReport,
@@ -35,7 +35,7 @@ from .records import (
     RunRecord,
     RunStatus,
 )
-from .schema import connect
+from pddbatch.ledger.schema import connect
 
 _PARCEL_COLS = ("p.id, p.key, p.carrier, p.tracking_no, p.state, p.run_id, p.created_at, "
                 "p.rendered_run_id, p.workbook, po.order_sn")

@@ -19,12 +19,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import InputError, LedgerError
-from .exceptions import KINDS, Finding
-from .inputs import FileIssue, read_inputs
-from .matching import Matching, match
-from .report import write_report
-from .summary import Summary, summarise
+from pddbatch.errors import InputError, LedgerError
+from pddbatch.reconcile.exceptions import KINDS, Finding
+from pddbatch.reconcile.inputs import FileIssue, read_inputs
+from pddbatch.reconcile.matching import Matching, match
+from pddbatch.reconcile.report import write_report
+from pddbatch.reconcile.summary import Summary, summarise
 
 Basis = Literal["buyer_paid", "merchant_received"]
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -101,7 +101,7 @@ def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seque
     s = summarise(m, "(blank)" if lang == "en" else "（空）")
     written = [write_report(out, m, s, issues, basis=basis, month=month, lang=lang)]
     if write_back:
-        from .writeback import write_back as write_status
+        from pddbatch.reconcile.writeback import write_back as write_status
 
         written += [Path(o.path) for o in write_status(aftersales, m, lang)]
     return ReconcileResult(
@@ -112,7 +112,7 @@ def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seque
 
 def _ledger_tracking(path: Path, order_sns: Sequence[str]) -> dict[str, str]:
     """Order key -> waybill number the ledger recorded for it (optional `pddbatch.ledger`)."""
-    from .inputs import norm_key
+    from pddbatch.reconcile.inputs import norm_key
 
     try:
         mod = importlib.import_module("pddbatch.ledger")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .inputs import Source
+from pddbatch.reconcile.inputs import Source
 
 # code -> (Chinese name, English name); the order is the order of the report.
 KINDS: dict[str, tuple[str, str]] = {

@@ -15,11 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..columns import AliasTable, ColumnMap, alias_table, key_header, map_headers, norm_header
-from ..errors import InputError
-from ..model import CellValue, RowIssue
-from ..money import parse_money
-from ..sheets import Table, read_table
+from pddbatch.errors import InputError
+from pddbatch.model import CellValue, RowIssue
+from pddbatch.money import parse_money
+from pddbatch.workbook.headers import AliasTable, ColumnMap, alias_table, key_header, map_headers, norm_header
+from pddbatch.workbook.read import Table, read_table
 
 ORDERS_TABLE = "columns.json"
 AFTERSALES_TABLE = "aftersales_columns.json"

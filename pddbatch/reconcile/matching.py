@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..model import RowIssue
-from .exceptions import Finding, sentence
-from .inputs import AfterSaleRec, FileIssue, Inputs, OrderRec, ReturnRec, Source, norm_key
+from pddbatch.model import RowIssue
+from pddbatch.reconcile.exceptions import Finding, sentence
+from pddbatch.reconcile.inputs import AfterSaleRec, FileIssue, Inputs, OrderRec, ReturnRec, Source, norm_key
 
 SHIPPED_STATUS_PREFIXES = ("已发货", "已签收", "已收货", "待收货")
 RETURN_TYPES = ("return_refund", "intercept", "exchange")

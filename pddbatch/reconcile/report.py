@@ -15,12 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..errors import SaveError, WorkbookBusyError
-from ..model import CellValue
-from .exceptions import KINDS, kind_name
-from .inputs import FileIssue, Source
-from .matching import Matching
-from .summary import Bucket, Summary
+from pddbatch.errors import SaveError, WorkbookBusyError
+from pddbatch.model import CellValue
+from pddbatch.reconcile.exceptions import KINDS, kind_name
+from pddbatch.reconcile.inputs import FileIssue, Source
+from pddbatch.reconcile.matching import Matching
+from pddbatch.reconcile.summary import Bucket, Summary
 
 SHEET_SUMMARY, SHEET_MATCHED, SHEET_EXCEPTIONS, SHEET_ISSUES = "汇总", "已匹配", "异常", "问题清单"
 CURRENCY = '"¥"#,##0.00;-"¥"#,##0.00'

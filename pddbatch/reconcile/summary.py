@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .exceptions import KINDS
-from .inputs import AfterSaleRec
-from .matching import Matching
+from pddbatch.reconcile.exceptions import KINDS
+from pddbatch.reconcile.inputs import AfterSaleRec
+from pddbatch.reconcile.matching import Matching
 
 _ZERO = Decimal("0.00")
 

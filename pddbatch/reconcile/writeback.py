@@ -1,4 +1,4 @@
-"""`--write-back`: a 对账状态 column in the after-sales workbook(s), through `pddbatch.writeback`.
+"""`--write-back`: a 对账状态 column in the after-sales workbook(s), through `pddbatch.workbook.save`.
 
 Rows of the month get "已核对" or "异常：<kinds>"; other rows keep whatever the column held.
 The save is the shared lossless, atomic write-back (backup kept, nothing else in the file changes).
@@ -10,18 +10,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..columns import norm_header
-from ..model import CellValue, OwnedColumn, WriteOutcome, WritePlan
-from .exceptions import Finding, kind_name
-from .inputs import read_aftersales_table
-from .matching import Matching
+from pddbatch.model import CellValue, OwnedColumn, WriteOutcome, WritePlan
+from pddbatch.reconcile.exceptions import Finding, kind_name
+from pddbatch.reconcile.inputs import read_aftersales_table
+from pddbatch.reconcile.matching import Matching
+from pddbatch.workbook.headers import norm_header
 
 STATUS_HEADER = "对账状态"
 
 
 def write_back(paths: Sequence[Path], m: Matching, lang: str = "zh") -> list[WriteOutcome]:
     """Write each in-scope after-sale's reconciliation status next to it; return what was written."""
-    from ..writeback import apply_plan
+    from pddbatch.workbook.save import apply_plan
 
     kinds: dict[tuple[str, int], list[str]] = defaultdict(list)
     for f in m.findings:

@@ -12,15 +12,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import PddBatchError
-from ..model import Parcel
-from .labels_pdf import PARALLEL_MIN
-from .labels_pdf import render_labels as _render_pdf
-from .labels_zpl import render_zpl
-from .settings import CountMismatchError, DocumentSet, OutputFile, RenderError, RenderSettings
-from .tables import manifest_rows, pick_list, text
-from .tables_pdf import Column, Section, write_tables_pdf
-from .workbooks import write_bulk_ship_xlsx, write_manifest_xlsx
+from pddbatch.errors import PddBatchError
+from pddbatch.model import Parcel
+from pddbatch.render.labels_pdf import PARALLEL_MIN
+from pddbatch.render.labels_pdf import render_labels as _render_pdf
+from pddbatch.render.labels_zpl import render_zpl
+from pddbatch.render.settings import CountMismatchError, DocumentSet, OutputFile, RenderError, RenderSettings
+from pddbatch.render.tables import manifest_rows, pick_list, text
+from pddbatch.render.tables_pdf import Column, Section, write_tables_pdf
+from pddbatch.render.workbooks import write_bulk_ship_xlsx, write_manifest_xlsx
 
 __all__ = ["CountMismatchError", "DocumentSet", "OutputFile", "RenderError", "RenderSettings",
            "check_counts", "render_labels", "sort_parcels", "write_documents"]

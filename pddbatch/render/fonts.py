@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from ..errors import ConfigError
+from pddbatch.errors import ConfigError
 
 WEIGHTS = {"regular": 400, "bold": 700}
 _FONT_REL = ("fonts", "ofl", "notosanssc", "NotoSansSC[wght].ttf")

@@ -11,13 +11,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..model import Carrier, Parcel
-from . import code128
-from .fonts import FontUse
-from .layout import SEP, Field, Layout, combined
-from .pdf import DOT, MM
-from .settings import RenderSettings
-from .sortcode import hub_line, pack_hub, short_name, sort_code
+from pddbatch.model import Carrier, Parcel
+from pddbatch.render import code128
+from pddbatch.render.fonts import FontUse
+from pddbatch.render.layout import SEP, Field, Layout, combined
+from pddbatch.render.pdf import DOT, MM
+from pddbatch.render.settings import RenderSettings
+from pddbatch.render.sortcode import hub_line, pack_hub, short_name, sort_code
 
 Op = tuple[Any, ...]
 ASCENT = 0.88     # Noto Sans SC typo ascender, em

@@ -20,13 +20,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from ..model import Carrier, Parcel
-from .atomic import atomic_path
-from .fonts import FontUse, font_metrics
-from .labelpage import ASCENT, LabelEngine, Op, static_context
-from .layout import Layout, load_layout
-from .pdf import FONT_OBJECTS, MM, PdfFile, num, pdf_text_string, stream_obj, write_font
-from .settings import RenderSettings
+from pddbatch.model import Carrier, Parcel
+from pddbatch.render.atomic import atomic_path
+from pddbatch.render.fonts import FontUse, font_metrics
+from pddbatch.render.labelpage import ASCENT, LabelEngine, Op, static_context
+from pddbatch.render.layout import Layout, load_layout
+from pddbatch.render.pdf import FONT_OBJECTS, MM, PdfFile, num, pdf_text_string, stream_obj, write_font
+from pddbatch.render.settings import RenderSettings
 
 CATALOG, PAGES, RESOURCES = 1, 2, 3
 FONT_REGULAR = 4

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..model import Parcel
-from .atomic import atomic_path
-from .labelpage import LabelEngine, Op, static_context
-from .labels_pdf import _layout, fonts
-from .pdf import DOT
-from .settings import RenderSettings
+from pddbatch.model import Parcel
+from pddbatch.render.atomic import atomic_path
+from pddbatch.render.labelpage import LabelEngine, Op, static_context
+from pddbatch.render.labels_pdf import _layout, fonts
+from pddbatch.render.pdf import DOT
+from pddbatch.render.settings import RenderSettings
 
 
 def _d(pt: float) -> int:

@@ -19,8 +19,8 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..errors import TemplateError
-from ..resources import load_json, template_path
+from pddbatch.errors import TemplateError
+from pddbatch.resources import load_json, template_path
 
 
 @dataclass(frozen=True)

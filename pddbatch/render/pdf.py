@@ -11,7 +11,7 @@ import hashlib
 import zlib
 from typing import BinaryIO
 
-from .fonts import FontUse, subset_font
+from pddbatch.render.fonts import FontUse, subset_font
 
 MM = 72 / 25.4
 DOT = 72 / 203          # one printer dot at 203 dpi, in points

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from ..errors import PddBatchError
+from pddbatch.errors import PddBatchError
 
 LabelSize = Literal["76x130", "100x180"]
 

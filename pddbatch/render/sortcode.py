@@ -11,8 +11,8 @@ from __future__ import annotations
 import zlib
 from functools import cache, lru_cache
 
-from ..model import Receiver
-from ..resources import load_json
+from pddbatch.model import Receiver
+from pddbatch.resources import load_json
 
 
 @cache

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Parcel
-from .sortcode import short_name
+from pddbatch.model import Parcel
+from pddbatch.render.sortcode import short_name
 
 T: dict[str, dict[str, Any]] = {
     "zh": {

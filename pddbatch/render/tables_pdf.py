@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import atomic_path
-from .fonts import FontUse
-from .labelpage import Op, wrap_units
-from .labels_pdf import content, fonts
-from .pdf import FONT_OBJECTS, MM, PdfFile, pdf_text_string, write_font
+from pddbatch.render.atomic import atomic_path
+from pddbatch.render.fonts import FontUse
+from pddbatch.render.labelpage import Op, wrap_units
+from pddbatch.render.labels_pdf import content, fonts
+from pddbatch.render.pdf import FONT_OBJECTS, MM, PdfFile, pdf_text_string, write_font
 
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 12.0
 SIZE, LH, PAD = 9.0, 1.25, 1.2

@@ -16,9 +16,9 @@ from typing import Any
 
 from xlsxwriter.theme import THEME_XML_2007
 
-from ..model import Parcel
-from .atomic import atomic_path
-from .tables import PickRow, bulk_ship_rows, manifest_rows, text
+from pddbatch.model import Parcel
+from pddbatch.render.atomic import atomic_path
+from pddbatch.render.tables import PickRow, bulk_ship_rows, manifest_rows, text
 
 MAX_CELL = 32767                    # UTF-16 units Excel keeps in one cell
 BOLD, HEAD = ' s="1"', ' s="2"'     # cellXfs below: 0 normal, 1 bold, 2 header (bold, fill, border)

@@ -13,9 +13,9 @@ from defusedxml import ElementTree
 from oletools.olevba import VBA_Parser
 
 import pddbatch.excel as px
-from pddbatch.addin.build import build_addin, template_path
-from pddbatch.addin.ovba import compress, decompress
-from pddbatch.cli_addin import addin
+from pddbatch.cli.addin import addin
+from pddbatch.excel.addin import build_addin, template_path
+from pddbatch.excel.ovba import compress, decompress
 
 NS = "{http://schemas.microsoft.com/office/2006/01/customui}"
 

@@ -13,9 +13,9 @@ from payload import actions, book_from_xlsx, sheet_payload
 from support import SAMPLE, generator, sample_rows
 
 import pddbatch.excel as px
-from pddbatch.addin.livebook import MARK_FILL, _xl, split_rows
 from pddbatch.pipeline import load_table
 from pddbatch.validate import validate_table
+from pddbatch.workbook.livebook import MARK_FILL, _xl, split_rows
 
 RED = MARK_FILL.lower()
 

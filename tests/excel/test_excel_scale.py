@@ -11,7 +11,7 @@ from support import generator, sample_rows
 from test_excel_book import _colors
 
 import pddbatch.excel as px
-from pddbatch.addin.livebook import MAX_ACTION_BYTES
+from pddbatch.workbook.livebook import MAX_ACTION_BYTES
 
 
 def test_ten_thousand_rows_stay_under_the_remote_limits(tmp_path: Path) -> None:

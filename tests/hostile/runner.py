@@ -251,7 +251,7 @@ def _csv_formulas(path: Path, original: Path | None) -> list[str]:
     import csv
     import io
 
-    from pddbatch.sheets import decode_text
+    from pddbatch.workbook.read import decode_text
 
     def rows(p: Path) -> list[list[str]]:
         text, _ = decode_text(p.read_bytes())

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pddbatch.columns import alias_table, map_headers, norm_header
+from pddbatch.workbook.headers import alias_table, map_headers, norm_header
 
 TABLE = alias_table()
 KNOWN = sorted({h for spec in TABLE.raw["fields"].values() for h in spec["headers"]})

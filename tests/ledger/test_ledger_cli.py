@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from pddbatch.cli_ledger import doctor, pool, resolve_ledger_path, void
+from pddbatch.cli.ledger import doctor, pool, resolve_ledger_path, void
 from pddbatch.ledger import Ledger, ParcelRequest
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from reconcile_helpers import AS_HEADERS, O1, Case, write_xlsx
 
-from pddbatch.cli_reconcile import reconcile as reconcile_cmd
+from pddbatch.cli.reconcile import reconcile as reconcile_cmd
 from pddbatch.ledger import Ledger, ParcelRequest
 from pddbatch.reconcile import KINDS
 

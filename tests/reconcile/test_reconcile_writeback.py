@@ -9,7 +9,7 @@ import openpyxl
 from click.testing import CliRunner
 from reconcile_helpers import AS_HEADERS, Case, base_aftersales, write_csv
 
-from pddbatch.cli_reconcile import reconcile as reconcile_cmd
+from pddbatch.cli.reconcile import reconcile as reconcile_cmd
 
 
 def test_status_column_written_and_the_rest_kept(case: Case) -> None:

@@ -13,9 +13,9 @@ import pytest
 from wb_fixtures import build_rich, plan_for
 
 from pddbatch.errors import WorkbookBusyError
-from pddbatch.locks import workbook_lock
 from pddbatch.model import IssuesSheet, OwnedColumn, WritePlan
-from pddbatch.writeback import apply_plan
+from pddbatch.workbook.locks import workbook_lock
+from pddbatch.workbook.save import apply_plan
 
 ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -63,7 +63,7 @@ def test_excel_owner_file_refuses(tmp_path: Path) -> None:
 
 HOLDER = textwrap.dedent("""
     import sys, time
-    from pddbatch.locks import workbook_lock
+    from pddbatch.workbook.locks import workbook_lock
     with workbook_lock(sys.argv[1]):
         print("locked", flush=True)
         time.sleep(float(sys.argv[2]))
@@ -98,7 +98,7 @@ FULL_DISK = textwrap.dedent("""
     from pathlib import Path
     from wb_fixtures import plan_for
     from pddbatch.errors import SaveError
-    from pddbatch.writeback import apply_plan
+    from pddbatch.workbook.save import apply_plan
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
     try:

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from pddbatch.xlsx.sheet import SheetJob, SheetRewriter
+from pddbatch.workbook.xlsx.worksheet import SheetJob, SheetRewriter
 
 HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')

@@ -15,7 +15,7 @@ from wb_fixtures import VBA_PROJECT, build_rich, plan_for
 
 from pddbatch.errors import InputError
 from pddbatch.model import OwnedColumn, WritePlan
-from pddbatch.writeback import apply_plan
+from pddbatch.workbook.save import apply_plan
 
 PATCHED = {"xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/comments1.xml", "xl/drawings/vmlDrawing1.vml",
            "[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
@@ -209,7 +209,7 @@ def test_temp_files_of_a_killed_run_are_tidied(tmp_path: Path) -> None:
     import os
     import time
 
-    from pddbatch.writeback import atomic_write
+    from pddbatch.workbook.save import atomic_write
 
     book = tmp_path / "orders[1].xlsx"
     book.write_bytes(b"old")

@@ -1,0 +1,88 @@
+"""The run's output folder: labels and documents, earlier runs' files kept, summary.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pddbatch.config import Config
+from pddbatch.model import BatchResult, Parcel
+
+if TYPE_CHECKING:
+    from pddbatch.pipeline.batch import Options
+
+def default_out_dir(path: Path, config: Config) -> Path:
+    if config.out_dir:
+        base = Path(config.out_dir)
+        return base if base.is_absolute() else config.path.parent / base
+    return path.with_name(path.stem + ".pddbatch")
+
+
+def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, opts: Options, lang: str,
+            now: datetime, result: BatchResult, sku_names: dict[str, str] | None = None,
+            after_labels: Callable[[], None] | None = None) -> list[Path]:
+    from pddbatch.render import write_documents
+
+    settings = render_settings(config, label_size=opts.label_size, zpl=opts.zpl, now=now, lang=lang,
+                               sku_names=sku_names)
+    if opts.label_size:     # --label-size: every label on that stock, whatever the rules said
+        from dataclasses import replace
+
+        parcels = [replace(p, label_size=opts.label_size) for p in parcels]
+    retire_earlier_outputs(out_dir, now)
+    docs = write_documents(parcels, out_dir, settings, after_labels=after_labels)
+    result.notes.extend(docs.warnings)
+    return [f.path for f in docs.files]
+
+
+def run_summary(result: BatchResult) -> dict[str, object]:
+    data = result.to_json()
+    data.pop("issues", None)          # personal data stays in the workbook, not in the ledger
+    return data
+
+
+def write_summary(out_dir: Path, result: BatchResult) -> None:
+
+    target = out_dir / "summary.json"
+    data = run_summary(result)
+    data["files"] = [*result.files, str(target)]
+    data["issue_count"] = len(result.issues)
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, target)
+    result.files.append(str(target))
+
+
+def render_settings(config: Config, *, label_size: str | None, zpl: bool | None, now: datetime, lang: str,
+                    sku_names: dict[str, str] | None = None) -> Any:
+    """The renderer's settings from the config, with the face's overrides."""
+    from pddbatch.render import RenderSettings
+
+    return RenderSettings(
+        shop_name=config.shop_name, sender_name=config.sender.name, sender_phone=config.sender.phone,
+        sender_address=config.sender.address, label_size=label_size or config.label_size,
+        mask_phone=config.mask_phone, sort_by="deadline" if config.label_sort == "deadline" else "sku",
+        zpl=config.zpl if zpl is None else zpl, packing_slips=config.packing_slips,
+        printed_at=now.replace(microsecond=0), lang=lang, layout_dir=config.layout_dir,
+        sku_names=sku_names or {})
+
+
+def retire_earlier_outputs(out_dir: Path, now: datetime) -> None:
+    """Labels of an earlier run may still be unprinted: keep them, out of the way, never overwrite."""
+    if not out_dir.is_dir():
+        return
+    old = [p for p in out_dir.iterdir() if p.is_file()]
+    if not old:
+        return
+    dest = out_dir / "earlier" / now.strftime("%Y%m%d-%H%M%S")
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = out_dir / "earlier" / f"{now:%Y%m%d-%H%M%S}-{n}"
+    dest.mkdir(parents=True)
+    for p in old:
+        p.replace(dest / p.name)

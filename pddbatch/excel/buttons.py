@@ -1,0 +1,252 @@
+"""The Excel face: the ribbon buttons 校验 / 处理发货 / 对账 on the open workbook (an `xlwings.Book`).
+
+    import xlwings as xw, pddbatch.excel as px
+    px.process_book(xw.Book.caller())        # classic add-in (RunPython)
+    px.validate_book(book)                   # xlwings Lite: the injected book
+
+Each call runs the same `pipeline` code as the CLI with the live-book backend
+(`pddbatch.workbook.livebook`), then shows one message box. Fatal problems become a message box with a
+plain sentence; queued writes (remote engine) are dropped so the sheet stays as it was.
+Config (`pddbatch.toml`) and outputs (`<stem>.pddbatch/`, `<stem>-对账.xlsx`) live beside the workbook.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pddbatch.config import CONFIG_NAME, load_config
+from pddbatch.errors import InputError, PddBatchError
+from pddbatch.messages import pick
+from pddbatch.model import BatchResult, WritePlan
+from pddbatch.money import format_yuan
+from pddbatch.pipeline.batch import Options, process, validate
+from pddbatch.reconcile import KINDS, ReconcileResult, reconcile
+from pddbatch.workbook.livebook import LiveWrites, execute, plan_writes, read_book, snapshot_xlsx
+from pddbatch.workbook.read import Table
+
+TITLE = "拼多多发货"
+TITLE_EN = "PDD shipping"
+AFTERSALES_HINTS = ("售后", "aftersale", "after-sale", "after_sale")
+RETURNS_HINTS = ("退货", "returns")
+_SUFFIXES = {".xlsx", ".xlsm", ".csv"}
+log = logging.getLogger("pddbatch.excel")
+T = TypeVar("T")
+
+
+class _LiveSheet:
+    """The two callables the pipeline's seam takes, bound to one book."""
+
+    def __init__(self, book: Any, lang: str) -> None:
+        self.book = book
+        self.lang = lang
+        self.table: Table | None = None
+        self.writes: LiveWrites | None = None
+        self.side: dict[str, Table] = {}     # 商品资料 / 库存 sheets read for the plan
+
+    def read(self) -> Table:
+        self.table = read_book(self.book, lang=self.lang)
+        return self.table
+
+    def read_sheet(self, name: str, header_test: Any, what: str, expect: str) -> Table:
+        self.side[name] = read_book(self.book, name, self.lang, header_test, what, expect)
+        return self.side[name]
+
+    def apply(self, plan: WritePlan) -> LiveWrites:
+        table = self.side.get(plan.sheet) if self.table is None or plan.sheet != self.table.sheet else self.table
+        writes = plan_writes(self.book, plan, table)   # every read and check before any write
+        execute(self.book, writes)
+        if table is self.table:
+            self.writes = writes
+        return writes
+
+
+def validate_book(book: Any, *, lang: str | None = None) -> BatchResult | None:
+    """校验: check every row, mark bad cells red with a note, list problems in 问题清单."""
+    lg = lang or "zh"
+
+    def run() -> BatchResult:
+        live = _LiveSheet(book, lg)
+        return validate(_book_path(book), Options(lang=lg), read=live.read, apply=live.apply)
+
+    result = _guarded(book, lg, run)
+    if result is not None:
+        _alert(book, validate_summary(result, lg), lg)
+    return result
+
+
+def process_book(book: Any, *, lang: str | None = None) -> BatchResult | None:
+    """处理发货: validate, plan, number, render labels beside the workbook and fill the sheet in."""
+    lg = lang or "zh"
+
+    def run() -> BatchResult:
+        path = _saved_path(book, lg)
+        live = _LiveSheet(book, lg)
+        return process(path, Options(lang=lang), read=live.read, apply=live.apply, read_sheet=live.read_sheet)
+
+    result = _guarded(book, lg, run)
+    if result is not None:
+        _alert(book, process_summary(result, lg), lg)
+    return result
+
+
+def reconcile_book(book: Any, *, lang: str | None = None) -> ReconcileResult | None:
+    """对账: this workbook's orders + the after-sales and returns files beside it -> `<stem>-对账.xlsx`.
+
+    After-sales exports are the files in the workbook's folder whose name contains 售后 (or
+    "aftersale"); returns logs those whose name contains 退货 (or "returns"); .xlsx/.xlsm/.csv.
+    The orders come from the open workbook as it is now (unsaved edits included). The ledger named
+    in `pddbatch.toml` beside the workbook is used when it exists.
+    """
+    lg = lang or "zh"
+
+    def run() -> ReconcileResult:
+        path = _saved_path(book, lg)
+        aftersales, returns = find_reconcile_inputs(path)
+        table = read_book(book, lang=lg)
+        with tempfile.TemporaryDirectory(prefix="pddbatch-") as tmp:
+            orders = snapshot_xlsx(table, Path(tmp) / path.name)
+            return reconcile([orders], aftersales, returns, ledger=_ledger_beside(path),
+                             out=path.with_name(f"{path.stem}-对账.xlsx"), lang=lg)
+
+    result = _guarded(book, lg, run)
+    if result is not None:
+        _alert(book, reconcile_summary(result, lg), lg)
+    return result
+
+
+# ---- helpers ------------------------------------------------------------------------------------------
+
+def find_reconcile_inputs(workbook: Path) -> tuple[list[Path], list[Path]]:
+    """The after-sales and returns files beside `workbook` (see `reconcile_book`)."""
+    aftersales: list[Path] = []
+    returns: list[Path] = []
+    for p in sorted(workbook.parent.iterdir()):
+        name = p.name.lower()
+        if not p.is_file() or p.suffix.lower() not in _SUFFIXES or name.startswith("~$") or p == workbook:
+            continue
+        if any(h in name for h in AFTERSALES_HINTS):
+            aftersales.append(p)
+        elif any(h in name for h in RETURNS_HINTS):
+            returns.append(p)
+    if not aftersales:
+        raise InputError(
+            f"在 {workbook.parent} 中找不到售后导出文件：请把售后导出（文件名含“售后”，如 售后-11月.xlsx）"
+            f"放在这个工作簿旁边再点“对账”",
+            f"No after-sales export found in {workbook.parent}: put it (file name containing 售后 or "
+            f"'aftersale') beside this workbook and click 对账 again")
+    return aftersales, returns
+
+
+def _ledger_beside(workbook: Path) -> Path | None:
+    cfg = workbook.parent / CONFIG_NAME
+    if not cfg.is_file():
+        return None
+    ledger = load_config(cfg).ledger_path
+    return ledger if ledger.is_file() else None
+
+
+def _book_path(book: Any) -> Path:
+    return Path(str(book.fullname))
+
+
+def _saved_path(book: Any, lang: str) -> Path:
+    if sys.platform == "emscripten":      # xlwings Lite: a browser sandbox, no ledger or pools on disk
+        raise InputError("xlwings Lite（浏览器里的 Python）只能“校验”：处理发货和对账需要本机文件夹里的配置、"
+                         "台账和号段，请在 Windows/Mac 的 Excel 里用 pddbatch 加载项",
+                         "xlwings Lite (Python in the browser) can only validate: processing and reconciling "
+                         "need the config, ledger and pools in a local folder; use the desktop add-in")
+    full = str(book.fullname)
+    if full.lower().startswith(("http://", "https://")):
+        raise InputError("这个工作簿保存在云端（OneDrive/SharePoint）：请先另存到本机文件夹，再点按钮",
+                         "This workbook lives in the cloud (OneDrive/SharePoint): save it to a local folder first")
+    path = Path(full)
+    if not path.is_absolute() or not path.parent.is_dir():
+        raise InputError("请先保存工作簿：配置文件、面单和对账表都放在工作簿所在的文件夹",
+                         "Save the workbook first: config, labels and reports live in its folder")
+    return path
+
+
+def _guarded(book: Any, lang: str, run: Callable[[], T]) -> T | None:
+    """Run `run`; a fatal error becomes a message box and no queued write survives it."""
+    queued = _queued_actions(book)
+    mark = len(queued) if queued is not None else 0
+    try:
+        return run()
+    except PddBatchError as exc:
+        _drop_queued(queued, mark)
+        _alert(book, exc.text(lang), lang, critical=True)
+    except Exception as exc:  # last line of defence: a sentence, never a traceback
+        log.exception("pddbatch Excel button failed")
+        _drop_queued(queued, mark)
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        _alert(book, pick(lang, f"出现意外错误，工作表未改动。请把这句话发给技术支持：{detail}",
+                          f"Unexpected error; the sheet was not changed. Please report: {detail}"),
+               lang, critical=True)
+    return None
+
+
+def _queued_actions(book: Any) -> list[Any] | None:
+    """The remote engine's action queue (None on desktop Excel, where writes happen at once)."""
+    try:
+        data = book.json()
+    except Exception:  # desktop engines have no queue
+        return None
+    actions = data.get("actions") if isinstance(data, dict) else None
+    return actions if isinstance(actions, list) else None
+
+
+def _drop_queued(queued: list[Any] | None, mark: int) -> None:
+    if queued is not None:
+        del queued[mark:]
+
+
+def _alert(book: Any, text: str, lang: str, *, critical: bool = False) -> None:
+    book.app.alert(text, title=pick(lang, TITLE, TITLE_EN), mode="critical" if critical else "info")
+
+
+def validate_summary(r: BatchResult, lang: str) -> str:
+    ok = r.rows - r.rejected
+    if lang == "en":
+        text = f"Check done: {r.rows} rows, {ok} valid, {r.rejected} with problems."
+        return text + (" Bad cells are red with a note; see the 问题清单 sheet." if r.issues else "")
+    text = f"校验完成：共 {r.rows} 行，通过 {ok} 行，有问题 {r.rejected} 行。"
+    return text + ("\n有问题的单元格已标红并加批注，明细见“问题清单”工作表。" if r.issues else "")
+
+
+def process_summary(r: BatchResult, lang: str) -> str:
+    if lang == "en":
+        lines = [f"Done: {r.rows} rows. Tracking numbers: {r.allocated} ({r.allocated_new} new), "
+                 f"{r.parcels} parcels.",
+                 f"Intercepted (after-sales/refund) {r.intercepted}, skipped {r.skipped}, held {r.held}, "
+                 f"short of numbers {r.short}, invalid {r.rejected}, near/past deadline {r.deadline_warnings}."]
+    else:
+        lines = [f"处理完成：共 {r.rows} 行。已分配单号 {r.allocated} 个（本次新分配 {r.allocated_new} 个），"
+                 f"包裹 {r.parcels} 个。",
+                 f"已拦截（售后/退款）{r.intercepted}，已跳过 {r.skipped}，暂缓 {r.held}，单号不足 {r.short}，"
+                 f"校验失败 {r.rejected}，临近/超过发货时限 {r.deadline_warnings}。"]
+    lines.extend(r.notes)
+    if r.out_dir:
+        lines.append(pick(lang, f"面单、拣货单和批量发货表已写入：{r.out_dir}",
+                          f"Labels, pick list and bulk-ship file written to: {r.out_dir}"))
+    if r.rejected:
+        lines.append(pick(lang, "有问题的单元格已标红并加批注，明细见“问题清单”工作表。",
+                          "Bad cells are red with a note; see the 问题清单 sheet."))
+    return "\n".join(lines)
+
+
+def reconcile_summary(r: ReconcileResult, lang: str) -> str:
+    kinds = [(KINDS[k][1] if lang == "en" else KINDS[k][0], n) for k, n in r.exceptions.items() if n]
+    out = "、".join(str(p) for p in r.files_written)
+    if lang == "en":
+        detail = f" ({', '.join(f'{k} {n}' for k, n in kinds)})" if kinds else ""
+        return (f"Reconciliation done: {r.aftersales} after-sales ({r.refunded} refunded), refunds "
+                f"{format_yuan(r.refunds_total)}; {r.exception_count} exceptions{detail}; "
+                f"{len(r.issues)} input issues.\nWritten to: {out}")
+    detail = f"（{'，'.join(f'{k} {n}' for k, n in kinds)}）" if kinds else ""
+    return (f"对账完成：售后 {r.aftersales} 单（已退款 {r.refunded} 单），退款合计 {format_yuan(r.refunds_total)}；"
+            f"异常 {r.exception_count} 条{detail}；输入问题 {len(r.issues)} 个。\n对账表已写入：{out}")

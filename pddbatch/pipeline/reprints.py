@@ -1,0 +1,92 @@
+"""Reprint labels from the ledger: the numbers come from the ledger, nothing is allocated.
+
+The ledger keeps no copy of buyers' addresses; the label text is read again from the workbook each
+parcel was numbered from (its path is in the ledger), or from `workbook` when it moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from pddbatch.carriers import all_carriers
+from pddbatch.config import find_config, load_config
+from pddbatch.errors import InputError, LedgerError
+from pddbatch.ledger import ParcelRecord
+from pddbatch.model import Order, Parcel
+from pddbatch.plan.parcels import parcel_key
+from pddbatch.validate import validate_table
+from pddbatch.workbook.read import read_table
+
+
+@dataclass
+class ReprintResult:
+    parcels: int = 0
+    files: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)   # keys the ledger doesn't know
+
+
+def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path | None = None,
+            workbook: Path | None = None, out_dir: Path | None = None, label_size: str | None = None,
+            zpl: bool | None = None, now: datetime | None = None, lang: str = "zh") -> ReprintResult:
+    """Render labels again for parcels found by order number / tracking number, or by run id."""
+    from pddbatch.documents import render_settings
+    from pddbatch.ledger import Ledger
+    from pddbatch.render import render_labels
+    from pddbatch.workbook.headers import alias_table
+
+    config = load_config(find_config(workbook, config_path)) if (config_path or workbook) else \
+        load_config(find_config(None, None))
+    if not config.ledger_path.exists():
+        raise LedgerError(f"台账不存在：{config.ledger_path}", f"No ledger at {config.ledger_path}")
+    result = ReprintResult()
+    with Ledger.open(config.ledger_path) as ledger:
+        records = ledger.parcels_for_run(run_id) if run_id is not None else ledger.find_parcels(keys)
+        records = list({r.id: r for r in records if r.state == "live"}.values())
+        if run_id is None:
+            found = {r.tracking_no for r in records} | {sn for r in records for sn in r.order_sns}
+            result.missing = [k for k in keys if k.strip() not in found and k.strip().upper() not in found]
+        if not records:
+            raise InputError("台账中没有找到要补打的包裹（已作废的包裹不能补打）",
+                             "No live parcel found in the ledger for that (voided parcels can't be reprinted)")
+        by_book: dict[str, list[ParcelRecord]] = {}
+        for r in records:
+            by_book.setdefault(str(workbook) if workbook else r.workbook, []).append(r)
+        parcels: list[Parcel] = []
+        carriers = all_carriers()
+        for book, recs in by_book.items():
+            path = Path(book)
+            if not path.is_file():
+                raise InputError(f"包裹所在的工作簿已不在原处：{book}；请用 --workbook 指定它现在的位置",
+                                 f"The workbook these parcels came from is gone: {book}; pass --workbook")
+            table = read_table(path, alias_table().is_header_row)
+            orders: dict[str, Order] = {o.order_sn: o for o in validate_table(table, lang=lang).orders}
+            for rec in recs:
+                members = tuple(orders[sn] for sn in rec.order_sns if sn in orders)
+                if not members:
+                    raise InputError(f"工作簿 {path.name} 中找不到包裹 {rec.tracking_no} 的订单",
+                                     f"{path.name} no longer holds the orders of parcel {rec.tracking_no}")
+                parcels.append(Parcel(key=parcel_key(o.order_sn for o in members), orders=members,
+                                      carrier=carriers[rec.carrier_code], receiver=members[0].receiver,
+                                      tracking_no=rec.tracking_no, label_size=label_size or config.label_size))
+        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        first_book = Path(next(iter(by_book)))
+        target = out_dir or first_book.with_name(first_book.stem + ".pddbatch") / f"reprint-{stamp}"
+        target.mkdir(parents=True, exist_ok=True)
+        settings = render_settings(config, label_size=label_size, zpl=zpl, now=now or datetime.now(), lang=lang)
+        by_carrier: dict[str, list[Parcel]] = {}
+        for p in parcels:
+            by_carrier.setdefault(p.carrier.code, []).append(replace(p, label_size=settings.label_size))
+        for code, group in by_carrier.items():
+            path = target / f"labels-{code}.pdf"
+            render_labels(group, path, settings)
+            result.files.append(str(path))
+            if settings.zpl:
+                zpath = target / f"labels-{code}.zpl"
+                render_labels(group, zpath, settings)
+                result.files.append(str(zpath))
+        ledger.record_reprint([r.id for r in records], run_id)
+        result.parcels = len(parcels)
+    return result

@@ -1,0 +1,137 @@
+"""Carrier rules: conditions on a parcel, actions when it matches. First match wins.
+
+A rule is data in `pddbatch.toml` (`[[carriers.rules]]`, schema in schemas/config.schema.json).
+Every decision can be explained: `Rule.check` says which condition failed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pddbatch.model import Order, Receiver
+
+REMOTE_PROVINCES = ("新疆", "西藏", "青海", "内蒙古", "甘肃", "宁夏", "海南")
+
+
+@dataclass(frozen=True)
+class Range:
+    low: float | None = None
+    high: float | None = None
+
+    @classmethod
+    def parse(cls, raw: Any) -> Range | None:
+        if raw is None:
+            return None
+        return cls(raw.get("min"), raw.get("max"))
+
+    def holds(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def text(self) -> str:
+        lo = "" if self.low is None else f"{self.low:g}"
+        hi = "" if self.high is None else f"{self.high:g}"
+        return f"{lo}–{hi}"
+
+
+@dataclass(frozen=True)
+class ParcelFacts:
+    """What rules look at, computed once per parcel."""
+
+    receiver: Receiver
+    skus: tuple[str, ...]
+    quantity: int
+    weight_g: int | None
+    amount: Decimal | None
+    text: str                     # 商家备注 + 买家留言 of all orders
+    deadline: datetime | None
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    carrier: str | None = None
+    label_size: str | None = None
+    priority: int | None = None
+    hold: str | None = None
+    provinces: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    remote: bool | None = None
+    skus: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    quantity: Range | None = None
+    weight_g: Range | None = None
+    amount: Range | None = None
+    deadline_within_hours: float | None = None
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any], index: int, carrier_code: Any) -> Rule:
+        return cls(
+            name=str(raw.get("name") or f"规则{index + 1}"),
+            carrier=carrier_code(raw["carrier"]) if raw.get("carrier") else None,
+            label_size=raw.get("label_size"), priority=raw.get("priority"), hold=raw.get("hold"),
+            provinces=tuple(raw.get("provinces", ())), cities=tuple(raw.get("cities", ())),
+            remote=raw.get("remote"), skus=tuple(raw.get("skus", ())), keywords=tuple(raw.get("keywords", ())),
+            quantity=Range.parse(raw.get("quantity")), weight_g=Range.parse(raw.get("weight_g")),
+            amount=Range.parse(raw.get("amount")), deadline_within_hours=raw.get("deadline_within_hours"))
+
+    def check(self, f: ParcelFacts, remote_list: Sequence[str]) -> str | None:
+        """None when every condition holds, else a short reason (Chinese) naming the first that fails."""
+        r = f.receiver
+        if self.provinces and not _place_in(r.province, self.provinces):
+            return f"省份 {r.province} 不在 {'/'.join(self.provinces)}"
+        if self.cities and not _place_in(r.city, self.cities):
+            return f"城市 {r.city} 不在 {'/'.join(self.cities)}"
+        if self.remote is not None and _place_in(r.province, remote_list) != self.remote:
+            return "不是偏远地区" if self.remote else "是偏远地区"
+        if self.skus and not any(fnmatch.fnmatchcase(s, p) for s in f.skus for p in self.skus):
+            return f"商家编码 {'/'.join(f.skus) or '（空）'} 不匹配 {'/'.join(self.skus)}"
+        if self.keywords and not any(k in f.text for k in self.keywords):
+            return f"备注/留言中没有 {'/'.join(self.keywords)}"
+        if self.quantity and not self.quantity.holds(f.quantity):
+            return f"件数 {f.quantity} 不在 {self.quantity.text()}"
+        if self.weight_g and not self.weight_g.holds(f.weight_g):
+            shown = "未知" if f.weight_g is None else f"{f.weight_g}g"
+            return f"重量 {shown} 不在 {self.weight_g.text()}g"
+        if self.amount and not self.amount.holds(float(f.amount) if f.amount is not None else None):
+            return f"金额 {f.amount} 不在 {self.amount.text()}"
+        if self.deadline_within_hours is not None:
+            if f.deadline is None:
+                return "没有承诺发货时间"
+            left = (f.deadline - f.now).total_seconds() / 3600
+            if left > self.deadline_within_hours:
+                return f"距发货截止还有 {left:.0f} 小时（规则：{self.deadline_within_hours:g} 小时内）"
+        return None
+
+
+def _place_in(place: str, names: Sequence[str]) -> bool:
+    return bool(place) and any(n and (n in place or place in n) for n in names)
+
+
+def facts(orders: Sequence[Order], receiver: Receiver, weight_g: int | None, deadline: datetime | None,
+          now: datetime) -> ParcelFacts:
+    amounts = [o.buyer_paid for o in orders if o.buyer_paid is not None]
+    return ParcelFacts(
+        receiver=receiver, skus=tuple(dict.fromkeys(o.sku for o in orders if o.sku)),
+        quantity=sum(o.quantity for o in orders), weight_g=weight_g,
+        amount=sum(amounts, Decimal(0)) if amounts else None,
+        text=" ".join(f"{o.merchant_remark} {o.buyer_message}" for o in orders), deadline=deadline, now=now)
+
+
+def first_match(rules: Sequence[Rule], f: ParcelFacts, remote_list: Sequence[str]
+                ) -> tuple[Rule | None, list[str]]:
+    """The first rule whose conditions all hold, and why each earlier rule did not."""
+    why_not: list[str] = []
+    for rule in rules:
+        reason = rule.check(f, remote_list)
+        if reason is None:
+            return rule, why_not
+        why_not.append(f"规则“{rule.name}”不适用：{reason}")
+    return None, why_not

@@ -1,0 +1,504 @@
+"""Streaming rewrite of one worksheet part: rows pddbatch does not touch pass through as bytes.
+
+Memory stays at a few MB whatever the sheet's size: the part is read in chunks and each <row> is
+handled on its own. Only rows holding owned cells, marks or earlier marks are parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO
+
+from pddbatch.errors import InputError
+from pddbatch.model import CellValue
+from pddbatch.workbook.xlsx.cellxml import (
+    _ATTR_R,
+    _ATTR_S,
+    _ATTR_SPANS,
+    COL_OF,
+    RowCells,
+    get_attr,
+    letters_of,
+    parse_range,
+    range_ref,
+    set_attr,
+    value_xml,
+)
+from pddbatch.workbook.xlsx.parts import MAIN_NS, REL_NS, STRICT_NS
+
+CHUNK = 1 << 20
+NEW_COL_WIDTH = 18
+Cell = tuple[int, int]
+# elements that must come after <legacyDrawing> in a worksheet (CT_Worksheet order)
+_AFTER_LEGACY = (b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"controls",
+                 b"webPublishItems", b"tableParts", b"extLst")
+
+
+@dataclass
+class SheetJob:
+    """What to do to one sheet; built by the patcher from the WritePlan and the earlier record."""
+
+    header_row: int
+    first_row: int
+    last_row: int
+    owned: tuple[int, ...]
+    values: Mapping[Cell, CellValue]
+    headers: dict[int, str]                        # new columns: col -> header text
+    marks: frozenset[Cell]
+    prev: dict[Cell, tuple[int | None, int]]       # earlier marks: cell -> (original s, mark s)
+    mark_style: Callable[[int | None], int]
+    legacy_rel_id: str | None = None               # insert <legacyDrawing r:id=...> when set
+
+
+@dataclass
+class SheetResult:
+    changed: bool = False
+    origins: dict[Cell, int | None] = field(default_factory=dict)   # new marks: cell -> original s
+    cells_written: int = 0
+    restored: int = 0
+    formula_overwritten: bool = False
+
+
+class SheetRewriter:
+    def __init__(self, job: SheetJob) -> None:
+        self.job = job
+        self.res = SheetResult()
+        self.p = b""
+        self.touch_rows: set[int] = {r for r, _ in job.marks} | {r for r, _ in job.prev}
+        self.touch_rows.add(job.header_row)
+        by_row: dict[int, list[int]] = {}
+        for r, c in job.marks:
+            by_row.setdefault(r, []).append(c)
+        for r, c in job.prev:
+            by_row.setdefault(r, []).append(c)
+        self.extra_cols = by_row
+        # rows that must exist after the rewrite (created when the sheet has no such row)
+        needed = {r for (r, c), v in job.values.items()
+                  if v is not None and job.first_row <= r <= job.last_row and c in job.owned}
+        needed |= {r for r, _ in job.marks}
+        if job.headers:
+            needed.add(job.header_row)
+        self.needed = sorted(needed)
+        self.needed_i = 0
+        self.header_style: int | None = None
+        # fast path for data rows that only hold owned cells (see _fast_row); off when column A is owned
+        fast = sorted(job.owned) if job.owned and min(job.owned) > 1 else []
+        self.fast_cols = [(c, letters_of(c), letters_of(c).encode()) for c in fast]
+        self.fast_min = fast[0] if fast else 0
+        self.c_tag = b'<c r="'
+
+    # ---- whole part -------------------------------------------------------------------------------
+
+    def run(self, src: IO[bytes], dst: IO[bytes]) -> SheetResult:
+        buf = b""
+        eof = False
+        while True:
+            m = re.search(rb"<([\w.-]+:)?sheetData\b[^>]*?(/?)>", buf)
+            if m:
+                break
+            if eof:
+                raise InputError("工作表部件缺少 sheetData，无法安全写回", "Sheet part has no sheetData")
+            chunk = src.read(CHUNK)
+            eof = not chunk
+            buf += chunk
+            if len(buf) > 64 * CHUNK:
+                raise InputError("工作表头部过大，无法安全写回", "Sheet header section too large")
+        self.p = m.group(1) or b""
+        head = self._head(buf[:m.start()])
+        self._emit_head(dst, head, buf, m)
+        if m.group(2):                         # <sheetData/>
+            rows = self._flush_needed(None)
+            dst.write(b"<" + self.p + b"sheetData>" + rows + b"</" + self.p + b"sheetData>"
+                      if rows else m.group(0))
+            if rows:
+                self.res.changed = True
+            rest = buf[m.end():] + src.read()
+        else:
+            dst.write(m.group(0))
+            rest = self._rows(src, dst, buf[m.end():])
+        dst.write(self._tail(rest))
+        return self.res
+
+    def _emit_head(self, dst: IO[bytes], head: bytes, buf: bytes, m: re.Match[bytes]) -> None:
+        if head != buf[:m.start()]:
+            self.res.changed = True
+        dst.write(head)
+
+    # ---- before sheetData -------------------------------------------------------------------------
+
+    def _head(self, head: bytes) -> bytes:
+        if STRICT_NS.encode() in head:
+            raise InputError("不支持 Strict Open XML 格式的工作簿：请在 Excel 中另存为普通 .xlsx",
+                             "Strict Open XML workbooks are not supported: save as a normal .xlsx")
+        root = re.search(rb"<([\w.-]+:)?(worksheet|chartsheet|dialogsheet)\b", head)
+        if root is None or root.group(2) != b"worksheet" or MAIN_NS.encode() not in head:
+            raise InputError("目标不是普通工作表（可能是图表工作表），无法写回",
+                             "The target is not a normal worksheet (chart sheet?); cannot write back")
+        p = self.p
+        job = self.job
+        add_cols = sorted(job.headers)
+        rows = [r for r in self.needed]
+        dim = re.search(rb"<" + p + rb"dimension\b[^>]*?/>", head)
+        if dim is not None and (add_cols or rows):
+            ref = get_attr(dim.group(0), re.compile(rb'\sref\s*=\s*"([^"]*)"'))
+            rng = parse_range(ref) if ref else None
+            if rng is not None:
+                cols = add_cols + [c for _, c in job.marks] + [c for c in job.owned if rows]
+                r1, c1, r2, c2 = rng
+                new = range_ref(min([r1] + rows), min([c1] + cols), max([r2] + rows), max([c2] + cols))
+                if new != ref:
+                    tag = set_attr(dim.group(0), b"ref", new)
+                    head = head[:dim.start()] + tag + head[dim.end():]
+        if add_cols:
+            head = self._widths(head, add_cols)
+        return head
+
+    def _widths(self, head: bytes, add_cols: list[int]) -> bytes:
+        p = self.p
+        cols_m = re.search(rb"<" + p + rb"cols>(.*?)</" + p + rb"cols>", head, re.S)
+        covered: list[tuple[int, int]] = []
+        if cols_m:
+            for cm in re.finditer(rb"<" + p + rb"col\b[^>]*>", cols_m.group(1)):
+                lo = get_attr(cm.group(0), re.compile(rb'\smin\s*=\s*"(\d+)"'))
+                hi = get_attr(cm.group(0), re.compile(rb'\smax\s*=\s*"(\d+)"'))
+                if lo and hi:
+                    covered.append((int(lo), int(hi)))
+        todo = [c for c in add_cols if not any(lo <= c <= hi for lo, hi in covered)]
+        if not todo:
+            return head
+        new = b"".join(b"<" + p + b'col min="%d" max="%d" width="%d" customWidth="1"/>' % (c, c, NEW_COL_WIDTH)
+                       for c in todo)
+        if cols_m:
+            # <col> elements are sorted by min; ours are beyond every covered one or go in order
+            inner = cols_m.group(1)
+            entries = re.findall(rb"<" + p + rb"col\b[^>]*?(?:/>|>.*?</" + p + rb"col>)", inner, re.S)
+            items = [(int(get_attr(e, re.compile(rb'\smin\s*=\s*"(\d+)"')) or 0), e) for e in entries]
+            items += [(c, b"<" + p + b'col min="%d" max="%d" width="%d" customWidth="1"/>' % (c, c, NEW_COL_WIDTH))
+                      for c in todo]
+            items.sort(key=lambda t: t[0])
+            body = b"".join(e for _, e in items)
+            return head[:cols_m.start(1)] + body + head[cols_m.end(1):]
+        return head + b"<" + p + b"cols>" + new + b"</" + p + b"cols>"
+
+    # ---- sheetData --------------------------------------------------------------------------------
+
+    def _rows(self, src: IO[bytes], dst: IO[bytes], buf: bytes) -> bytes:
+        p = self.p
+        row_open = b"<" + p + b"row"
+        row_close = b"</" + p + b"row>"
+        data_end = b"</" + p + b"sheetData>"
+        cell_re = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*?)(?:/>|>.*?</" + p + rb"c>)", re.S)
+        self.c_tag = b"<" + p + b'c r="'
+        out: list[bytes] = []
+        out_size = 0
+        pos = 0
+        last_row = 0
+        end_at = buf.find(data_end)
+        eof = False
+        while True:
+            i = buf.find(row_open, pos)
+            if end_at >= 0 and (i < 0 or end_at < i):
+                out.append(buf[pos:end_at])
+                out.append(self._flush_needed(None))
+                dst.write(b"".join(out))
+                return buf[end_at:] + src.read()
+            gt = buf.find(b">", i) if i >= 0 else -1
+            close = -1
+            if gt >= 0:
+                close = gt + 1 if buf[gt - 1:gt] == b"/" else buf.find(row_close, gt)
+            if i < 0 or gt < 0 or close < 0:
+                if eof:
+                    raise InputError("工作表数据不完整（sheetData 未结束），无法安全写回",
+                                     "Sheet data is truncated; cannot write back safely")
+                chunk = src.read(CHUNK)
+                eof = not chunk
+                buf = buf[pos:] + chunk
+                pos = 0
+                end_at = buf.find(data_end)
+                continue
+            end = close if buf[gt - 1:gt] == b"/" else close + len(row_close)
+            out.append(buf[pos:i])
+            open_tag = buf[i:gt + 1]
+            r_attr = get_attr(open_tag, _ATTR_R)
+            rownum = int(r_attr) if r_attr and r_attr.isdigit() else last_row + 1
+            if rownum <= last_row:
+                raise InputError("工作表的行顺序异常，无法安全写回", "Rows are out of order; cannot write back")
+            last_row = rownum
+            pending = self._flush_needed(rownum)
+            if pending:
+                out.append(pending)
+            if self._touches(rownum):
+                new = self._row(rownum, open_tag, buf[gt + 1:close] if open_tag[-2:] != b"/>" else b"",
+                                cell_re, r_attr is None)
+                if new != buf[i:end]:
+                    self.res.changed = True
+                out.append(new)
+            elif r_attr is None and self.res.changed:
+                # an implicit row number stays right only if no row was inserted before it
+                out.append(set_attr(open_tag, b"r", str(rownum).encode()) + buf[gt + 1:end])
+            else:
+                out.append(buf[i:end])
+            pos = end
+            out_size += end - i
+            if out_size > CHUNK:
+                dst.write(b"".join(out))
+                out.clear()
+                out_size = 0
+
+    def _touches(self, r: int) -> bool:
+        return self.job.first_row <= r <= self.job.last_row or r in self.touch_rows
+
+    def _flush_needed(self, before: int | None) -> bytes:
+        """Rows that must exist but the sheet lacks, up to (not including) row `before`."""
+        pieces: list[bytes] = []
+        while self.needed_i < len(self.needed) and (before is None or self.needed[self.needed_i] < before):
+            r = self.needed[self.needed_i]
+            self.needed_i += 1
+            pieces.append(self._row(r, b"<" + self.p + b'row r="%d">' % r, b"", None, False))
+        if before is not None and self.needed_i < len(self.needed) and self.needed[self.needed_i] == before:
+            self.needed_i += 1
+        if pieces:
+            self.res.changed = True
+        return b"".join(p for p in pieces if p)
+
+    def _row(self, r: int, open_tag: bytes, inner: bytes, cell_re: re.Pattern[bytes] | None,
+             missing_r: bool) -> bytes:
+        job = self.job
+        p = self.p
+        if (self.fast_cols and cell_re is not None and not missing_r and r != job.header_row
+                and job.first_row <= r <= job.last_row and r not in self.extra_cols):
+            fast = self._fast_row(r, open_tag, inner)
+            if fast is not None:
+                return fast
+        targets: set[int] = set(self.extra_cols.get(r, ()))
+        in_range = job.first_row <= r <= job.last_row
+        if in_range:
+            targets.update(job.owned)
+        if r == job.header_row:
+            targets.update(job.headers)
+        # the header row is parsed whole: a new header copies the style of the cell to its left
+        min_col = min(targets) if targets and r != job.header_row else 0
+        cells = RowCells(p, r, inner, cell_re or _NO_CELLS, min_col)
+        if cells.prefix and any(cells.holds_in_prefix(c) for c in targets):
+            cells = RowCells(p, r, inner, cell_re or _NO_CELLS, 0)      # cells out of order: parse all
+        for c in sorted(targets):
+            self._cell(cells, r, c, in_range)
+        body = cells.render()
+        if not body and cell_re is None:
+            return b""
+        if missing_r:
+            open_tag = set_attr(open_tag, b"r", str(r).encode())
+        return self._finish(open_tag, body, cells.spans())
+
+    def _finish(self, open_tag: bytes, body: bytes, bounds: tuple[int, int] | None) -> bytes:
+        """The row element around `body`; `bounds` (first, last column of the parsed cells) widen spans."""
+        p = self.p
+        spans = get_attr(open_tag, _ATTR_SPANS) if b"spans" in open_tag else None
+        if spans is not None and bounds is not None:
+            parts = [s.split(b":") for s in spans.split()]
+            try:
+                lo = min(int(a[0]) for a in parts)
+                hi = max(int(a[-1]) for a in parts)
+            except ValueError:
+                lo, hi = 0, 0
+            if bounds[0] < lo or bounds[1] > hi:
+                open_tag = set_attr(open_tag, b"spans", b"%d:%d" % (min(lo, bounds[0]), max(hi, bounds[1])))
+        if open_tag.endswith(b"/>"):
+            if not body:
+                return open_tag
+            open_tag = open_tag[:-2].rstrip() + b">"
+        return open_tag + body + b"</" + p + b"row>"
+
+    def _fast_row(self, r: int, open_tag: bytes, inner: bytes) -> bytes | None:
+        """A data row whose only targets are the owned columns, when its shape is the common one.
+
+        Gives exactly the bytes the general path (RowCells + _cell) gives, or None to use that path:
+        every cell starts `<c r="`, the cells from the first owned column on are back to back, in
+        strictly increasing column order and on this row, no owned cell is further left or holds a
+        formula. The cells left of the first owned column are kept as they are, like RowCells does.
+        """
+        tag = self.c_tag
+        if open_tag[-2:] == b"/>" or inner.count(tag[:-4]) != inner.count(tag):
+            return None
+        p = self.p
+        lt = len(tag)
+        rs = b"%d" % r
+        nrs = len(rs)
+        lo = self.fast_min
+        close = b"</" + p + b"c>"
+        lc = len(close)
+        starts: list[int] = []
+        cols: list[int] = []
+        cut = len(inner)
+        last = 1 << 30
+        while True:                      # walk the cells back from the row's end, as RowCells does
+            i = inner.rfind(tag, 0, cut)
+            if i < 0:
+                break
+            j = inner.find(b'"', i + lt)
+            if j < 0:
+                return None
+            ref = inner[i + lt:j]
+            if ref[-nrs:] != rs:
+                return None
+            col = COL_OF.get(ref[:-nrs])
+            if col is None:
+                return None
+            if col < lo:
+                break
+            if col >= last:
+                return None
+            gt = inner.find(b">", j)     # the cell's end, found the way RowCells' pattern finds it
+            if gt < 0:
+                return None
+            if inner[gt - 1] == 47:      # "/>"
+                e = gt + 1
+            else:
+                e = inner.find(close, gt)
+                if e < 0:
+                    return None
+                e += lc
+            if e != cut:
+                return None
+            starts.append(i)
+            cols.append(col)
+            last = col
+            cut = i
+        if cut:
+            prefix = inner[:cut]
+            for _c, _letters, letters_b in self.fast_cols:
+                if b'r="' + letters_b + rs + b'"' in prefix:
+                    return None
+        starts.reverse()
+        cols.reverse()
+        n = len(cols)
+        size = len(inner)
+        job = self.job
+        values = job.values
+        out: list[bytes] = []
+        pos = 0
+        written = 0
+        removed: list[int] = []
+        added: list[int] = []
+        for c, letters, _letters_b in self.fast_cols:
+            k = bisect_left(cols, c)
+            ref_s = letters + str(r)
+            value = values.get((r, c))
+            if k < n and cols[k] == c:
+                s = starts[k]
+                e = starts[k + 1] if k + 1 < n else size
+                raw = inner[s:e]
+                if b"<" + p + b"f" in raw:
+                    return None          # formulas: the general path flags or refuses them
+                st = get_attr(raw[:raw.index(b">") + 1], _ATTR_S)
+                new = value_xml(p, ref_s, int(st) if st and st.isdigit() else None, value)
+                out.append(inner[pos:s])
+                if new:
+                    out.append(new)
+                else:
+                    removed.append(c)
+                pos = e
+            else:
+                new = value_xml(p, ref_s, None, value)
+                if new:
+                    at = starts[k] if k < n else size
+                    out.append(inner[pos:at])
+                    out.append(new)
+                    added.append(c)
+                    pos = at
+            if value is not None:
+                written += 1
+        out.append(inner[pos:])
+        self.res.cells_written += written
+        bounds: tuple[int, int] | None = None
+        if b"spans" in open_tag:
+            final = [c for c in cols if c not in removed] + added
+            bounds = (min(final), max(final)) if final else None
+        return self._finish(open_tag, b"".join(out), bounds)
+
+    def _cell(self, cells: RowCells, r: int, c: int, in_range: bool) -> None:
+        job = self.job
+        key = (r, c)
+        i = cells.find(c)
+        style = cells.style_of(i) if i >= 0 else None
+        prev = job.prev.get(key)
+        if prev is not None and i >= 0 and style == prev[1]:
+            style = prev[0]
+            self.res.restored += 1
+            cells.restyle(i, style)
+            i = cells.find(c)
+        ref = f"{letters_of(c)}{r}"
+        write = False
+        value: CellValue = None
+        if r == job.header_row and c in job.headers:
+            write, value = True, job.headers[c]
+            if i < 0 and self.header_style is None:
+                left = [k for k, cc in enumerate(cells.cols) if cc < c]
+                self.header_style = cells.style_of(left[-1]) if left else None
+            if i < 0:
+                style = self.header_style
+        elif in_range and c in job.owned:
+            write, value = True, job.values.get(key)
+        if write:
+            if i >= 0 and b"<" + self.p + b"f" in cells.raws[i]:
+                self.res.formula_overwritten = True
+                if re.search(rb"<" + self.p + rb"f\b[^>]*\sref\s*=", cells.raws[i]):
+                    raise InputError(f"单元格 {ref} 含共享/数组公式，pddbatch 不能覆盖它：请先清除该列的公式",
+                                     f"Cell {ref} holds a shared/array formula pddbatch cannot overwrite: "
+                                     "clear that column's formulas first")
+            if value is not None:
+                self.res.cells_written += 1
+        if key in job.marks:
+            self.res.origins[key] = style
+            style = job.mark_style(style)
+        if write:
+            cells.put(c, value_xml(self.p, ref, style, value))
+        elif key in job.marks:
+            if i >= 0:
+                cells.restyle(i, style)
+            else:
+                cells.put(c, value_xml(self.p, ref, style, None))
+
+    # ---- after sheetData --------------------------------------------------------------------------
+
+    def _tail(self, tail: bytes) -> bytes:
+        p = self.p
+        job = self.job
+        out = tail
+        if job.headers:
+            af = re.search(rb"<" + p + rb"autoFilter\b[^>]*>", out)
+            if af is not None:
+                ref = get_attr(af.group(0), re.compile(rb'\sref\s*=\s*"([^"]*)"'))
+                rng = parse_range(ref) if ref else None
+                lo, hi = min(job.headers), max(job.headers)
+                if rng is not None and rng[0] == job.header_row and lo - 1 <= rng[3] < hi:
+                    new = set_attr(af.group(0), b"ref", range_ref(rng[0], rng[1], rng[2], hi))
+                    out = out[:af.start()] + new + out[af.end():]
+        if job.legacy_rel_id is not None:
+            el = (b"<" + p + b'legacyDrawing xmlns:r="' + REL_NS.encode() + b'" r:id="'
+                  + job.legacy_rel_id.encode() + b'"/>')
+            at = -1
+            for name in _AFTER_LEGACY:
+                m = re.search(rb"<" + p + name + rb"[\s/>]", out)
+                if m and (at < 0 or m.start() < at):
+                    at = m.start()
+            mc = re.search(rb"<mc:AlternateContent\b", out)
+            if mc and (at < 0 or mc.start() < at):
+                at = mc.start()
+            if at < 0:
+                at = out.rfind(b"</" + p + b"worksheet>")
+            out = out[:at] + el + out[at:]
+        if out != tail:
+            self.res.changed = True
+        return out
+
+
+_NO_CELLS = re.compile(rb"(?!)")
+
+
+def rewrite_sheet(src: IO[bytes], dst: IO[bytes], job: SheetJob) -> SheetResult:
+    """Stream `src` (a worksheet part) into `dst`, applying `job`."""
+    return SheetRewriter(job).run(src, dst)
