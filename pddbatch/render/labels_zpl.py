@@ -93,7 +93,8 @@ def hex_rows(text: str, total: int, row_bytes: int) -> bytes:
     return b"".join(rows)[:total]
 
 
-Glyph = tuple[str, int, int] | None      # (graphic name, dx, dy from pen position on the baseline), None = blank
+Glyph = tuple[int, int, str] | None     # (dx, dy from the pen on the baseline, "^XG…^FS"), None = blank
+_MISSING: Glyph = (0, 0, "")
 
 
 class GlyphBank:
@@ -101,18 +102,24 @@ class GlyphBank:
 
     def __init__(self, metrics: Sequence[FontMetrics]) -> None:
         self.metrics = metrics
-        self.glyphs: dict[tuple[str, int, int], Glyph] = {}
+        self.tables: dict[tuple[int, int], dict[str, Glyph]] = {}   # (px, weight) -> char -> glyph
         self.pending: list[str] = []          # ~DG commands not yet written
         self.bitmaps: dict[str, tuple[int, int, bytes]] = {}   # name -> (width dots, height, packed rows)
         self._fonts: dict[tuple[int, int], Any] = {}
         self._table = [255 if v >= INK_THRESHOLD else 0 for v in range(256)]
 
+    def table(self, px: int, fi: int) -> dict[str, Glyph]:
+        t = self.tables.get((px, fi))
+        if t is None:
+            t = self.tables[(px, fi)] = {}
+        return t
+
     def glyph(self, ch: str, px: int, fi: int) -> Glyph:
-        key = (ch, px, fi)
-        g = self.glyphs.get(key, False)
-        if g is False:
-            g = self.glyphs[key] = self._make(ch, px, fi)
-        return g  # type: ignore[return-value]
+        t = self.table(px, fi)
+        g = t.get(ch, _MISSING)
+        if g is _MISSING:
+            g = t[ch] = self._make(ch, px, fi)
+        return g
 
     def _make(self, ch: str, px: int, fi: int) -> Glyph:
         from PIL import Image, ImageDraw, ImageFont
@@ -133,7 +140,7 @@ class GlyphBank:
         name = f"PD{len(self.bitmaps)}"
         self.bitmaps[name] = (bits.width, bits.height, data)
         self.pending.append(f"~DGR:{name}.GRF,{len(data)},{row_bytes},{zpl_hex(data, row_bytes)}\n")
-        return name, x0, y0
+        return x0, y0, f"^XGR:{name}.GRF,1,1^FS"
 
     def take_pending(self) -> str:
         out = "".join(self.pending)
@@ -141,23 +148,22 @@ class GlyphBank:
         return out
 
 
-def zpl_ops(ops: Sequence[Op], bank: GlyphBank, fonts: Sequence[FontUse]) -> list[str]:
+FRAGMENT_CACHE = 20_000     # text fields repeat from label to label (SKU lines, hub line, weight): format once
+
+
+def zpl_ops(ops: Sequence[Op], bank: GlyphBank, fonts: Sequence[FontUse],
+            cache: dict[tuple[Any, ...], str] | None = None) -> list[str]:
     """ZPL fields for ops (see labelpage); text becomes one `^XG` glyph recall per visible character."""
     out: list[str] = []
     for op in ops:
         kind = op[0]
         if kind == "T":
-            _, x, y, size, fi, s = op
-            px = _d(size)
-            base = _d(y + ASCENT * size)
-            scale = size / 1000 / DOT
-            pen = x / DOT
-            glyph = bank.glyph
-            for ch, w in zip(s, fonts[fi].widths(s), strict=True):
-                g = glyph(ch, px, fi)
-                if g is not None:
-                    out.append(f"^FO{round(pen) + g[1]},{base + g[2]}^XGR:{g[0]}.GRF,1,1^FS")
-                pen += w * scale
+            frag = cache.get(op) if cache is not None else None
+            if frag is None:
+                frag = _text(op, bank, fonts)
+                if cache is not None and len(op[5]) <= 80 and len(cache) < FRAGMENT_CACHE:
+                    cache[op] = frag
+            out.append(frag)
         elif kind == "B":
             _, x, y, m, h, bars, data = op
             quiet = bars[0][0] if bars else 0
@@ -165,6 +171,24 @@ def zpl_ops(ops: Sequence[Op], bank: GlyphBank, fonts: Sequence[FontUse]) -> lis
         elif kind == "L":
             out += _rule(op)
     return out
+
+
+def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
+    _, x, y, size, fi, s = op
+    px = _d(size)
+    base = _d(y + ASCENT * size)
+    scale = size / 1000 / DOT
+    pen = x / DOT + 0.5
+    table = bank.table(px, fi)
+    parts: list[str] = []
+    for ch, w in zip(s, fonts[fi].widths(s), strict=True):
+        g = table.get(ch, _MISSING)
+        if g is _MISSING:
+            g = bank.glyph(ch, px, fi)
+        if g is not None:
+            parts.append(f"^FO{int(pen) + g[0]},{base + g[1]}{g[2]}")
+        pen += w * scale
+    return "".join(parts)
 
 
 def _rule(op: Op) -> list[str]:
@@ -195,6 +219,7 @@ def render_zpl(parcels: Sequence[Parcel], path: Path, settings: RenderSettings) 
     bank = GlyphBank(metrics)
     start = f"^XA^PW{round(layout.width_mm * 8)}^LL{round(layout.height_mm * 8)}^LH0,0"
     heads: dict[str, tuple[str, dict[str, Any]]] = {}
+    cache: dict[tuple[Any, ...], str] = {}
     total = len(parcels)
     with atomic_path(path) as tmp, tmp.open("w", encoding="ascii", newline="\n") as out:
         for i, p in enumerate(parcels):
@@ -202,7 +227,7 @@ def render_zpl(parcels: Sequence[Parcel], path: Path, settings: RenderSettings) 
                 heads[p.carrier.code] = (start + "".join(zpl_ops(engine.static_ops(p.carrier), bank, fonts)),
                                          static_context(p.carrier, settings))
             head, base = heads[p.carrier.code]
-            body = "".join(zpl_ops(engine.page_ops(p, base, i + 1, total), bank, fonts))
+            body = "".join(zpl_ops(engine.page_ops(p, base, i + 1, total), bank, fonts, cache))
             if bank.pending:
                 out.write(bank.take_pending())
             out.write(f"{head}{body}^XZ\n")
