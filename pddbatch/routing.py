@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -100,6 +100,11 @@ class RoutingTable:
         return {r.sort_code for r in self.routes.values()}
 
 
+def _cell(cells: Sequence[object], col: int | None) -> str:
+    v = cells[col - 1] if col is not None and col - 1 < len(cells) else None
+    return "" if v is None else str(v).strip()
+
+
 def load_routing_table(path: Path, carrier: str) -> RoutingTable:
     """Read and check a routing table; every problem is a ConfigError naming the file and row."""
     from pddbatch.workbook.headers import alias_table, map_headers
@@ -118,12 +123,7 @@ def load_routing_table(path: Path, carrier: str) -> RoutingTable:
     for i, cells in enumerate(table.rows):
         row = table.sheet_row(i)
 
-        def get(f: str, cells: list[object] = cells) -> str:  # noqa: B023 - bound per row
-            c = col[f]
-            v = cells[c - 1] if c is not None and c - 1 < len(cells) else None
-            return "" if v is None else str(v).strip()
-
-        prov, city, dist, street, code, hub = (get(f) for f in col)
+        prov, city, dist, street, code, hub = (_cell(cells, c) for c in col.values())
         if not any((prov, city, dist, street, code, hub)):
             continue
         where_zh, where_en = f"第 {row} 行", f"row {row}"

@@ -17,8 +17,8 @@ from pddbatch.render.fonts import FontUse
 from pddbatch.render.layout import SEP, Field, Layout, combined
 from pddbatch.render.pdf import DOT, MM
 from pddbatch.render.settings import RenderSettings
-from pddbatch.routing import Route
 from pddbatch.render.sortcode import hub_line, parcel_route, short_name
+from pddbatch.routing import Route
 
 Op = tuple[Any, ...]
 ASCENT = 0.88     # Noto Sans SC typo ascender, em

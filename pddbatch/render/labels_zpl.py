@@ -15,6 +15,7 @@ depends on an earlier one.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -127,7 +128,8 @@ class GlyphBank:
         font = self._fonts.get((fi, px))
         if font is None:
             font = self._fonts[(fi, px)] = ImageFont.truetype(str(self.metrics[fi].path), px)
-        x0, y0, x1, y1 = font.getbbox(ch, anchor="ls")
+        bx0, by0, bx1, by1 = font.getbbox(ch, anchor="ls")
+        x0, y0, x1, y1 = math.floor(bx0), math.floor(by0), math.ceil(bx1), math.ceil(by1)
         if x1 <= x0 or y1 <= y0:
             return None
         im = Image.new("L", (x1 - x0, y1 - y0))
