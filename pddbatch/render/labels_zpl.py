@@ -5,8 +5,8 @@ size, weight) the file uses is rasterised once from the label font (Noto Sans SC
 embeds) and downloaded as a graphic with `~DG` just before the first label that needs it; each
 character on a label is then a `^FO x,y ^XG` recall placed at the PDF's own glyph positions. `~DG` /
 `^XG` (and the ZPL II hex compression used in the downloads) are in every ZPL II printer and emulator,
-unlike TrueType downloads (`~DU` + `^A@`), which need recent firmware, and unlike one `^GF` bitmap
-per text line, which costs ~10x the bytes and the CPU per label. Why and what it costs: docs/labels.md.
+unlike TrueType downloads (`~DU` + `^A@`), which need recent firmware, and smaller than one `^GF`
+bitmap per text line (a line's bitmap is sent again on every label). Why and what it costs: docs/labels.md.
 
 Barcodes are native `^BC` (automatic subsets), rules `^GB`. The graphics live in the printer's DRAM
 (`R:`) under the names `PD<n>.GRF`; every job downloads what it uses before using it, so a job never

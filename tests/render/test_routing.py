@@ -110,3 +110,14 @@ def test_config_labels_routing_is_loaded_and_checked(tmp_path: Path) -> None:
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("routing-ZTO.csv", "missing.csv"), encoding="utf-8")
     with pytest.raises(ConfigError, match="missing.csv"):
         load_config(cfg)
+
+
+def test_export_headers_map_to_order_fields() -> None:
+    from pddbatch.validate import make_order
+    from pddbatch.workbook.headers import alias_table, norm_header
+
+    lookup = alias_table().lookup
+    assert lookup[norm_header("三段码")] == lookup[norm_header("大头笔")] == "sort_code"
+    assert lookup[norm_header("集包地")] == "pack_hub"
+    order = make_order(2, {"order_sn": "260517-600000000000001", "sort_code": "300-W01 00", "pack_hub": "杭州中心"})
+    assert (order.sort_code, order.pack_hub) == ("300-W01 00", "杭州中心")
