@@ -15,6 +15,7 @@ from pddbatch.carriers import carrier
 from pddbatch.errors import ConfigError, PddBatchError
 from pddbatch.plan.rules import REMOTE_PROVINCES, Rule
 from pddbatch.resources import load_json
+from pddbatch.routing import RouteSource, load_routing_table
 
 CONFIG_NAME = "pddbatch.toml"
 
@@ -49,6 +50,7 @@ class Config:
     zpl: bool = False
     packing_slips: bool = False
     layout_dir: Path | None = None
+    routing: dict[str, RouteSource] = field(default_factory=dict)   # carrier code -> 三段码 table
     out_dir: str | None = None
     lang: str = "zh"
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -93,6 +95,8 @@ def load_config(path: Path) -> Config:
                       for i, r in enumerate(data["carriers"].get("rules", [])))
         pools = tuple((_resolve(base, p["file"]), carrier(p["carrier"]).code)
                       for p in data.get("pools", {}).get("import", []))
+        routing_files = {carrier(c).code: _resolve(base, f)
+                         for c, f in data.get("labels", {}).get("routing", {}).items()}
     except PddBatchError as exc:
         raise ConfigError(f"配置文件 {path.name} 的 [carriers]/[pools]：{exc.message}",
                           f"{path.name} [carriers]/[pools]: {exc.message_en}") from exc
@@ -122,6 +126,7 @@ def load_config(path: Path) -> Config:
         zpl=labels.get("zpl", False),
         packing_slips=labels.get("packing_slips", False),
         layout_dir=_resolve(base, labels["layout_dir"]) if labels.get("layout_dir") else None,
+        routing={code: load_routing_table(f, code) for code, f in routing_files.items()},
         out_dir=out.get("dir") or None,
         lang=out.get("lang", "zh"),
         raw=data,

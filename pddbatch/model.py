@@ -103,6 +103,8 @@ class Order:
     tracking_no: str = ""         # 快递单号 already in the sheet
     carrier_name: str = ""        # 快递公司 already in the sheet
     goods_id: str = ""
+    sort_code: str = ""           # 三段码 / 大头笔 from the export, when it has such a column
+    pack_hub: str = ""            # 集包地 from the export
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,6 +234,8 @@ def make_order(sheet_row: int, r: dict[str, str]) -> Order:
         tracking_no=g("tracking_no", ""),
         carrier_name=g("carrier", ""),
         goods_id=g("goods_id", ""),
+        sort_code=g("sort_code", ""),
+        pack_hub=g("pack_hub", ""),
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from pddbatch.errors import PddBatchError
+from pddbatch.routing import RouteSource
 
 LabelSize = Literal["76x130", "100x180"]
 
@@ -39,7 +40,7 @@ class RenderSettings:
     workers: int = 0
     layout_dir: Path | None = None
     sku_names: Mapping[str, str] = field(default_factory=dict)
-    zpl_font: str = "E:SIMSUN.FNT"
+    routing: Mapping[str, RouteSource] = field(default_factory=dict)  # carrier code -> 三段码 source
     compress: int = 1           # zlib level for label page streams (0 = uncompressed)
 
 
