@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from pddbatch.address import is_masked
 from pddbatch.messages import issue_text
 from pddbatch.model import Order, Receiver, RowIssue, Severity
 from pddbatch.resources import load_json
@@ -24,6 +25,10 @@ from pddbatch.workbook.headers import AliasTable, ColumnMap, alias_table, map_he
 from pddbatch.workbook.read import Table
 
 MAX_ISSUES_PER_ROW = 20
+FAR_YEARS = 10           # a date this many years from the order's others is a warning (far-date)
+SHIPPABLE = "待发货"
+MASKABLE_FIELDS = ("receiver_name", "receiver_phone", "street", "address")
+YES = frozenset({"是", "y", "yes", "true", "1"})
 _REQUIRED_RE = re.compile(r"'([^']+)' is a required property")
 
 
@@ -191,6 +196,14 @@ def _check_rows(table: Table, cmap: ColumnMap, lo: int, hi: int, lang: str) -> _
                 reported.add(fname)
                 shown = cells.mask(row.get(fname, ""), fname)
                 row_issues.append(_issue(table, cmap, sheet_row, fname, code, lang, sev, value=shown))
+        for fname in _far_dates(row, reported):
+            row_issues.append(_issue(table, cmap, sheet_row, fname, "far-date", lang, "warning", value=row[fname]))
+        if row.get("order_status") == SHIPPABLE:
+            for fname in MASKABLE_FIELDS:
+                value = row.get(fname)
+                if value is not None and is_masked(value) and fname not in reported:
+                    row_issues.append(_issue(table, cmap, sheet_row, fname, "masked-value", lang, "warning",
+                                             value=value[:60]))
         sn = row.get("order_sn")
         if sn and "order_sn" not in reported:
             part.order_sns.append((sheet_row, sn))
@@ -201,6 +214,25 @@ def _check_rows(table: Table, cmap: ColumnMap, lo: int, hi: int, lang: str) -> _
         else:
             part.orders.append(make_order(sheet_row, row))
     return part
+
+
+def _far_dates(row: dict[str, str], reported: set[str]) -> list[str]:
+    """Date fields more than ten years away from the order's other dates (a typo: 2062 for 2026).
+
+    The reference is the date in the order number (YYMMDD-…) when it has one, else the middle date.
+    """
+    years = [(f, int(v[:4])) for f in cells.DATE_FIELDS
+             if (v := row.get(f)) is not None and f not in reported and v[:4].isdigit()]
+    if not years:
+        return []
+    sn = row.get("order_sn", "")
+    if len(sn) > 7 and sn[6] == "-" and sn[:6].isdigit() and "order_sn" not in reported:
+        ref = 2000 + int(sn[:2])
+    elif len(years) > 1:
+        ref = sorted(y for _, y in years)[(len(years) - 1) // 2]
+    else:
+        return []
+    return [f for f, y in years if abs(y - ref) >= FAR_YEARS]
 
 
 def _issue(table: Table, cmap: ColumnMap, row: int, fname: str, code: str, lang: str, severity: str,
@@ -234,6 +266,8 @@ def make_order(sheet_row: int, r: dict[str, str]) -> Order:
         tracking_no=g("tracking_no", ""),
         carrier_name=g("carrier", ""),
         goods_id=g("goods_id", ""),
+        store_pickup=g("is_pickup", "").lower() in YES,
+        under_review=g("under_review", "").lower() in YES,
     )
 
 

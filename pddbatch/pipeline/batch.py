@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pddbatch.clock import china_now
 from pddbatch.config import Config, find_config, load_config
 from pddbatch.documents import default_out_dir, render_documents, run_summary, write_summary
 from pddbatch.messages import pick
@@ -142,7 +143,7 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
     progress = progress or _noop
     config = load_config(find_config(path, opts.config))
     lang = opts.lang or config.lang
-    now = opts.now or datetime.now()
+    now = opts.now or china_now()
     result = BatchResult("process", str(path), dry_run=opts.dry_run)
     clock = _Clock(result)
     lock = _lock(path) if not opts.dry_run and apply is None else nullcontext()
