@@ -110,6 +110,19 @@ def store_pickup_text(lang: str = "zh") -> str:
                 "Store pickup (是否门店自提 = 是): the buyer collects in the store; no courier, no number")
 
 
+def held_count_text(status: RowStatus, n: int, lang: str = "zh") -> str:
+    """The run's remark about `n` orders held with one of the statuses above."""
+    if status is RowStatus.INCOMPLETE:
+        return pick(lang, f"待补全 {n} 单：收件信息被拼多多打码（含 *），不能打印面单；请到商家后台 发货管理-订单查询 "
+                          f"查看完整信息，补全后重新处理",
+                    f"{n} orders need printable data: PDD masked the receiver (*); get it in the back office "
+                    f"(发货管理-订单查询), fill in the rows and run again")
+    if status is RowStatus.STORE_PICKUP:
+        return pick(lang, f"门店自提 {n} 单：不发快递，未分配单号", f"{n} store-pickup orders: no courier, no number")
+    return pick(lang, f"拼多多审核中 {n} 单：暂不发货，审核通过后重新处理",
+                f"{n} orders under PDD review: not shipped; run again after the review")
+
+
 def under_review_text(lang: str = "zh") -> str:
     return pick(lang, "拼多多审核中（是否审核中 = 是）：暂不能发货，未分配单号；审核通过后重新处理",
                 "PDD is still reviewing this order (是否审核中 = 是): not shipped, no number; run again once "

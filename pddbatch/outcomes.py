@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from pddbatch.messages import masked_text, pick
+from pddbatch.messages import held_count_text, masked_text, pick
 from pddbatch.model import BatchResult, Parcel, RowIssue, RowOutcome, RowStatus
 from pddbatch.plan.parcels import Plan, deadline_text
 from pddbatch.validate import Validation
@@ -35,7 +35,7 @@ def rejected(row: int, issues: Sequence[RowIssue], lang: str) -> RowOutcome:
     return RowOutcome(row, "", RowStatus.INVALID, text)
 
 
-def fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutcome]) -> None:
+def fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutcome], lang: str = "zh") -> None:
     result.rows = v.checked
     result.rejected = len(v.rejected_rows)
     result.issues = list(v.issues)
@@ -48,6 +48,16 @@ def fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutco
     result.incomplete = sum(1 for o in outcomes.values() if o.status is RowStatus.INCOMPLETE)
     result.store_pickup = sum(1 for o in outcomes.values() if o.status is RowStatus.STORE_PICKUP)
     result.under_review = sum(1 for o in outcomes.values() if o.status is RowStatus.UNDER_REVIEW)
+    for note in not_shipped_notes(result, lang):
+        if note not in result.notes:
+            result.notes.append(note)
+
+
+def not_shipped_notes(r: BatchResult, lang: str) -> list[str]:
+    """Run-level remarks for orders held without a number: masked receivers, store pickup, PDD review."""
+    counts = ((RowStatus.INCOMPLETE, r.incomplete), (RowStatus.STORE_PICKUP, r.store_pickup),
+              (RowStatus.UNDER_REVIEW, r.under_review))
+    return [held_count_text(status, n, lang) for status, n in counts if n]
 
 
 Numbered = dict[str, tuple[str, int, bool]]   # order_sn -> (tracking no, parcel id, new in this run)

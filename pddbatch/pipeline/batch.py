@@ -125,7 +125,7 @@ def validate(path: Path, options: Options | None = None, progress: Progress | No
     with lock, _no_cycle_collector():
         table, v = _read_and_validate(path, opts, read, clock, progress, lang)
         outcomes = validation_outcomes(v, lang)
-        fill_counts(result, v, outcomes)
+        fill_counts(result, v, outcomes, lang)
         if not opts.dry_run:
             with clock.stage("write_back"):
                 plan = build_write_plan(table, v.columns, v.issues, outcomes, shipping=False, lang=lang)
@@ -187,7 +187,7 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
             result.run_id = run_id
             with clock.stage("outcomes"):
                 outcomes, ready = process_outcomes(v, plan, numbered, lang)
-            fill_counts(result, v, outcomes)
+            fill_counts(result, v, outcomes, lang)
             result.parcels = len({pid for _t, pid, _n in numbered.values()})
             result.allocated_new = sum(1 for *_x, is_new in numbered.values() if is_new)
             result.allocated_existing = len(numbered) - result.allocated_new
