@@ -105,6 +105,14 @@ def masked_text(fields: list[str], lang: str = "zh") -> str:
                 f"run again")
 
 
+def masked_reprint_text(fields: list[str], tracking_no: str, lang: str = "zh") -> str:
+    """Why a parcel can't be reprinted: the workbook now holds masked receiver values."""
+    return pick(lang, f"包裹 {tracking_no} 的{'、'.join(fields)}在工作簿中是打码的隐私信息（含 *），不能补打；请到拼多多"
+                      f"商家后台 发货管理-订单查询 查看完整收件信息，补全后再补打",
+                f"The workbook holds masked {', '.join(fields)} for parcel {tracking_no} (contains *): not "
+                f"reprinted; get the printable receiver in the PDD back office (发货管理-订单查询) first")
+
+
 def store_pickup_text(lang: str = "zh") -> str:
     return pick(lang, "门店自提订单（是否门店自提 = 是）：买家到店取货，不发快递，未分配单号",
                 "Store pickup (是否门店自提 = 是): the buyer collects in the store; no courier, no number")

@@ -121,7 +121,7 @@ def test_labels_carry_exactly_the_composed_address_and_no_masked_value(run: Run)
 def test_manifest_slips_and_bulk_ship_file_agree_with_the_labels(run: Run) -> None:
     shipped = {r.sn: str(run.sheet[r.sn]["快递单号"]) for r in ROWS if r.expect == "已分配"}
     wb = openpyxl.load_workbook(run.out / "pdd-bulk-ship.xlsx", read_only=True)
-    bulk = [tuple(c for c in row) for row in wb.active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+    bulk = [tuple(row) for row in wb.worksheets[0].iter_rows(values_only=True)]
     wb.close()
     assert bulk[0] == ("订单号", "快递公司", "快递单号")
     assert sorted(bulk[1:]) == sorted((sn, "中通快递", n) for sn, n in shipped.items())
@@ -135,3 +135,19 @@ def test_manifest_slips_and_bulk_ship_file_agree_with_the_labels(run: Run) -> No
     for r in ROWS:
         if r.expect == "已分配":
             assert f"{r.name}{r.address}" in slips     # the same composed address as the label
+
+
+@needs
+def test_a_reprint_never_prints_a_value_masked_since(run: Run) -> None:
+    first = ROWS[0]
+    number = str(run.sheet[first.sn]["快递单号"])
+    copy = run.book.with_name("再导出.xlsx")
+    wb = openpyxl.load_workbook(run.book)
+    ws = wb["订单列表"]
+    head = [str(c.value).strip() if c.value else "" for c in ws[1]]
+    ws.cell(row=2, column=head.index("收货人") + 1, value="张*")
+    wb.save(copy)
+    res = CliRunner().invoke(main, ["reprint", number, "--workbook", str(copy), "--config",
+                                    str(run.book.with_name("pddbatch.toml")), "--out", str(copy.parent / "again")])
+    assert res.exit_code != 0 and "不能补打" in res.output and "收货人" in res.output, res.output
+    assert not (copy.parent / "again" / "labels-ZTO.pdf").exists()
