@@ -12,9 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from pddbatch.carriers import all_carriers
+from pddbatch.clock import china_now
 from pddbatch.config import find_config, load_config
 from pddbatch.errors import InputError, LedgerError
 from pddbatch.ledger import ParcelRecord
+from pddbatch.messages import masked_reprint_text
 from pddbatch.model import Order, Parcel
 from pddbatch.plan.parcels import parcel_key
 from pddbatch.validate import validate_table
@@ -68,14 +70,18 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
                 if not members:
                     raise InputError(f"工作簿 {path.name} 中找不到包裹 {rec.tracking_no} 的订单",
                                      f"{path.name} no longer holds the orders of parcel {rec.tracking_no}")
+                if members[0].receiver.masked:     # never print a masked value as if it were deliverable
+                    masked = members[0].receiver.masked
+                    raise InputError(masked_reprint_text(masked, rec.tracking_no, "zh"),
+                                     masked_reprint_text(masked, rec.tracking_no, "en"))
                 parcels.append(Parcel(key=parcel_key(o.order_sn for o in members), orders=members,
                                       carrier=carriers[rec.carrier_code], receiver=members[0].receiver,
                                       tracking_no=rec.tracking_no, label_size=label_size or config.label_size))
-        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        stamp = (now or china_now()).strftime("%Y%m%d-%H%M%S")
         first_book = Path(next(iter(by_book)))
         target = out_dir or first_book.with_name(first_book.stem + ".pddbatch") / f"reprint-{stamp}"
         target.mkdir(parents=True, exist_ok=True)
-        settings = render_settings(config, label_size=label_size, zpl=zpl, now=now or datetime.now(), lang=lang)
+        settings = render_settings(config, label_size=label_size, zpl=zpl, now=now or china_now(), lang=lang)
         by_carrier: dict[str, list[Parcel]] = {}
         for p in parcels:
             by_carrier.setdefault(p.carrier.code, []).append(replace(p, label_size=settings.label_size))

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from pddbatch.clock import china_now
 from pddbatch.errors import PddBatchError
 from pddbatch.routing import RouteSource
 
@@ -35,7 +36,7 @@ class RenderSettings:
     sort_by: Literal["sku", "deadline"] = "sku"
     zpl: bool = False
     packing_slips: bool = False
-    printed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    printed_at: datetime = field(default_factory=lambda: china_now().replace(microsecond=0))
     lang: str = "zh"
     workers: int = 0
     layout_dir: Path | None = None
