@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from support import generator, sample_rows
 
 from pddbatch.cli import main
 from pddbatch.config import load_config
+from tests.support import generator, sample_rows
 
 
 def test_init_writes_a_commented_config_that_loads(tmp_path: Path) -> None:

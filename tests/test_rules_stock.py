@@ -10,7 +10,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from support import SAMPLE
 
 from pddbatch.cli import main
 from pddbatch.config import load_config
@@ -20,6 +19,7 @@ from pddbatch.plan.parcels import make_plan
 from pddbatch.plan.rules import Range, Rule
 from pddbatch.plan.stock import load_stock
 from pddbatch.workbook.read import Table
+from tests.support import SAMPLE
 
 NOW = datetime(2026, 11, 26, 9, 0, 0)
 BASE = load_config(SAMPLE / "pddbatch.toml")

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from reconcile_helpers import AS_HEADERS, O1, Case, write_xlsx
 
 from pddbatch.cli.reconcile import reconcile as reconcile_cmd
 from pddbatch.ledger import Ledger, ParcelRequest
 from pddbatch.reconcile import KINDS
+from tests.reconcile.reconcile_helpers import AS_HEADERS, O1, Case, write_xlsx
 
 
 def _args(case: Case, *extra: str) -> list[str]:

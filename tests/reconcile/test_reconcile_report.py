@@ -8,10 +8,10 @@ from typing import Any
 
 import openpyxl
 from python_calamine import CalamineWorkbook
-from reconcile_helpers import O2, O3, SAMPLE, Case
 
 from pddbatch.reconcile import KINDS, reconcile
 from pddbatch.reconcile.report import TOTAL_LABELS
+from tests.reconcile.reconcile_helpers import O2, O3, SAMPLE, Case
 
 
 def _money(v: Any) -> Decimal:

@@ -6,10 +6,9 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from render_factory import make_parcel, make_receiver
-
 from pddbatch.render import render_labels
 from pddbatch.render.settings import RenderSettings
+from tests.render.render_factory import make_parcel, make_receiver
 
 
 def test_zpl_content(settings: RenderSettings, tmp_path: Path) -> None:
