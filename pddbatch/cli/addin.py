@@ -1,10 +1,8 @@
-"""`pddbatch addin build|install`: the classic Excel add-in (a thin face over `pddbatch.excel.addin`)."""
+"""`pddbatch addin build|install|uninstall`: the classic Excel add-in (a thin face over `pddbatch.excel`)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -14,50 +12,60 @@ from pddbatch.cli.app import Out, face
 
 @click.group("addin")
 def addin() -> None:
-    """Excel 加载项：生成 / 安装“拼多多发货”功能区选项卡。
+    """Excel 加载项：生成 / 安装 / 卸载“拼多多发货”功能区选项卡。
 
-    The Excel add-in: build or install the 拼多多发货 ribbon tab (校验 / 处理发货 / 对账).
+    The Excel add-in: build, install or remove the 拼多多发货 ribbon tab (校验 / 处理发货 / 对账 / 物流跟踪).
     """
 
 
 @addin.command("build")
 @click.option("-o", "--out", "target", type=click.Path(path_type=Path, dir_okay=False), default=Path("pddbatch.xlam"),
               show_default=True, help="Where to write the add-in (.xlam).")
+@click.option("--interpreter", default=None,
+              help="Python that Excel should start (default: this one, which has pddbatch installed).")
 @face
-def build(target: Path, out: Out) -> None:
+def build(target: Path, interpreter: str | None, out: Out) -> None:
     """生成 pddbatch.xlam（基于 xlwings 的加载项模板）。 Build the .xlam from xlwings' template."""
     from pddbatch.excel.addin import build_addin
 
-    path = build_addin(target)
+    path = build_addin(target, interpreter)
+    python = interpreter or sys.executable
     if out.json:
-        out.emit_json({"written": str(path)})
+        out.emit_json({"written": str(path), "interpreter": python})
     else:
-        out.echo(f"已生成 {path}", f"Built {path}")
+        out.echo(f"已生成 {path}（Python：{python}）", f"Built {path} (Python: {python})")
 
 
 @addin.command("install")
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Install into this folder instead of Excel's start-up folder (XLSTART).")
 @face
-def install(out: Out) -> None:
-    """安装到 Excel（Windows / macOS，用 xlwings addin install）。 Install into Excel (Windows/macOS)."""
-    if not sys.platform.startswith(("win", "darwin")):
-        out.fail("只能在装有 Excel 的 Windows 或 macOS 上安装加载项；这台电脑是 "
-                 f"{sys.platform}。可以用 pddbatch addin build 生成 pddbatch.xlam 后拷到 Windows/Mac 上安装，"
-                 "或在这里直接用 pddbatch validate / process 命令。",
-                 f"The add-in installs only on Windows or macOS with Excel; this computer is {sys.platform}. "
-                 "Build pddbatch.xlam with `pddbatch addin build` and install it there, or use the "
-                 "pddbatch validate / process commands here.")
-    from pddbatch.excel.addin import build_addin
+def install(folder: Path | None, out: Out) -> None:
+    """安装到 Excel 的启动文件夹（Windows / macOS）。 Install into Excel's start-up folder."""
+    from pddbatch.excel.install import install as run_install
 
-    with tempfile.TemporaryDirectory(prefix="pddbatch-") as tmp:
-        path = build_addin(Path(tmp) / "pddbatch.xlam")
-        # xlwings' own installer: copies into Excel's XLSTART folder and loads it
-        done = subprocess.run([sys.executable, "-m", "xlwings.cli", "addin", "install", "--file", str(path)],
-                              check=False)
-    if done.returncode != 0:
-        out.fail("安装失败（见上方 xlwings 的提示）；请先关闭 Excel 再试",
-                 "Installing failed (see xlwings' message above); close Excel and try again")
+    path = run_install(folder)
     if out.json:
-        out.emit_json({"installed": True})
+        out.emit_json({"installed": str(path), "interpreter": sys.executable})
     else:
-        out.echo("已安装。重新打开 Excel 后，功能区会出现“拼多多发货”选项卡。",
-                 "Installed. Open Excel again to see the 拼多多发货 ribbon tab.")
+        out.echo(f"已安装：{path}\n加载项会启动这个 Python：{sys.executable}\n"
+                 "请完全退出并重新打开 Excel，功能区会出现“拼多多发货”选项卡。",
+                 f"Installed: {path}\nThe add-in starts this Python: {sys.executable}\n"
+                 "Quit Excel completely and open it again to see the 拼多多发货 ribbon tab.")
+
+
+@addin.command("uninstall")
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Remove from this folder instead of Excel's start-up folder.")
+@face
+def uninstall(folder: Path | None, out: Out) -> None:
+    """从 Excel 的启动文件夹删除加载项。 Remove the add-in from Excel's start-up folder."""
+    from pddbatch.excel.install import uninstall as run_uninstall
+
+    path = run_uninstall(folder)
+    if out.json:
+        out.emit_json({"removed": str(path) if path else None})
+    elif path is None:
+        out.echo("没有找到已安装的 pddbatch.xlam，无需卸载。", "No installed pddbatch.xlam found; nothing to remove.")
+    else:
+        out.echo(f"已删除 {path}；重新打开 Excel 后选项卡消失。", f"Removed {path}; the tab is gone once Excel restarts.")
