@@ -158,7 +158,7 @@ def _carrier_problems(data: dict[str, Any]) -> list[Problem]:
         enabled = [default]
     shown = "、".join(enabled) or "（空）"
     if explicit and default is not None and default not in enabled:
-        problems.append((f"carriers.default：默认快递 {_label(default)} 不在启用的快递 enabled = [{shown}] 中；"
+        problems.append((f"carriers.default：默认快递 {_label(default)}不在启用的快递 enabled = [{shown}] 中；"
                          f"请把 \"{default}\" 加进 enabled，或把 default 改成 enabled 里的一个",
                          f"carriers.default: the default carrier {default} is not in enabled = "
                          f"[{', '.join(enabled)}]; add \"{default}\" to enabled or pick a default from it"))
@@ -168,7 +168,7 @@ def _carrier_problems(data: dict[str, Any]) -> list[Problem]:
         if raw.get("carrier"):
             code = _code(raw["carrier"], f"{key}.carrier", problems)
             if code is not None and default is not None and code not in enabled:
-                problems.append((f"{key}.carrier：规则“{name}”用的快递 {_label(code)} 没有启用；请把 \"{code}\" 加进 "
+                problems.append((f"{key}.carrier：规则“{name}”用的快递 {_label(code)}没有启用；请把 \"{code}\" 加进 "
                                  f"[carriers] 的 enabled（现在是 [{shown}]），或改用已启用的快递",
                                  f"{key}.carrier: rule '{name}' names carrier {code}, which is not enabled; add "
                                  f"\"{code}\" to [carriers] enabled (now [{', '.join(enabled)}])"))
