@@ -96,6 +96,43 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
     return outcomes, ready
 
 
+def note_live_numbers(outcomes: dict[int, RowOutcome], v: Validation, ledger: Any, lang: str) -> None:
+    """A rejected row whose order already has a live number says so: the label may be printed already.
+
+    The number stays the order's own (a corrected rerun reuses it); `pddbatch void` frees it.
+    """
+    col = v.columns.col("order_sn")
+    if col is None or not v.rejected_rows:
+        return
+    rows: dict[str, int] = {}
+    for row in v.rejected_rows:
+        cells = v.table.rows[row - v.table.header_row - 1]
+        raw = cells[col - 1] if col <= len(cells) else None
+        if isinstance(raw, str) and raw.strip():
+            rows[raw.strip()] = row
+    if not rows:
+        return
+    cs = _carrier_names()
+    for sn, rec in ledger.existing_for_orders(list(rows)).items():
+        row = rows[sn]
+        o = outcomes.get(row)
+        if o is None:
+            continue
+        name = cs.get(rec.carrier_code, rec.carrier_code)
+        note = pick(lang, f"该订单已有单号 {name} {rec.tracking_no}（台账中仍有效，面单可能已打印）；改正下面的问题后"
+                          f"重新处理会沿用这个单号；不再发货请用 pddbatch void {rec.tracking_no} 作废",
+                    f"This order already has live number {rec.carrier_code} {rec.tracking_no} (its label may be "
+                    f"printed); fix the problems below and run again to keep it, or free it with "
+                    f"pddbatch void {rec.tracking_no}")
+        outcomes[row] = replace(o, order_sn=sn, message=_join([note, o.message], lang))
+
+
+def _carrier_names() -> dict[str, str]:
+    from pddbatch.carriers import all_carriers
+
+    return {code: c.pdd_name for code, c in all_carriers().items()}
+
+
 MERGE_NOTE_MAX = 5      # order numbers a row's "merged with" note names
 
 

@@ -6,11 +6,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from support import SAMPLE
-
 from pddbatch.config import load_config
 from pddbatch.model import Order, Receiver, RowStatus
 from pddbatch.plan.parcels import make_plan, parcel_key, recipient_key
+from tests.support import SAMPLE
 
 NOW = datetime(2026, 11, 26, 9, 0, 0)
 CONFIG = load_config(SAMPLE / "pddbatch.toml")

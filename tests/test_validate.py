@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import generator, sample_rows
 
 from pddbatch.errors import InputError
 from pddbatch.pipeline import load_table
 from pddbatch.validate import validate_table
 from pddbatch.workbook.headers import alias_table
 from pddbatch.workbook.read import read_table
+from tests.support import generator, sample_rows
 
 HEADER_ROW = 1
 
@@ -155,9 +155,8 @@ def test_no_header_row_found(tmp_path: Path) -> None:
 
 
 def test_sample_readme_lists_every_planted_fault() -> None:
-    from support import SAMPLE
-
     from pddbatch.workbook.headers import alias_table
+    from tests.support import SAMPLE
 
     text = (SAMPLE / "README.md").read_text(encoding="utf-8")
     for idx, field, code, _ in generator.FAULTS:

@@ -23,6 +23,7 @@ from pddbatch.model import BatchResult
 from pddbatch.outcomes import (
     Numbered,
     fill_counts,
+    note_live_numbers,
     process_outcomes,
     short_notes,
     urgent_list,
@@ -187,6 +188,7 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
             result.run_id = run_id
             with clock.stage("outcomes"):
                 outcomes, ready = process_outcomes(v, plan, numbered, lang)
+                note_live_numbers(outcomes, v, ledger, lang)
             fill_counts(result, v, outcomes, lang)
             result.parcels = len({pid for _t, pid, _n in numbered.values()})
             result.allocated_new = sum(1 for *_x, is_new in numbered.values() if is_new)

@@ -51,6 +51,11 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
             found = {r.tracking_no for r in records} | {sn for r in records for sn in r.order_sns}
             result.missing = [k for k in keys if k.strip() not in found and k.strip().upper() not in found]
         if not records:
+            if run_id is None and not ledger.find_parcels(keys, live_only=False):
+                shown = "、".join(k.strip() for k in keys)
+                raise InputError(f"{shown} 从未分配过单号（台账中没有），没有可补打的面单；请先用 pddbatch process 处理",
+                                 f"{', '.join(k.strip() for k in keys)} never got a number (not in the ledger): "
+                                 f"nothing to reprint; run pddbatch process first")
             raise InputError("台账中没有找到要补打的包裹（已作废的包裹不能补打）",
                              "No live parcel found in the ledger for that (voided parcels can't be reprinted)")
         by_book: dict[str, list[ParcelRecord]] = {}

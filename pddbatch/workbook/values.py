@@ -9,9 +9,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from pddbatch.model import CellValue
+from pddbatch.money import parse_money
 
 # (code, shown value, example) for a value that is reported before schema validation
 PreIssue = tuple[str, str, str]
@@ -84,19 +84,17 @@ _PLAIN_MONEY = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,2})?")
 
 
 def money(v: CellValue) -> Converted:
+    """An amount as the schema checks it ("39.90"), read by `money.parse_money` (the one money reader)."""
     if type(v) is str:
         plain = v.strip()
         if _PLAIN_MONEY.fullmatch(plain):   # the common case: already a plain amount
             return plain, None
-    if isinstance(v, float | int | Decimal) and not isinstance(v, bool):
-        d = Decimal(str(v))
-        q = d.quantize(Decimal("0.01"))
-        return (f"{q}" if q == d else str(d)), None
-    s, issue = text(v)
-    if not s:
-        return s, issue
-    s = unicodedata.normalize("NFKC", s).replace(",", "").replace("¥", "").replace("元", "").strip()
-    return s, issue
+    s, issue = text(v) if isinstance(v, str) else (None, None)
+    try:
+        amount = parse_money(s if isinstance(v, str) else v)
+    except ValueError:      # not an amount, or fractions of a fen: the schema reports the value as typed
+        return (s if isinstance(v, str) else str(v)), issue
+    return (None if amount is None else str(amount)), issue
 
 
 DATE_EXAMPLE = "2026-11-25 14:30:00"

@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dialect import ROWS, write_openpyxl
-from support import SAMPLE
 
 from pddbatch.clock import china_now
 from pddbatch.pipeline.batch import Options, process
+from tests.exports.dialect import ROWS, write_openpyxl
+from tests.support import SAMPLE
 
 ZONES = ["UTC", "America/Los_Angeles"]
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from dialect import NOW, ROWS, write_openpyxl
 from pypdf import PdfReader
-from support import SAMPLE, soffice_convert
 
 from pddbatch.cli import main
+from tests.exports.dialect import NOW, ROWS, write_openpyxl
+from tests.support import SAMPLE, soffice_convert
 
 needs = pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
                            reason="LibreOffice and poppler-utils are needed")

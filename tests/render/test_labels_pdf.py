@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from render_factory import NUMBERS, make_order, make_parcel, make_receiver
 
 from pddbatch.render import render_labels
 from pddbatch.render.code128 import BarcodeError, symbols
 from pddbatch.render.labelpage import mask_phone
 from pddbatch.render.settings import RenderSettings
 from pddbatch.render.sortcode import hub_line
+from tests.render.render_factory import NUMBERS, make_order, make_parcel, make_receiver
 
 MM = 72 / 25.4
 needs = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg") and shutil.which("pdftotext")),

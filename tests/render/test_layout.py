@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from render_factory import make_order, make_parcel
 
 from pddbatch.errors import TemplateError
 from pddbatch.render import render_labels
 from pddbatch.render.layout import load_layout
 from pddbatch.render.settings import RenderSettings
 from pddbatch.resources import template_path
+from tests.render.render_factory import make_order, make_parcel
 
 
 def seller_dir(tmp_path: Path, custom: str | None = None, layout_edit: dict[str, str] | None = None) -> Path:

@@ -9,13 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from render_factory import make_order, make_parcel, make_receiver
 
 from pddbatch.config import load_config
 from pddbatch.errors import ConfigError
 from pddbatch.render import render_labels
 from pddbatch.render.settings import RenderSettings
 from pddbatch.routing import load_routing_table
+from tests.render.render_factory import make_order, make_parcel, make_receiver
 
 needs = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is needed")
 

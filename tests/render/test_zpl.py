@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
-from render_factory import NUMBERS, make_parcel, make_receiver
 
 from pddbatch.render import render_labels
 from pddbatch.render.labels_zpl import hex_rows, zpl_hex
 from pddbatch.render.settings import RenderSettings
+from tests.render.render_factory import NUMBERS, make_parcel, make_receiver
 
 TOOL = Path(__file__).parent.parent / "tools" / "zpl-render"
 needs_poppler = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
