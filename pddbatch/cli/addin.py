@@ -1,4 +1,4 @@
-"""`pddbatch addin build|install|uninstall`: the classic Excel add-in (a thin face over `pddbatch.excel`)."""
+"""`pddbatch addin build|install|uninstall|lite`: the classic Excel add-in and the xlwings Lite wheel (thin faces over `pddbatch.excel`)."""
 
 from __future__ import annotations
 
