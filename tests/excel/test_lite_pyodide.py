@@ -113,6 +113,7 @@ def _check(acts: list[dict[str, Any]], rows: int, rejected: int, errors: dict[st
     assert statuses.count("校验失败") == rejected and statuses.count("校验通过") == rows - rejected
 
 
+@pytest.mark.slow
 def test_lite_validate_320_rows_in_pyodide(wheels: Path, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)             # the book is "orders.xlsx" with nothing beside it, as in a browser
