@@ -68,34 +68,36 @@ def uninstall(folder: Path | None, out: Out) -> None:
     elif path is None:
         out.echo("没有找到已安装的 pddbatch.xlam，无需卸载。", "No installed pddbatch.xlam found; nothing to remove.")
     else:
-<<<<<<< HEAD
         out.echo(f"已删除 {path}；重新打开 Excel 后选项卡消失。", f"Removed {path}; the tab is gone once Excel restarts.")
-=======
-        click.echo(f"已删除 {path}；重新打开 Excel 后选项卡消失。")
 
 
 @addin.command("lite")
-@click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), default=Path("pddbatch-lite"),
-              show_default=True, help="Folder for the wheel and its requirements.txt.")
+@click.option("-o", "--out", "target", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("pddbatch-lite"), show_default=True, help="Folder for the wheel and its requirements.txt.")
 @click.option("--url", default=None,
               help="Where you will host the wheel (https folder URL); requirements.txt then names that URL.")
-def lite(out: Path, url: str | None) -> None:
+@face
+def lite(target: Path, url: str | None, out: Out) -> None:
     """为 xlwings Lite（网页版 Excel）生成 pddbatch 轮子和 requirements.txt（只含“校验”所需）。
 
     Build the pddbatch wheel for xlwings Lite and a pinned requirements.txt (only what 校验 needs).
     """
     from pddbatch.excel.lite import build as build_lite
 
-    try:
-        made = build_lite(out, url)
-    except PddBatchError as exc:
-        _fail(exc)
+    made = build_lite(target, url)
     where = f"{url.rstrip('/')}/{made.wheel.name}" if url else None
-    click.echo(f"已生成 {made.wheel}\n已生成 {made.requirements}（"
-               + "、".join(f"{k}=={v}" for k, v in made.pins.items()) + "）")
+    if out.json:
+        out.emit_json({"wheel": str(made.wheel), "requirements": str(made.requirements), "pins": made.pins,
+                       "url": where})
+        return
+    pins = "、".join(f"{k}=={v}" for k, v in made.pins.items())
+    out.echo(f"已生成 {made.wheel}\n已生成 {made.requirements}（{pins}）",
+             f"Built {made.wheel}\nWrote {made.requirements} ({pins})")
     if where is None:
-        click.echo("请把轮子文件上传到 xlwings Lite 能下载的 https 地址（允许跨域，如 GitHub Release），"
-                   "把 requirements.txt 最后一行换成这个地址，再粘贴到 xlwings Lite 的 requirements.txt 标签页。")
+        out.echo("请把轮子文件上传到 xlwings Lite 能下载的 https 地址（允许跨域，如 GitHub Release），"
+                 "把 requirements.txt 最后一行换成这个地址，再粘贴到 xlwings Lite 的 requirements.txt 标签页。",
+                 "Upload the wheel to an https address xlwings Lite can download from (CORS allowed), put that "
+                 "address on the last line of requirements.txt and paste it into xlwings Lite's requirements.txt tab.")
     else:
-        click.echo(f"请把轮子上传到 {where}，再把 requirements.txt 粘贴到 xlwings Lite 的 requirements.txt 标签页。")
->>>>>>> lite
+        out.echo(f"请把轮子上传到 {where}，再把 requirements.txt 粘贴到 xlwings Lite 的 requirements.txt 标签页。",
+                 f"Upload the wheel to {where}, then paste requirements.txt into xlwings Lite's requirements.txt tab.")

@@ -11,11 +11,11 @@ import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from support import ROOT
 
 import pddbatch
-from pddbatch.cli.main import main as cli
+from pddbatch.cli import main as cli
 from pddbatch.excel.lite import PINNED, REQUIRES, pins, wheel_name
+from tests.support import ROOT
 
 # Desktop-only dependencies that must not reach the browser (the CJK font wheel alone is ~30 MB).
 DESKTOP_ONLY = {"justmytype-intl-cjk", "pillow", "python-calamine", "fonttools", "xlsxwriter", "openpyxl",
