@@ -6,6 +6,7 @@ Relative paths in it are relative to the config file's folder.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class Config:
     low_stock_threshold: int = 5
     max_orders_per_parcel: int = 20
     ledger_path: Path = Path("pddbatch-ledger.sqlite")
+    ledger_url: str | None = None     # PostgreSQL for several stations: PDDBATCH_LEDGER_URL or [ledger] url
     pool_imports: tuple[tuple[Path, str], ...] = ()
     label_size: str = "76x130"
     mask_phone: bool = False
@@ -52,6 +54,11 @@ class Config:
     out_dir: str | None = None
     lang: str = "zh"
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def ledger(self) -> str | Path:
+        """Where the ledger is: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.ledger_url or self.ledger_path
 
 
 def find_config(workbook: Path | None, explicit: Path | None = None) -> Path:
@@ -115,6 +122,7 @@ def load_config(path: Path) -> Config:
         low_stock_threshold=int(plan.get("low_stock_threshold", 5)),
         max_orders_per_parcel=int(plan.get("max_orders_per_parcel", 20)),
         ledger_path=_resolve(base, data.get("ledger", {}).get("path", "pddbatch-ledger.sqlite")),
+        ledger_url=os.environ.get("PDDBATCH_LEDGER_URL", "").strip() or data.get("ledger", {}).get("url") or None,
         pool_imports=pools,
         label_size=labels.get("size", "76x130"),
         mask_phone=labels.get("mask_phone", False),

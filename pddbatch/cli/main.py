@@ -262,10 +262,10 @@ def summary_line(r: BatchResult, lang: str) -> str:
 def _register() -> None:
     """Commands owned by other face modules (ledger, reconcile, excel add-in)."""
     from pddbatch.cli.addin import addin
-    from pddbatch.cli.ledger import doctor, pool, void
+    from pddbatch.cli.ledger import doctor, ledger_group, pool, void
     from pddbatch.cli.reconcile import reconcile
 
-    for command in (pool, void, doctor, reconcile, addin):
+    for command in (pool, void, doctor, ledger_group, reconcile, addin):
         main.add_command(command)
 
 

@@ -8,7 +8,7 @@ reserving ids, bulk inserts, key lists, version bookkeeping and physical checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -28,9 +28,11 @@ class Database(Protocol):
     """One connection to one ledger database; use it from one thread."""
 
     kind: str                 # "sqlite" or "postgresql"
-    location: LedgerLocation
     shown: str                # the location as people may see it (password hidden)
     version: int              # schema version after opening
+
+    @property
+    def location(self) -> LedgerLocation: ...
 
     def close(self) -> None: ...
 
@@ -71,6 +73,12 @@ class Database(Protocol):
 
     def tables(self) -> list[str]:
         """The ledger's tables (for `ledger migrate`)."""
+
+    def columns(self, table: str) -> list[str]:
+        """A table's columns in their order."""
+
+    def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """A query's rows, `size` at a time (a whole ledger never sits in memory)."""
 
     def after_copy(self, tables: Sequence[str]) -> None:
         """Bring id generators past the ids a copy inserted."""

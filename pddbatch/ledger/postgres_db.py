@@ -19,7 +19,7 @@ from typing import Any
 
 from pddbatch.errors import LedgerError
 from pddbatch.ledger.database import LedgerConflict, LedgerDamaged
-from pddbatch.ledger.location import database_name, masked, scrub
+from pddbatch.ledger.location import LedgerLocation, database_name, masked, scrub
 from pddbatch.ledger.schema import APPLICATION_ID, META_TABLE, MIGRATIONS, statements
 
 CONNECT_TIMEOUT_S = 10
@@ -44,7 +44,7 @@ class PostgresDatabase:
 
     def __init__(self, conn: Any, url: str, version: int) -> None:
         self._conn = conn
-        self.location = url
+        self._location = url
         self.shown = masked(url)
         self.version = version
         self._psycopg = _driver()
@@ -73,6 +73,10 @@ class PostgresDatabase:
             conn.close()
             raise
         return cls(conn, url, version)
+
+    @property
+    def location(self) -> LedgerLocation:
+        return self._location
 
     def close(self) -> None:
         self._conn.close()
@@ -164,6 +168,20 @@ class PostgresDatabase:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
             "AND table_type = 'BASE TABLE' ORDER BY table_name")]
 
+    def columns(self, table: str) -> list[str]:
+        return [str(r[0]) for r in self.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? ORDER BY ordinal_position", (table,))]
+
+    def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(_pg(sql))
+                while batch := cur.fetchmany(size):
+                    yield batch
+        except self._psycopg.Error as exc:
+            raise self._error(exc) from None
+
     def after_copy(self, tables: Sequence[str]) -> None:
         for table in tables:
             seq = self.execute("SELECT pg_get_serial_sequence(?, 'id') FROM information_schema.columns "
@@ -174,7 +192,7 @@ class PostgresDatabase:
                              (seq[0][0],))
 
     def _error(self, exc: Exception) -> LedgerError:
-        return _run_error(self.location, exc)
+        return _run_error(self._location, exc)
 
 
 def _pg(sql: str) -> str:

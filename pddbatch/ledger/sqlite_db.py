@@ -18,6 +18,7 @@ from typing import Any
 
 from pddbatch.errors import LedgerError
 from pddbatch.ledger.database import LedgerDamaged
+from pddbatch.ledger.location import LedgerLocation
 from pddbatch.ledger.schema import APPLICATION_ID, META_TABLE, MIGRATIONS, statements
 
 BUSY_TIMEOUT_MS = 30_000
@@ -31,7 +32,7 @@ class SqliteDatabase:
 
     def __init__(self, conn: sqlite3.Connection, path: Path, version: int) -> None:
         self._conn = conn
-        self.location = path
+        self._location = path
         self.shown = str(path)
         self.version = version
 
@@ -68,6 +69,10 @@ class SqliteDatabase:
             conn.close()
             raise
         return cls(conn, path, version)
+
+    @property
+    def location(self) -> LedgerLocation:
+        return self._location
 
     def close(self) -> None:
         self._conn.close()
@@ -178,11 +183,22 @@ class SqliteDatabase:
         return [r[0] for r in self.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                            "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
 
+    def columns(self, table: str) -> list[str]:
+        return [str(r[1]) for r in self.execute(f"PRAGMA table_info({table})")]
+
+    def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        try:
+            cur = self._conn.execute(sql)
+            while batch := cur.fetchmany(size):
+                yield batch
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
     def after_copy(self, tables: Sequence[str]) -> None:
         return None    # INTEGER PRIMARY KEY continues after the largest id by itself
 
     def _error(self, exc: sqlite3.Error) -> LedgerError:
-        return _run_error(self.location, exc)
+        return _run_error(self._location, exc)
 
 
 def _refuse_damaged_file(path: Path) -> None:
@@ -254,7 +270,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> int:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return max(version, latest)
+    return int(max(version, latest))
 
 
 def _not_a_ledger(path: Path) -> LedgerError:

@@ -144,7 +144,8 @@ class Ledger:
                 with db.transaction():
                     batch = db.insert_id("INSERT INTO pool_batches (carrier, source, added_at, added) "
                                          "VALUES (?, ?, ?, 0)", (code, source, added_at))
-                    added, dups, dup_total = 0, [], 0
+                    added, dup_total = 0, 0
+                    dups: list[str] = []
                     other: list[str] = []
                     sources: dict[tuple[str, str], int] = {}
                     for chunk in chunks():
