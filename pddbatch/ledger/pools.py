@@ -185,7 +185,9 @@ def _cell_text(v: CellValue | object) -> str:
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))    # Excel stores digit-only numbers as floats
-    return str(v).strip()
+    text = str(v).strip()
+    # a header row read as text keeps the float's ".0" (a workbook with no header at all)
+    return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
 
 
 def split_numbers(numbers: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
