@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -274,3 +275,25 @@ def test_connection_lost_mid_allocation(pg_server: PgServer, fault: str) -> None
 def test_sample_pool_files_stay_clean() -> None:
     sample = Path(__file__).resolve().parents[2] / "sample_data"
     assert not list(sample.glob("*.pddbatch-imports.json")), "a test imported from sample_data in place"
+
+
+def test_process_runs_unchanged_on_a_postgresql_ledger(pg_server: PgServer, tmp_path: Path) -> None:
+    """The seller's command with PDDBATCH_LEDGER_URL set: numbers from PostgreSQL, rerun allocates nothing."""
+    import json
+    import os
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data"
+    for f in [sample / "pddbatch.toml", sample / "orders.xlsx", *sample.glob("demo-pool-*.txt")]:
+        shutil.copy(f, tmp_path / f.name)
+    url = pg_server.create_database()
+    env = {**os.environ, "PDDBATCH_LEDGER_URL": url}
+    cmd = [str(Path(sys.executable).with_name("pddbatch")), "process", "orders.xlsx", "--json", "--now", "2026-11-26 08:00:00"]
+    first = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode in (0, 1), first.stderr
+    assert APP_PASSWORD not in first.stdout + first.stderr
+    summary = json.loads(first.stdout)
+    assert summary["allocated_new"] > 0 and not (tmp_path / "pddbatch-ledger.sqlite").exists()
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert json.loads(again.stdout)["allocated_new"] == 0
+    with Ledger.open(url) as led:
+        assert led.check_integrity() == [] and led.parcel_count() == summary["parcels"]
