@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from pddbatch.errors import LedgerError
+from pddbatch.ledger import schema
 from pddbatch.ledger.database import LedgerConflict, LedgerDamaged
 from pddbatch.ledger.location import LedgerLocation, database_name, masked, scrub
-from pddbatch.ledger.schema import APPLICATION_ID, META_TABLE, MIGRATIONS, statements
+from pddbatch.ledger.schema import APPLICATION_ID, META_TABLE, statements
 
 CONNECT_TIMEOUT_S = 10
 LOCK_TIMEOUT = "30s"
@@ -201,7 +202,7 @@ def _pg(sql: str) -> str:
 
 
 def _migrate(conn: Any, url: str) -> int:
-    latest = len(MIGRATIONS)
+    latest = len(schema.MIGRATIONS)
     with conn.transaction():
         # stations starting at once on an empty database: one migrates, the others wait
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
@@ -226,7 +227,7 @@ def _migrate(conn: Any, url: str) -> int:
                 f"Ledger database {database_name(url)} was written by a newer pddbatch (schema {version}, this "
                 f"one knows up to {latest}): upgrade pddbatch on this computer")
         for target in range(version + 1, latest + 1):
-            for statement in statements(MIGRATIONS[target - 1], "postgresql"):
+            for statement in statements(schema.MIGRATIONS[target - 1], "postgresql"):
                 conn.execute(statement)
         if version < latest:
             conn.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES ('schema_version', %s) "

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from pddbatch.errors import LedgerError
+from pddbatch.ledger import schema
 from pddbatch.ledger.database import LedgerDamaged
 from pddbatch.ledger.location import LedgerLocation
-from pddbatch.ledger.schema import APPLICATION_ID, META_TABLE, MIGRATIONS, statements
+from pddbatch.ledger.schema import APPLICATION_ID, META_TABLE, statements
 
 BUSY_TIMEOUT_MS = 30_000
 _HEADER = b"SQLite format 3\x00"
@@ -241,7 +242,7 @@ def _refuse_damaged_file(path: Path) -> None:
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> int:
-    latest = len(MIGRATIONS)
+    latest = len(schema.MIGRATIONS)
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -260,7 +261,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> int:
         elif app_id != APPLICATION_ID:
             raise _not_a_ledger(path)
         for target in range(version + 1, latest + 1):
-            for statement in statements(MIGRATIONS[target - 1], "sqlite"):
+            for statement in statements(schema.MIGRATIONS[target - 1], "sqlite"):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {target}")
         conn.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES ('ledger_id', ?) ON CONFLICT (key) DO NOTHING",
