@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from pddbatch.ledger.location import LedgerLocation
 from pddbatch.ledger.schema import APPLICATION_ID, META_TABLE, statements
 
 BUSY_TIMEOUT_MS = 30_000
+SETTLE_S = 2.0
 _HEADER = b"SQLite format 3\x00"
 
 
@@ -206,8 +208,22 @@ def _refuse_damaged_file(path: Path) -> None:
     """An existing ledger file that is empty or shorter than its own header says is damaged.
 
     SQLite would quietly start a brand-new ledger in a 0-byte file, handing out numbers already
-    printed; a file cut short loses the parcels at its end.
+    printed; a file cut short loses the parcels at its end. Another process may be creating the
+    file this very moment (0 bytes for a few milliseconds) or checkpointing it (header written
+    before the pages after it), so only a state that lasts `SETTLE_S` counts.
     """
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        try:
+            _check_file(path)
+            return
+        except LedgerDamaged:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _check_file(path: Path) -> None:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
