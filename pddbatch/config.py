@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class Config:
     low_stock_threshold: int = 5
     max_orders_per_parcel: int = 20
     ledger_path: Path = Path("pddbatch-ledger.sqlite")
+    ledger_url: str | None = None     # PostgreSQL for several stations: PDDBATCH_LEDGER_URL or [ledger] url
     pool_imports: tuple[tuple[Path, str], ...] = ()
     label_size: str = "76x130"
     mask_phone: bool = False
@@ -57,6 +59,11 @@ class Config:
     out_dir: str | None = None
     lang: str = "zh"
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def ledger(self) -> str | Path:
+        """Where the ledger is: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.ledger_url or self.ledger_path
 
 
 def find_config(workbook: Path | None, explicit: Path | None = None) -> Path:
@@ -219,6 +226,7 @@ def _build(path: Path, data: dict[str, Any]) -> Config:
         low_stock_threshold=int(plan.get("low_stock_threshold", 5)),
         max_orders_per_parcel=int(plan.get("max_orders_per_parcel", 20)),
         ledger_path=_resolve(base, data.get("ledger", {}).get("path", "pddbatch-ledger.sqlite")),
+        ledger_url=os.environ.get("PDDBATCH_LEDGER_URL", "").strip() or data.get("ledger", {}).get("url") or None,
         pool_imports=pools,
         label_size=labels.get("size", "76x130"),
         mask_phone=labels.get("mask_phone", False),

@@ -26,7 +26,8 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
               help="After-sales (售后) export(s); repeat for several.")
 @click.option("--returns", "returns", multiple=True, type=_PATH,
               help="Warehouse returns log(s) (退货登记); repeat for several.")
-@click.option("--ledger", type=_PATH, default=None, help="Ledger file: orders with a live parcel count as shipped.")
+@click.option("--ledger", default=None,
+              help="Ledger file or postgresql:// URL: orders with a live parcel count as shipped.")
 @click.option("--month", default=None, metavar="YYYY-MM", help="Only after-sales refunded (else applied) that month.")
 @click.option("-o", "--out", "out_file", type=_PATH, default=Path("reconciliation.xlsx"), show_default=True,
               help="Reconciliation workbook to write.")
@@ -35,7 +36,7 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
 @click.option("--write-back", is_flag=True, help="Write a 对账状态 column into the after-sales workbook(s).")
 @face
 def reconcile(orders: tuple[Path, ...], aftersales: tuple[Path, ...], returns: tuple[Path, ...],
-              ledger: Path | None, month: str | None, out_file: Path, basis: str, write_back: bool,
+              ledger: str | None, month: str | None, out_file: Path, basis: str, write_back: bool,
               out: Out) -> None:
     """对账：订单 + 售后 + 退货登记 -> 对账工作簿（汇总 / 已匹配 / 异常 / 问题清单）。
 

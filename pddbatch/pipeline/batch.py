@@ -152,9 +152,11 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
         table, v = _read_and_validate(path, opts, read, clock, progress, lang)
         progress("plan", 0, 1)
         with clock.stage("ledger_open"):
-            ledger_path = config.ledger_path
+            from pddbatch.ledger import ledger_exists
+
+            ledger_path: str | Path = config.ledger      # an SQLite file or a PostgreSQL URL
             scratch = None
-            if opts.dry_run and not ledger_path.exists():   # a dry run creates no ledger file
+            if opts.dry_run and not ledger_exists(ledger_path):   # a dry run creates no ledger file
                 import tempfile
 
                 scratch = tempfile.TemporaryDirectory(prefix="pddbatch-dry-")

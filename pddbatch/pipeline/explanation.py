@@ -41,8 +41,10 @@ def explain(path: Path, order_sn: str, options: Options | None = None) -> list[s
         lines.append("结论：校验失败，不分配单号")
         return lines
     known: dict[str, Any] = {}
-    if config.ledger_path.exists():
-        with Ledger.open(config.ledger_path) as ledger:
+    from pddbatch.ledger import ledger_exists
+
+    if ledger_exists(config.ledger):
+        with Ledger.open(config.ledger) as ledger:
             known = ledger.existing_for_orders([o.order_sn for o in v.orders])
     catalog, stock = side_tables(path, table, config)
     plan = make_plan(v.orders, config, now=now, lang=lang,

@@ -15,7 +15,7 @@ from pddbatch.carriers import all_carriers
 from pddbatch.clock import china_now
 from pddbatch.config import find_config, load_config
 from pddbatch.errors import InputError, LedgerError
-from pddbatch.ledger import ParcelRecord
+from pddbatch.ledger import ParcelRecord, masked
 from pddbatch.messages import masked_reprint_text
 from pddbatch.model import Order, Parcel
 from pddbatch.plan.parcels import parcel_key
@@ -41,10 +41,12 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
 
     config = load_config(find_config(workbook, config_path)) if (config_path or workbook) else \
         load_config(find_config(None, None))
-    if not config.ledger_path.exists():
-        raise LedgerError(f"台账不存在：{config.ledger_path}", f"No ledger at {config.ledger_path}")
+    from pddbatch.ledger import ledger_exists
+
+    if not ledger_exists(config.ledger):
+        raise LedgerError(f"台账不存在：{masked(config.ledger)}", f"No ledger at {masked(config.ledger)}")
     result = ReprintResult()
-    with Ledger.open(config.ledger_path) as ledger:
+    with Ledger.open(config.ledger) as ledger:
         records = ledger.parcels_for_run(run_id) if run_id is not None else ledger.find_parcels(keys)
         records = list({r.id: r for r in records if r.state == "live"}.values())
         if run_id is None:

@@ -11,7 +11,6 @@ in the 问题清单 sheet and in `result.issues`.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pddbatch.errors import InputError, LedgerError
+from pddbatch.ledger.location import LedgerLocation, masked
 from pddbatch.reconcile.exceptions import KINDS, Finding
 from pddbatch.reconcile.inputs import FileIssue, read_inputs
 from pddbatch.reconcile.matching import Matching, match
@@ -85,7 +85,7 @@ class ReconcileResult:
 
 
 def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Sequence[Path], *,
-              ledger: Path | None = None, month: str | None = None, out: Path,
+              ledger: LedgerLocation | None = None, month: str | None = None, out: Path,
               basis: Basis = "buyer_paid", lang: str = "zh", write_back: bool = False) -> ReconcileResult:
     """Read, match, check and write the reconciliation workbook to `out`.
 
@@ -115,23 +115,13 @@ def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seque
         written, frozenset(str(p) for p in orders), s, m)
 
 
-def _ledger_tracking(path: Path, order_sns: Sequence[str]) -> dict[str, str]:
-    """Order key -> waybill number the ledger recorded for it (optional `pddbatch.ledger`)."""
+def _ledger_tracking(location: LedgerLocation, order_sns: Sequence[str]) -> dict[str, str]:
+    """Order key -> waybill number of the order's live parcel in the ledger (SQLite file or PostgreSQL URL)."""
+    from pddbatch.ledger import Ledger, ledger_exists
     from pddbatch.reconcile.inputs import norm_key
 
-    try:
-        mod = importlib.import_module("pddbatch.ledger")
-    except ImportError as exc:
-        raise LedgerError("这个版本的 pddbatch 还不能读取台账（ledger）：请去掉 --ledger 重试",
-                          "This pddbatch build cannot read a ledger yet: run without --ledger") from exc
-    if not Path(path).exists():
-        raise LedgerError(f"找不到台账文件：{path}", f"Ledger file not found: {path}")
-    led = mod.Ledger.open(path)
-    try:
+    if not ledger_exists(location):
+        raise LedgerError(f"找不到台账：{masked(location)}", f"Ledger not found: {masked(location)}")
+    with Ledger.open(location) as led:
         records = led.existing_for_orders(list(order_sns))
-    finally:
-        close = getattr(led, "close", None)
-        if callable(close):
-            close()
-    return {norm_key(sn): str(getattr(rec, "tracking_no", "") or "") for sn, rec in records.items()
-            if getattr(rec, "tracking_no", "")}
+    return {norm_key(sn): rec.tracking_no for sn, rec in records.items() if rec.tracking_no}

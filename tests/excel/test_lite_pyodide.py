@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 import xlwings as xw
-from test_excel_book import _expected_errors
 
 import pddbatch.excel as px
 from pddbatch.excel.lite import build, wheel_name
 from tests.excel.payload import payload_from_xlsx
+from tests.excel.test_excel_book import _expected_errors
 from tests.support import ROOT, SAMPLE, generator, sample_rows
 
 TOOL = ROOT / "tests" / "tools" / "pyodide"
