@@ -15,7 +15,8 @@ from pddbatch.carriers import all_carriers
 from pddbatch.clock import china_now
 from pddbatch.config import find_config, load_config
 from pddbatch.errors import InputError, LedgerError
-from pddbatch.ledger import ParcelRecord, masked
+from pddbatch.ledger import ParcelRecord
+from pddbatch.ledger import masked as shown_location
 from pddbatch.messages import masked_reprint_text
 from pddbatch.model import Order, Parcel
 from pddbatch.plan.parcels import parcel_key
@@ -44,7 +45,7 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
     from pddbatch.ledger import ledger_exists
 
     if not ledger_exists(config.ledger):
-        raise LedgerError(f"台账不存在：{masked(config.ledger)}", f"No ledger at {masked(config.ledger)}")
+        raise LedgerError(f"台账不存在：{shown_location(config.ledger)}", f"No ledger at {shown_location(config.ledger)}")
     result = ReprintResult()
     with Ledger.open(config.ledger) as ledger:
         records = ledger.parcels_for_run(run_id) if run_id is not None else ledger.find_parcels(keys)
