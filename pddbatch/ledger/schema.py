@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from pddbatch.errors import LedgerError
+from pddbatch.ledger.events import EVENTS_DDL
 
 APPLICATION_ID = 0x50444442   # "PDDB": marks the file as a pddbatch ledger
 BUSY_TIMEOUT_MS = 30_000
@@ -72,7 +73,10 @@ CREATE TABLE reprints (
 );
 """
 
-MIGRATIONS: list[str] = [_V1]
+# v2: tracking events and live-query memory (the DDL is shared with PostgreSQL: ledger/events.py)
+_V2 = EVENTS_DDL
+
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

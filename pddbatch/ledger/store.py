@@ -22,6 +22,7 @@ from typing import Any
 from pddbatch.carriers import all_carriers, carrier, matches_pattern
 from pddbatch.errors import LedgerError
 from pddbatch.ledger import integrity
+from pddbatch.ledger.events import EventTable
 from pddbatch.ledger.pools import range_numbers, read_pool_file, split_numbers
 from pddbatch.ledger.records import (
     AllocatedParcel,
@@ -378,6 +379,13 @@ class Ledger:
         for r in records:
             seen.setdefault(r.id, r)
         return sorted(seen.values(), key=lambda r: r.id)
+
+    # ---- tracking -----------------------------------------------------------------------------
+
+    @property
+    def events(self) -> EventTable:
+        """Tracking events and live-query memory (SQL in `ledger/events.py`)."""
+        return EventTable(self._conn, self._write)
 
     # ---- checks -------------------------------------------------------------------------------
 
