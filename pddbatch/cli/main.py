@@ -267,6 +267,7 @@ def _register() -> None:
 
     for command in (pool, void, doctor, reconcile, addin):
         main.add_command(command)
+    from pddbatch.cli.track import track_cmd; main.add_command(track_cmd)  # noqa: E702, I001 (tracking)
 
 
 _register()
