@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pddbatch.tracking.status import Status, event_status, status_from_code, status_from_name, status_from_text
+from pddbatch.tracking.status import (
+    Status,
+    event_status,
+    status_from_code,
+    status_from_name,
+    status_from_text,
+)
 
 TEXTS = [
     ("【杭州市】浙江省杭州市余杭区仓前公司 已揽收", Status.PICKED_UP),

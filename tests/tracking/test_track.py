@@ -69,7 +69,7 @@ def _files(shop: Path, parcels: list[Shipped], story: dict[str, str]) -> tuple[l
 def _expected_alerts(p: Shipped, story: str, evs: list[Ev]) -> set[str]:
     want = set(EXPECTED[story][1])
     picked = min((e.at for e in evs if e.code != "10"), default=None)
-    if p.promised and ((picked and picked > p.promised) or (picked is None and NOW > p.promised)):
+    if p.promised and ((picked and picked > p.promised) or (picked is None and p.promised < NOW)):
         want.add("late-pickup")
     return want
 
