@@ -351,8 +351,8 @@ def _stored_events(ledger: Any, numbers: Any) -> dict[str, list[TrackingEvent]]:
 
 
 def _fast_time(s: str) -> datetime:
-    # stored times are always 'YYYY-MM-DD HH:MM:SS': slicing is ~10x faster than strptime for 100k events
-    return datetime(int(s[0:4]), int(s[5:7]), int(s[8:10]), int(s[11:13]), int(s[14:16]), int(s[17:19]))
+    # stored times are always 'YYYY-MM-DD HH:MM:SS': fromisoformat (C) is ~15x faster than strptime
+    return datetime.fromisoformat(s)
 
 
 def _merge_new(stored: dict[str, list[TrackingEvent]], imports: Sequence[EventImport], wanted: set[str]) -> None:
