@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import random
 import resource
 import subprocess
@@ -91,14 +92,15 @@ def main() -> None:
           f"{time.perf_counter() - t0:.1f} s ({folder})")
     opts = TrackOptions(events=(folder / "中通轨迹.xlsx",), now=NOW)
     for label in ("first run", "re-import"):
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         res = track(folder / "orders.xlsx", opts)
-        took = time.perf_counter() - t1
+        took, cpu = time.perf_counter() - t1, time.process_time() - c1
         stages = ", ".join(f"{k} {v:.2f}" for k, v in res.timings.items())
-        print(f"{label}: {took:.2f} s — {res.parcels:,} parcels, {res.events_read:,} events read, "
+        print(f"{label}: {took:.2f} s wall, {cpu:.2f} s CPU — {res.parcels:,} parcels, {res.events_read:,} events read, "
               f"{res.events_added:,} new, {res.alerted:,} alerts, backup {'yes' if res.backup else 'no'} ({stages})")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss:.0f} MB")
+    print(f"peak RSS {rss:.0f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(wall time stretches with the load, CPU time much less)")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from eventgen import (
 )
 
 from pddbatch.cli import main
+from pddbatch.ledger import Ledger
 
 NOW_TEXT = NOW.strftime("%Y-%m-%d %H:%M:%S")
 COM = {"SF": "shunfeng", "YZXB": "youzhengguonei", "ZTO": "zhongtong"}
@@ -117,6 +118,12 @@ def test_every_status_and_alert_from_three_sources(shop: Path) -> None:
     assert [(i["file"], i["code"]) for i in res["import_issues"]] == [("轨迹导出.csv", "bad-time")]
     total = sum(len(v) for v in events.values()) + 1      # + the stranger's event
     assert res["events_read"] == res["events_added"] == total
+    # returns are linked to their orders in the ledger (what reconciliation can use)
+    with Ledger.open(shop / "pddbatch-ledger.sqlite") as led:
+        back = {(r.order_sn, r.status) for r in led.events.returns_by_order()}
+    want = {(sn, EXPECTED[s][0]) for number, s in story.items() if s in ("refused", "returning", "returned")
+            for sn in by_no[number].order_sns}
+    assert back == want
 
 
 def test_workbook_columns_fills_and_rerun(shop: Path) -> None:
