@@ -86,8 +86,9 @@ def ask_live(provider: TrackingProvider, queries: Sequence[LiveQuery], table: Ev
     last = table.last_asked(provider.name, [q.tracking_no for q in queries])
     due: list[LiveQuery] = []
     for q in queries:
-        prev = last.get(q.tracking_no)
-        if prev and _parse(prev) is not None and now - _parse(prev) < provider.min_interval:  # type: ignore[operator]
+        prev = last.get(q.tracking_no, "")
+        asked_at = _parse(prev)
+        if asked_at is not None and now - asked_at < provider.min_interval:
             run.throttled.append((q.tracking_no, prev))
         else:
             due.append(q)
