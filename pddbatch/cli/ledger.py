@@ -1,7 +1,8 @@
-"""The ledger's commands: `pool add|import|status`, `void`, `doctor` (cli.py registers them).
+"""The ledger's commands: `pool add|import|status`, `void`, `doctor`.
 
 Each command opens the ledger, calls one library method and prints plain Chinese lines (English
-with `--lang en`, JSON with `--json`). Library errors become one "错误：…" line and exit code 2.
+with `--lang en`, JSON with `--json`). Library errors become one "错误：…" line and exit code 2
+(through `cli.app.face`, like every command).
 """
 
 from __future__ import annotations
@@ -10,76 +11,44 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from pddbatch.carriers import all_carriers
-from pddbatch.errors import ConfigError, PddBatchError
+from pddbatch.cli.app import Out, face
+from pddbatch.errors import LedgerError
 from pddbatch.ledger import Ledger, ParcelRecord, PoolAddResult, PoolStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
 _EXAMPLES = 10
 
 
-class CommandFailed(click.ClickException):
-    """A fatal problem, shown as one line in the seller's language; exit code 2."""
-
-    exit_code = 2
-
-    def __init__(self, message: str, lang: str = "zh") -> None:
-        super().__init__(message)
-        self.lang = lang
-
-    def show(self, file: Any = None) -> None:
-        prefix = "Error: " if self.lang == "en" else "错误："
-        click.echo(prefix + self.message, err=True)
-
-
 def resolve_ledger_path(config: Path | None, ledger: Path | None) -> Path:
     """--ledger wins; else the config's ledger path (--config, or pddbatch.toml in this folder)."""
     if ledger is not None:
         return ledger
-    try:
-        from pddbatch.config import find_config, load_config
-    except ImportError as exc:   # config support not installed in this build
-        raise ConfigError("请用 --ledger 指定台账文件", "Pass --ledger to say which ledger to use") from exc
+    from pddbatch.config import find_config, load_config
+
     return load_config(find_config(None, config)).ledger_path
 
 
-def common_options(func: F) -> F:
-    """--ledger, --config, --lang, --json on every ledger command."""
-    func = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")(func)
-    func = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                        help="输出语言 / output language")(func)
+def ledger_options(func: F) -> F:
+    """--ledger, --config (then --json, --lang from `face`) on every ledger command."""
     func = click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
                         help="配置文件 pddbatch.toml / config file")(func)
     func = click.option("--ledger", "ledger", type=click.Path(path_type=Path),
                         help="台账文件（默认取配置中的位置）/ ledger file")(func)
-    return func
+    return face(func)
 
 
 @contextmanager
-def _guard(lang: str) -> Iterator[None]:
-    """Library errors -> one seller-facing line and exit code 2."""
-    try:
-        yield
-    except PddBatchError as exc:
-        raise CommandFailed(exc.text(lang), lang) from exc
-
-
-@contextmanager
-def _open(config: Path | None, ledger: Path | None, lang: str, must_exist: bool = False) -> Iterator[Ledger]:
-    with _guard(lang):
-        path = resolve_ledger_path(config, ledger)
-        if must_exist and not path.exists():
-            raise PddBatchError(f"找不到台账文件：{path}", f"Ledger file not found: {path}")
-        with Ledger.open(path) as led:
-            yield led
-
-
-def _fail(zh: str, en: str, lang: str) -> NoReturn:
-    raise CommandFailed(en if lang == "en" else zh, lang)
+def _open(config: Path | None, ledger: Path | None, must_exist: bool = False) -> Iterator[Ledger]:
+    path = resolve_ledger_path(config, ledger)
+    if must_exist and not path.exists():
+        raise LedgerError(f"找不到台账文件：{path}", f"Ledger file not found: {path}")
+    with Ledger.open(path) as led:
+        yield led
 
 
 def _emit_json(data: object) -> None:
@@ -105,7 +74,8 @@ def pool() -> None:
     """单号池：添加号段、导入单号、查看余量 / number pools: add, import, status."""
 
 
-def _report_added(res: PoolAddResult, lang: str, as_json: bool) -> None:
+def _report_added(res: PoolAddResult, out: Out) -> None:
+    lang, as_json = out.lang, out.json
     if as_json:
         _emit_json({"carrier": res.carrier_code, "source": res.source, "added": res.added,
                     "duplicates": list(res.duplicates), "pattern_warnings": list(res.pattern_warnings),
@@ -137,37 +107,37 @@ def _report_added(res: PoolAddResult, lang: str, as_json: bool) -> None:
 @click.option("--start", required=True, help="起始单号 / first number, e.g. 73100000000001")
 @click.option("--count", required=True, type=click.IntRange(min=1), help="数量 / how many")
 @click.option("--source", default="", help="来源说明 / where the range came from")
-@common_options
+@ledger_options
 def pool_add(carrier_code: str, start: str, count: int, source: str, ledger: Path | None,
-             config: Path | None, lang: str, as_json: bool) -> None:
+             config: Path | None, out: Out) -> None:
     """添加一段连续单号 / add a range of consecutive numbers."""
-    with _open(config, ledger, lang) as led:
+    with _open(config, ledger) as led:
         res = led.add_range(carrier_code, start, count, source)
-    _report_added(res, lang, as_json)
+    _report_added(res, out)
 
 
 @pool.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--carrier", "carrier_code", default=None, help="快递公司代码 / carrier code")
-@common_options
+@ledger_options
 def pool_import(file: Path, carrier_code: str | None, ledger: Path | None, config: Path | None,
-                lang: str, as_json: bool) -> None:
+                out: Out) -> None:
     """导入单号文件（每行一个，或含“快递单号”列的表格）/ import a number file."""
-    with _open(config, ledger, lang) as led:
+    with _open(config, ledger) as led:
         res = led.import_pool_file(file, carrier_code)
-    _report_added(res, lang, as_json)
+    _report_added(res, out)
 
 
 @pool.command("status")
-@common_options
-def pool_status(ledger: Path | None, config: Path | None, lang: str, as_json: bool) -> None:
+@ledger_options
+def pool_status(ledger: Path | None, config: Path | None, out: Out) -> None:
     """各快递可用 / 已用 / 作废单号数 / free, used and voided numbers per carrier."""
+    lang, as_json = out.lang, out.json
     rows: list[PoolStatus] = []
-    with _guard(lang):
-        path = resolve_ledger_path(config, ledger)
-        if path.exists():     # no ledger yet: nothing to show, and don't create one just to look
-            with Ledger.open(path) as led:
-                rows = led.pool_status()
+    path = resolve_ledger_path(config, ledger)
+    if path.exists():     # no ledger yet: nothing to show, and don't create one just to look
+        with Ledger.open(path) as led:
+            rows = led.pool_status()
     if as_json:
         _emit_json([{"carrier": s.carrier_code, "free": s.free, "used": s.used, "voided": s.voided}
                     for s in rows])
@@ -191,10 +161,11 @@ def _parcel_json(p: ParcelRecord) -> dict[str, object]:
 
 @click.command("void")
 @click.argument("key")
-@common_options
-def void(key: str, ledger: Path | None, config: Path | None, lang: str, as_json: bool) -> None:
+@ledger_options
+def void(key: str, ledger: Path | None, config: Path | None, out: Out) -> None:
     """作废订单号或快递单号对应的包裹；单号不再使用，下次处理换新号 / void a parcel."""
-    with _open(config, ledger, lang, must_exist=True) as led:
+    lang, as_json = out.lang, out.json
+    with _open(config, ledger, must_exist=True) as led:
         voided = led.void(key)
         already = [] if voided else led.find_parcels([key], live_only=False)
     if as_json:
@@ -204,8 +175,7 @@ def void(key: str, ledger: Path | None, config: Path | None, lang: str, as_json:
             raise click.exceptions.Exit(2)
         return
     if not voided and not already:
-        _fail(f"台账中没有订单号或快递单号为 {key} 的包裹", f"No parcel with order or tracking number {key}",
-              lang)
+        out.fail(f"台账中没有订单号或快递单号为 {key} 的包裹", f"No parcel with order or tracking number {key}")
     for p in already:
         click.echo(f"Parcel #{p.id} {p.carrier_code} {p.tracking_no} is already voided" if lang == "en"
                    else f"包裹 #{p.id} {_carrier_label(p.carrier_code)} {p.tracking_no} 已经作废")
@@ -220,10 +190,11 @@ def void(key: str, ledger: Path | None, config: Path | None, lang: str, as_json:
 
 
 @click.command("doctor")
-@common_options
-def doctor(ledger: Path | None, config: Path | None, lang: str, as_json: bool) -> None:
+@ledger_options
+def doctor(ledger: Path | None, config: Path | None, out: Out) -> None:
     """检查台账：单号不重复、包裹与订单一致、无中断的运行；有问题时退出码 1 / check the ledger."""
-    with _open(config, ledger, lang, must_exist=True) as led:
+    lang, as_json = out.lang, out.json
+    with _open(config, ledger, must_exist=True) as led:
         rep = led.integrity_report(lang=lang)
         counts = led.counts()
         path = led.path

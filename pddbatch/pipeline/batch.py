@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pddbatch.clock import china_now
 from pddbatch.config import Config, find_config, load_config
 from pddbatch.documents import default_out_dir, render_documents, run_summary, write_summary
 from pddbatch.messages import pick
@@ -22,6 +23,7 @@ from pddbatch.model import BatchResult
 from pddbatch.outcomes import (
     Numbered,
     fill_counts,
+    note_live_numbers,
     process_outcomes,
     short_notes,
     urgent_list,
@@ -124,7 +126,7 @@ def validate(path: Path, options: Options | None = None, progress: Progress | No
     with lock, _no_cycle_collector():
         table, v = _read_and_validate(path, opts, read, clock, progress, lang)
         outcomes = validation_outcomes(v, lang)
-        fill_counts(result, v, outcomes)
+        fill_counts(result, v, outcomes, lang)
         if not opts.dry_run:
             with clock.stage("write_back"):
                 plan = build_write_plan(table, v.columns, v.issues, outcomes, shipping=False, lang=lang)
@@ -142,7 +144,7 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
     progress = progress or _noop
     config = load_config(find_config(path, opts.config))
     lang = opts.lang or config.lang
-    now = opts.now or datetime.now()
+    now = opts.now or china_now()
     result = BatchResult("process", str(path), dry_run=opts.dry_run)
     clock = _Clock(result)
     lock = _lock(path) if not opts.dry_run and apply is None else nullcontext()
@@ -186,7 +188,8 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
             result.run_id = run_id
             with clock.stage("outcomes"):
                 outcomes, ready = process_outcomes(v, plan, numbered, lang)
-            fill_counts(result, v, outcomes)
+                note_live_numbers(outcomes, v, ledger, lang)
+            fill_counts(result, v, outcomes, lang)
             result.parcels = len({pid for _t, pid, _n in numbered.values()})
             result.allocated_new = sum(1 for *_x, is_new in numbered.values() if is_new)
             result.allocated_existing = len(numbered) - result.allocated_new

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pddbatch.clock import china_now
 from pddbatch.config import find_config, load_config
 from pddbatch.errors import InputError
 from pddbatch.pipeline.batch import Options, load_table, side_tables
@@ -20,7 +20,7 @@ def explain(path: Path, order_sn: str, options: Options | None = None) -> list[s
     opts = options or Options()
     config = load_config(find_config(path, opts.config))
     lang = opts.lang or config.lang
-    now = opts.now or datetime.now()
+    now = opts.now or china_now()
     table = load_table(path, opts.sheet)
     v = validate_table(table, lang=lang)
     lines: list[str] = []

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pddbatch.clock import CHINA, china_now
 from pddbatch.config import Config, find_config, load_config
 from pddbatch.documents import default_out_dir
 from pddbatch.errors import ConfigError, LedgerError
@@ -23,7 +24,7 @@ from pddbatch.ledger.events import EventRow
 from pddbatch.messages import pick
 from pddbatch.model import CellValue, OwnedColumn, RowIssue, WritePlan
 from pddbatch.tracking.alerts import ParcelTrack, Thresholds, alert_counts, assess
-from pddbatch.tracking.events import CHINA, EventImport, TrackingEvent, china_now, parse_time, read_events
+from pddbatch.tracking.events import EventImport, TrackingEvent, parse_time, read_events
 from pddbatch.tracking.provider import LiveQuery, LiveRun, TrackingProvider, ask_live
 from pddbatch.tracking.report import REPORT_NAME, UnknownNumber, write_report
 from pddbatch.tracking.status import Status

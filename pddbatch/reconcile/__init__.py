@@ -67,6 +67,11 @@ class ReconcileResult:
         """
         return sum(1 for f, i in self.issues if i.severity == "error" and f not in self.order_files)
 
+    @property
+    def warnings(self) -> list[str]:
+        """Input problems that silence a check (a needed column not found), for the terminal."""
+        return [i.message for _, i in self.issues if i.code == "missing-column"]
+
     def as_json(self) -> dict[str, Any]:
         """A machine summary: money as exact strings ("1234.50")."""
         return {
@@ -74,7 +79,7 @@ class ReconcileResult:
             "refunded": self.refunded, "refunds_total": str(self.refunds_total),
             "matched_total": str(self.matched_total), "unmatched_total": str(self.unmatched_total),
             "exceptions": dict(self.exceptions), "exception_count": self.exception_count,
-            "issues": len(self.issues), "blocking_issues": self.blocking_issues,
+            "issues": len(self.issues), "blocking_issues": self.blocking_issues, "warnings": self.warnings,
             "files": [str(p) for p in self.files_written],
         }
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
+from pddbatch.clock import CHINA
 from pddbatch.errors import InputError
 from pddbatch.model import CellValue, RowIssue
 from pddbatch.tracking.status import Status, event_status, status_from_code, status_from_name
@@ -27,7 +27,6 @@ from pddbatch.workbook.headers import alias_table, map_headers
 from pddbatch.workbook.read import Table, read_table
 from pddbatch.workbook.values import parse_datetime
 
-CHINA = ZoneInfo("Asia/Shanghai")
 COLUMNS = "tracking_columns.json"
 MAX_TEXT = 500                    # an event text longer than this is cut (exports sometimes glue a trace)
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -72,11 +71,6 @@ class EventImport:
     events: list[TrackingEvent] = field(default_factory=list)
     issues: list[RowIssue] = field(default_factory=list)
     rows: int = 0
-
-
-def china_now() -> datetime:
-    """Now on the wall clocks of China (naive), whatever the PC's zone."""
-    return datetime.now(CHINA).replace(tzinfo=None)
 
 
 def read_events(path: Path, lang: str = "zh") -> EventImport:

@@ -12,7 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from crashkit import LEDGER, NOW, assert_clean_exit, doctor, live_numbers, make_shop, process, start
+
+from tests.crash.crashkit import (
+    LEDGER,
+    NOW,
+    assert_clean_exit,
+    doctor,
+    live_numbers,
+    make_shop,
+    process,
+    start,
+)
 
 
 def file_limit(limit: int) -> Callable[[], None]:
@@ -66,7 +76,7 @@ def test_disk_full_while_writing_the_ledger_says_so(tmp_path: Path) -> None:
     import shutil
     import subprocess
 
-    from support import SAMPLE, generator, sample_rows
+    from tests.support import SAMPLE, generator, sample_rows
 
     for name in ("pddbatch.toml", "demo-pool-ZTO.txt", "demo-pool-YZXB.txt", "demo-pool-SF.txt"):
         shutil.copy(SAMPLE / name, tmp_path / name)

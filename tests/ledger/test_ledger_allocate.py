@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from ledger_factory import req, sn
 
 from pddbatch.errors import LedgerError
 from pddbatch.ledger import Ledger, ParcelRequest, PoolStatus
+from tests.ledger.ledger_factory import req, sn
 
 
 def all_parcel_numbers(path: Path) -> list[str]:

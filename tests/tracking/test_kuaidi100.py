@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ISSUED, NOW, shipped_parcels
-from eventgen import kuaidi100_answer, story_events
-from standin import StandIn, running
 
 from pddbatch.cli import main
 from pddbatch.tracking.kuaidi100 import Kuaidi100, sign
 from pddbatch.tracking.provider import LiveQuery, TrackingServiceError, query_phone
 from pddbatch.tracking.status import Status
+from tests.tracking.eventgen import kuaidi100_answer, story_events
+from tests.tracking.shop import ISSUED, NOW, shipped_parcels
+from tests.tracking.standin import StandIn, running
 
 SF = "SF1023574470215"
 

@@ -12,8 +12,10 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import ISSUED, NOW, Shipped, shipped_parcels
-from eventgen import (
+
+from pddbatch.cli import main
+from pddbatch.ledger import Ledger
+from tests.tracking.eventgen import (
     EXPECTED,
     STORIES,
     Ev,
@@ -23,9 +25,7 @@ from eventgen import (
     write_carrier_xlsx,
     write_kuaidi100_json,
 )
-
-from pddbatch.cli import main
-from pddbatch.ledger import Ledger
+from tests.tracking.shop import ISSUED, NOW, Shipped, shipped_parcels
 
 NOW_TEXT = NOW.strftime("%Y-%m-%d %H:%M:%S")
 COM = {"SF": "shunfeng", "YZXB": "youzhengguonei", "ZTO": "zhongtong"}

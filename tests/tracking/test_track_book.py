@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 os.environ["XLWINGS_LICENSE_KEY"] = "noncommercial"        # before xlwings loads (see tests/excel)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "excel"))
-
-from conftest import ISSUED, NOW, shipped_parcels  # noqa: E402
-from eventgen import story_events, write_aggregator_csv  # noqa: E402
-from payload import actions, book_from_xlsx  # noqa: E402
 
 import pddbatch.excel as px  # noqa: E402
 from pddbatch.pipeline import load_table  # noqa: E402
 from pddbatch.pipeline.tracking import TrackOptions, track  # noqa: E402
+from tests.excel.payload import actions, book_from_xlsx  # noqa: E402
+from tests.tracking.eventgen import story_events, write_aggregator_csv  # noqa: E402
+from tests.tracking.shop import ISSUED, NOW, shipped_parcels  # noqa: E402
 
 
 def test_track_button_fills_the_open_book(shop: Path) -> None:
