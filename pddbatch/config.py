@@ -32,6 +32,18 @@ class Sender:
 
 
 @dataclass(frozen=True)
+class TrackingSettings:
+    """[tracking]: alert thresholds (PDD's rules by default) and the optional 快递100 account."""
+
+    unpicked_hours: float = 24.0
+    stalled_hours: float = 48.0
+    kuaidi100_customer: str = ""
+    kuaidi100_key: str = ""
+    kuaidi100_url: str = ""
+    kuaidi100_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     sender: Sender
@@ -58,6 +70,7 @@ class Config:
     routing: dict[str, RouteSource] = field(default_factory=dict)   # carrier code -> 三段码 table
     out_dir: str | None = None
     lang: str = "zh"
+    tracking: TrackingSettings = TrackingSettings()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -237,8 +250,16 @@ def _build(path: Path, data: dict[str, Any]) -> Config:
         routing={code: load_routing_table(f, code) for code, f in routing_files.items()},
         out_dir=out.get("dir") or None,
         lang=out.get("lang", "zh"),
+        tracking=_tracking(data.get("tracking", {})),
         raw=data,
     )
+
+
+def _tracking(t: dict[str, Any]) -> TrackingSettings:
+    k = t.get("kuaidi100", {})
+    return TrackingSettings(float(t.get("unpicked_hours", 24)), float(t.get("stalled_hours", 48)),
+                            k.get("customer", "").strip(), k.get("key", "").strip(), k.get("url", "").strip(),
+                            float(k.get("timeout_seconds", 10)))
 
 
 def schema_problems(data: dict[str, Any]) -> list[Problem]:
@@ -384,6 +405,13 @@ packing_slips = false            # 生成装箱单
 
 [output]
 lang = "zh"                      # 表格里的说明用中文（zh）或英文（en）
+
+[tracking]                       # pddbatch track：物流跟踪
+unpicked_hours = 24              # 出单后几小时仍无揽收扫描就提醒“未揽收”（虚假发货风险）
+stalled_hours = 48               # 运输中几小时没有新轨迹就提醒“停滞”
+# [tracking.kuaidi100]           # 可选：pddbatch track --live 用快递100 实时查询（每个单号 30 分钟最多查一次）
+# customer = "快递100 后台的 customer"
+# key = "快递100 后台的授权 key"
 """
 
 

@@ -3,7 +3,7 @@ library call and its result into text or JSON and an exit code.
 
 `app` holds the group and what all commands share; one module per kind of work registers its
 commands here: `orders` (validate, process, explain, reprint), `setup` (init), `ledger` (pool,
-void, doctor, ledger migrate), `reconcile`, `addin`.
+void, doctor, ledger migrate), `reconcile`, `addin`, `track`.
 """
 
 from pddbatch.cli.addin import addin
@@ -12,9 +12,10 @@ from pddbatch.cli.ledger import doctor, ledger_group, pool, void
 from pddbatch.cli.orders import explain_cmd, process_cmd, reprint_cmd, validate_cmd
 from pddbatch.cli.reconcile import reconcile
 from pddbatch.cli.setup import init_cmd
+from pddbatch.cli.track import track_cmd
 
 for _command in (validate_cmd, process_cmd, explain_cmd, reprint_cmd, init_cmd, pool, void, doctor, ledger_group,
-                 reconcile, addin):
+                 reconcile, addin, track_cmd):
     main.add_command(_command)
 
 __all__ = ["main", "run"]

@@ -4,6 +4,6 @@
     px.process_book(xw.Book.caller())
 """
 
-from pddbatch.excel.buttons import process_book, reconcile_book, validate_book
+from pddbatch.excel.buttons import process_book, reconcile_book, track_book, validate_book
 
-__all__ = ["process_book", "reconcile_book", "validate_book"]
+__all__ = ["process_book", "reconcile_book", "track_book", "validate_book"]

@@ -1,4 +1,4 @@
-"""The Excel face: the ribbon buttons 校验 / 处理发货 / 对账 on the open workbook (an `xlwings.Book`).
+"""The Excel face: the ribbon buttons 校验 / 处理发货 / 对账 / 物流跟踪 on the open workbook (an `xlwings.Book`).
 
     import xlwings as xw, pddbatch.excel as px
     px.process_book(xw.Book.caller())        # classic add-in (RunPython)
@@ -16,6 +16,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from pddbatch.messages import pick
 from pddbatch.model import BatchResult, WritePlan
 from pddbatch.money import format_yuan
 from pddbatch.pipeline.batch import Options, process, validate
+from pddbatch.pipeline.tracking import TrackOptions, TrackResult, track
 from pddbatch.reconcile import KINDS, ReconcileResult, reconcile
 from pddbatch.workbook.livebook import LiveWrites, execute, plan_writes, read_book, snapshot_xlsx
 from pddbatch.workbook.read import Table
@@ -34,6 +36,7 @@ TITLE = "拼多多发货"
 TITLE_EN = "PDD shipping"
 AFTERSALES_HINTS = ("售后", "aftersale", "after-sale", "after_sale")
 RETURNS_HINTS = ("退货", "returns")
+TRACKING_HINTS = ("轨迹", "物流", "tracking", "kuaidi100")
 _SUFFIXES = {".xlsx", ".xlsm", ".csv"}
 log = logging.getLogger("pddbatch.excel")
 T = TypeVar("T")
@@ -120,6 +123,36 @@ def reconcile_book(book: Any, *, lang: str | None = None) -> ReconcileResult | N
     return result
 
 
+def track_book(book: Any, *, lang: str | None = None, now: datetime | None = None) -> TrackResult | None:
+    """物流跟踪: import the tracking exports beside the workbook, ask 快递100 when configured, fill in
+    物流状态 / 最新轨迹 (alert rows filled, with a note saying what to do) and write tracking.xlsx.
+
+    Exports are the files in the workbook's folder whose name contains 轨迹, 物流, "tracking" or
+    "kuaidi100" (.xlsx/.xlsm/.csv, or 快递100 .json). The live query runs when pddbatch.toml has a
+    [tracking.kuaidi100] account. `now` (China time) is for tests.
+    """
+    lg = lang or "zh"
+
+    def run() -> TrackResult:
+        path = _saved_path(book, lg)
+        files = find_tracking_files(path)
+        cfg = path.parent / CONFIG_NAME
+        live = cfg.is_file() and bool(load_config(cfg).tracking.kuaidi100_key)
+        if not files and not live:
+            raise InputError(f"在 {path.parent} 中找不到物流轨迹文件：请把快递公司或快递100 导出的轨迹（文件名含“轨迹”或“物流”）"
+                             "放在这个工作簿旁边，或在 pddbatch.toml 里配置 [tracking.kuaidi100]，再点“物流跟踪”",
+                             f"No tracking export in {path.parent}: put one beside this workbook (file name containing "
+                             "轨迹, 物流 or 'tracking'), or configure [tracking.kuaidi100], then click 物流跟踪 again")
+        sheet = _LiveSheet(book, lg)
+        return track(path, TrackOptions(lang=lg, events=tuple(files), live=live, now=now), read=sheet.read,
+                     apply=sheet.apply)
+
+    result = _guarded(book, lg, run)
+    if result is not None:
+        _alert(book, track_summary(result, lg), lg)
+    return result
+
+
 # ---- helpers ------------------------------------------------------------------------------------------
 
 def find_reconcile_inputs(workbook: Path) -> tuple[list[Path], list[Path]]:
@@ -141,6 +174,18 @@ def find_reconcile_inputs(workbook: Path) -> tuple[list[Path], list[Path]]:
             f"No after-sales export found in {workbook.parent}: put it (file name containing 售后 or "
             f"'aftersale') beside this workbook and click 对账 again")
     return aftersales, returns
+
+
+def find_tracking_files(workbook: Path) -> list[Path]:
+    """The tracking exports beside `workbook` (see `track_book`)."""
+    out: list[Path] = []
+    for p in sorted(workbook.parent.iterdir()):
+        name = p.name.lower()
+        if not p.is_file() or name.startswith("~$") or p == workbook:
+            continue
+        if p.suffix.lower() in (*_SUFFIXES, ".json") and any(h in name for h in TRACKING_HINTS):
+            out.append(p)
+    return out
 
 
 def _ledger_beside(workbook: Path) -> LedgerLocation | None:
@@ -254,3 +299,21 @@ def reconcile_summary(r: ReconcileResult, lang: str) -> str:
     detail = f"（{'，'.join(f'{k} {n}' for k, n in kinds)}）" if kinds else ""
     return (f"对账完成：售后 {r.aftersales} 单（已退款 {r.refunded} 单），退款合计 {format_yuan(r.refunds_total)}；"
             f"异常 {r.exception_count} 条{detail}；输入问题 {len(r.issues)} 个。\n对账表已写入：{out}")
+
+
+def track_summary(r: TrackResult, lang: str) -> str:
+    a = r.alerts
+    if lang == "en":
+        lines = [f"Tracking done: {r.parcels} parcels, {r.by_status.get('delivered', 0)} delivered; {r.alerted} need you "
+                 f"(not picked up {a.get('unpicked', 0)}, stalled {a.get('stalled', 0)}, refused {a.get('refused', 0)}, "
+                 f"returned {a.get('returned', 0)}, problem {a.get('problem', 0)}, picked up late {a.get('late-pickup', 0)})."]
+    else:
+        lines = [f"物流跟踪完成：共 {r.parcels} 个包裹，已签收 {r.by_status.get('delivered', 0)} 个；需要处理 {r.alerted} 个"
+                 f"（未揽收 {a.get('unpicked', 0)}，停滞 {a.get('stalled', 0)}，拒收 {a.get('refused', 0)}，"
+                 f"退回 {a.get('returned', 0)}，疑难 {a.get('problem', 0)}，揽收超时 {a.get('late-pickup', 0)}）。"]
+    if r.alerted:
+        lines.append(pick(lang, "需要处理的行已标红，批注写明该怎么做。", "Rows that need you are red, with a note saying what to do."))
+    lines.extend(r.notes[:5])
+    if r.report:
+        lines.append(pick(lang, f"明细见：{r.report}", f"Details: {r.report}"))
+    return "\n".join(lines)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from string import Template
 
+from pddbatch.ledger.events import EVENTS_DDL
+
 APPLICATION_ID = 0x50444442   # "PDDB": marks an SQLite file as a pddbatch ledger
 META_TABLE = "pddbatch_meta"
 
@@ -108,7 +110,10 @@ UPDATE numbers SET batch_id = (SELECT b.id FROM pool_batches b WHERE b.carrier =
     AND b.source = numbers.source AND b.added_at = numbers.added_at);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# Version 3: tracking events and live-query memory (portable DDL, shared with PostgreSQL: ledger/events.py)
+_V3 = EVENTS_DDL
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Tables copied by `ledger migrate` before any other (foreign keys point backwards in this list).

@@ -25,6 +25,7 @@ from pddbatch.carriers import all_carriers, carrier
 from pddbatch.errors import LedgerError
 from pddbatch.ledger import imports, integrity
 from pddbatch.ledger.database import Database, LedgerConflict
+from pddbatch.ledger.events import EventTable
 from pddbatch.ledger.location import LedgerLocation, from_setting, is_url
 from pddbatch.ledger.pools import (
     CHUNK,
@@ -483,6 +484,13 @@ class Ledger:
         for r in records:
             seen.setdefault(r.id, r)
         return sorted(seen.values(), key=lambda r: r.id)
+
+    # ---- tracking -----------------------------------------------------------------------------
+
+    @property
+    def events(self) -> EventTable:
+        """Tracking events and live-query memory (SQL in `ledger/events.py`)."""
+        return EventTable(self._db)
 
     # ---- checks -------------------------------------------------------------------------------
 

@@ -4,5 +4,6 @@ read -> map headers -> validate -> plan -> allocate (ledger) -> outcomes -> docu
 """
 
 from pddbatch.pipeline.batch import Options, load_table, process, side_tables, validate
+from pddbatch.pipeline.tracking import TrackOptions, TrackResult, track
 
-__all__ = ["Options", "load_table", "process", "side_tables", "validate"]
+__all__ = ["Options", "TrackOptions", "TrackResult", "load_table", "process", "side_tables", "track", "validate"]

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pddbatch.cli.ledger import doctor, ledger_group, pool, resolve_ledger_path, void
-from pddbatch.ledger import Ledger, LedgerLocation, ParcelRequest, masked
+from pddbatch.ledger import SCHEMA_VERSION, Ledger, LedgerLocation, ParcelRequest, masked
 from tests.ledger.ledger_factory import raw_sql
 from tests.ledger.pg import APP_PASSWORD
 
@@ -87,7 +87,7 @@ def test_void_then_doctor(led_path: LedgerLocation) -> None:
     with Ledger.open(led_path) as led:
         kind, ledger_id = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[led.kind], led.ledger_id
     assert (r.exit_code, r.output) == (0, f"台账正常：{masked(led_path)}（单号 5 个，包裹 1 个，运行 1 次）\n"
-                                          f"  {kind} 台账，格式版本 2，编号 {ledger_id}\n")
+                                          f"  {kind} 台账，格式版本 {SCHEMA_VERSION}，编号 {ledger_id}\n")
     r = run("pool", "status", "--ledger", led_path)
     assert r.output == "ZTO（中通快递）：可用 4，已用 0，作废 1\n"
 

@@ -17,7 +17,7 @@ def test_open_creates_folders_file_and_schema(tmp_path: Path) -> None:
     with Ledger.open(path) as led:
         led.add_range("ZTO", "73100000000001", 3, "t")
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert raw.execute("PRAGMA application_id").fetchone()[0] == ledger_schema.APPLICATION_ID
     tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -36,7 +36,7 @@ def test_later_release_migrates_an_existing_ledger(tmp_path: Path, monkeypatch: 
     with Ledger.open(path) as led:
         assert led.pool_status()[0].free == 2
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == len(ledger_schema.MIGRATIONS)
     assert "weight_g" in {r[1] for r in raw.execute("PRAGMA table_info(parcels)")}
     raw.close()
 

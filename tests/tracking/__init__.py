@@ -1,0 +1,1 @@
+"""pddbatch track: events in, statuses, alerts, the live provider, the write-back."""
