@@ -1,8 +1,9 @@
 """Apply a WritePlan to an .xlsx/.xlsm package by streaming: untouched members are copied as-is.
 
 Rewritten: the target sheet (streamed), styles.xml, the sheet's comments + VML + .rels, the
-issues sheet, workbook.xml/.rels and [Content_Types].xml when parts are added, and pddbatch's
-record (a custom XML part). Every other member keeps its bytes, name, date and compression.
+issues sheet, pddbatch's mark record (the hidden sheet `_pddbatch`, see `workbook.marks`), and
+workbook.xml/.rels and [Content_Types].xml when parts are added. Every other member keeps its
+bytes, name, date and compression.
 """
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from pddbatch.errors import InputError
 from pddbatch.model import WritePlan
-from pddbatch.workbook.xlsx.issues_sheet import issues_sheet_xml
+from pddbatch.workbook.marks import RECORD_SHEET, UNKNOWN_FILL, Mark, MarkRecord, read_record
+from pddbatch.workbook.xlsx.issues_sheet import issues_sheet_xml, record_sheet_xml
 from pddbatch.workbook.xlsx.notes import Comments, Vml, new_vml, vml_idmaps
 from pddbatch.workbook.xlsx.parts import (
     CT_COMMENTS,
-    CT_CUSTOM_PROPS,
     CT_VML,
     CT_WORKSHEET,
     MAIN_NS,
@@ -28,7 +29,6 @@ from pddbatch.workbook.xlsx.parts import (
     RT_CHARTSHEET,
     RT_COMMENTS,
     RT_CUSTOM_XML,
-    RT_CUSTOM_XML_PROPS,
     RT_STYLES,
     RT_THREADED,
     RT_VML,
@@ -46,7 +46,7 @@ from pddbatch.workbook.xlsx.parts import (
     rels_name,
     resolve,
 )
-from pddbatch.workbook.xlsx.record import ITEM_PROPS, MarkEntry, is_record, parse_record, render_record
+from pddbatch.workbook.xlsx.record import is_record, parse_record
 from pddbatch.workbook.xlsx.styles import StyleBook
 from pddbatch.workbook.xlsx.worksheet import SheetJob, rewrite_sheet
 
@@ -156,16 +156,9 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
         if styles_part is None or styles_part not in pkg.names:
             raise InputError("工作簿缺少样式部件 styles.xml，无法安全写回", "The workbook has no styles part")
 
-        # ---- earlier record ----------------------------------------------------------------------
-        record_part: str | None = None
-        record: dict[str, dict[Cell, MarkEntry]] = {}
-        for r in wb_rels:
-            if r.type == RT_CUSTOM_XML and r.target in pkg.names:
-                data = zin.read(r.target)
-                if is_record(data):
-                    record_part = r.target
-                    record = parse_record(data)
-        prev = record.get(plan.sheet, {})
+        # ---- earlier marks: the record sheet (or an older pddbatch's custom XML part) ----------------
+        record = _read_record(src, zin, pkg, wb_rels, sheets)
+        prev = record.for_sheet(plan.sheet)
 
         # ---- styles --------------------------------------------------------------------------------
         book = StyleBook(zin.read(styles_part))
@@ -176,7 +169,8 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
         vml_part = next((r.target for r in sheet_rels if r.type == RT_VML), None)
         threaded = any(r.type == RT_THREADED for r in sheet_rels)
         legacy_rel_id: str | None = None
-        need_notes = bool(plan.marks) or any(e.note != "none" for e in prev.values())
+        has_comments = comments_part is not None and comments_part in pkg.names
+        need_notes = bool(plan.marks) or any(m.noted for m in prev.values()) or has_comments
         comments: Comments | None = None
         vml: Vml | None = None
         if need_notes:
@@ -189,37 +183,30 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
             else:
                 used = [m for n in pkg.names if n.endswith(".vml") for m in vml_idmaps(zin.read(n))]
                 vml = Vml(new_vml(max(used, default=0) + 1))
+            for cell in comments.ours():       # a mark the record lost (record gone, rows moved): undo it too
+                prev.setdefault(cell, Mark(plan.sheet, cell[0], cell[1], "", True, None))
 
-        new_record: dict[Cell, MarkEntry] = {}
-        cleared = 0
+        noted: dict[Cell, bool] = {}
+        cleared = sum(1 for c in prev if c not in plan.marks)
         if comments is not None and vml is not None:
-            for cell, entry in prev.items():
-                if cell not in plan.marks:
-                    cleared += 1
-                if entry.note == "added" and comments.is_ours(cell):
+            for cell, m in prev.items():
+                if m.noted and comments.is_ours(cell):
                     del comments.entries[cell]
                     vml.remove_note(cell)
-                elif entry.note == "replaced" and comments.is_ours(cell) and entry.orig_comment:
-                    comments.entries[cell] = entry.orig_comment
-            notes: dict[Cell, tuple[str, bytes]] = {}
+                elif (plan.sheet, *cell) in record.legacy_notes and comments.is_ours(cell):
+                    comments.entries[cell] = record.legacy_notes[(plan.sheet, *cell)]   # an older pddbatch covered it
             for cell in sorted(plan.marks):
-                text = plan.marks[cell]
-                if cell in comments.entries:
-                    if threaded:
-                        notes[cell] = ("none", b"")
-                        continue
-                    notes[cell] = ("replaced", comments.entries[cell])
-                    comments.put_ours(cell, text)
-                else:
-                    notes[cell] = ("added", b"")
-                    comments.put_ours(cell, text)
-                    if not vml.has_note_shape(cell):
-                        vml.add_note(cell, text)
+                if cell in comments.entries or threaded:
+                    noted[cell] = False          # the seller's own note stays as it is
+                    continue
+                noted[cell] = True
+                comments.put_ours(cell, plan.marks[cell])
+                if not vml.has_note_shape(cell):
+                    vml.add_note(cell, plan.marks[cell])
         else:
-            cleared = sum(1 for c in prev if c not in plan.marks)
-            notes = {cell: ("none", b"") for cell in plan.marks}
+            noted = {cell: False for cell in plan.marks}
 
-        if comments is not None and vml is not None:
+        if comments is not None and vml is not None and (comments.render() != comments.original or plan.marks):
             if comments_part is None:
                 comments_part = free_part(pkg.all_names(), "xl/comments{}.xml")
                 pkg.put(comments_part, comments.render())
@@ -242,15 +229,16 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
             header_row=plan.header_row, first_row=plan.header_row + 1, last_row=last,
             owned=tuple(sorted({c.col for c in plan.columns})), values=plan.values,
             headers={c.col: c.header for c in plan.columns if c.is_new},
-            marks=frozenset(plan.marks), prev={c: (e.orig_style, e.mark_style) for c, e in prev.items()},
+            marks=frozenset(plan.marks), prev=frozenset(prev),
+            unmark=lambda cell, style: book.unmark(style, prev[cell].style, prev[cell].fill),
             mark_style=book.mark_style, legacy_rel_id=legacy_rel_id)
         with tempfile.TemporaryFile(dir=str(src.parent)) as spool:
             with zin.open(sheet_part) as sheet_in:
                 result = rewrite_sheet(sheet_in, spool, job)
+            new_marks = []
             for cell in plan.marks:
-                kind, orig = notes.get(cell, ("none", b""))
                 origin = result.origins.get(cell)
-                new_record[cell] = MarkEntry(origin, book.mark_style(origin), kind, orig)
+                new_marks.append(Mark(plan.sheet, cell[0], cell[1], book.fill_of(origin), noted[cell], origin))
             pkg.put(styles_part, book.render())
             if result.formula_overwritten:
                 _drop_calc_chain(pkg, wb_part, wb_rels)
@@ -266,23 +254,28 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
                     pkg.put(part, xml)
                     rid = pkg.link(wb_part, RT_WORKSHEET, part)
                     pkg.content_type(override=(part, CT_WORKSHEET))
-                    _add_sheet_entry(pkg, wb_part, plan.issues_sheet.name, max(sheet_ids, default=0) + 1, rid)
+                    sheet_ids.append(max(sheet_ids, default=0) + 1)
+                    _add_sheet_entry(pkg, wb_part, plan.issues_sheet.name, sheet_ids[-1], rid)
 
-            # ---- record --------------------------------------------------------------------------------
-            record[plan.sheet] = new_record
-            if record_part is not None or new_record:
-                data = render_record(record)
-                if record_part is None:
-                    record_part = free_part(pkg.all_names(), "customXml/item{}.xml")
-                    props = record_part.replace("item", "itemProps")
-                    pkg.put(record_part, data)
-                    pkg.put(props, ITEM_PROPS)
-                    pkg.link(record_part, RT_CUSTOM_XML_PROPS, props)
-                    pkg.content_type(override=(props, CT_CUSTOM_PROPS))
-                    pkg.content_type(default=("xml", "application/xml"))
-                    pkg.link(wb_part, RT_CUSTOM_XML, record_part)
+            # ---- the mark record ---------------------------------------------------------------------
+            names = [n for n in sheets if n != RECORD_SHEET]
+            if plan.issues_sheet is not None and plan.issues_sheet.name not in names:
+                names.append(plan.issues_sheet.name)
+            new_record = record.with_sheet(plan.sheet, new_marks, plan.record_meta, names)
+            if record.found or not new_record.empty:
+                xml = record_sheet_xml(new_record.rows())
+                existing = sheets.get(RECORD_SHEET)
+                if existing is not None and existing.type == RT_WORKSHEET and existing.target in pkg.names:
+                    pkg.put(existing.target, xml)
                 else:
-                    pkg.put(record_part, data)
+                    part = free_part(pkg.all_names(), "xl/worksheets/sheet{}.xml")
+                    pkg.put(part, xml)
+                    rid = pkg.link(wb_part, RT_WORKSHEET, part)
+                    pkg.content_type(override=(part, CT_WORKSHEET))
+                    sheet_ids.append(max(sheet_ids, default=0) + 1)
+                    _add_sheet_entry(pkg, wb_part, RECORD_SHEET, sheet_ids[-1], rid, hidden=True)
+            for rel in record.legacy_parts:
+                _drop_part(pkg, wb_part, rel)
 
             changed = result.changed or bool(pkg.replaced) or bool(pkg.added) or bool(pkg.removed)
             if changed:
@@ -291,7 +284,8 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
     return PatchResult(changed, result.cells_written, len(plan.marks), cleared)
 
 
-def _add_sheet_entry(pkg: _Package, wb_part: str, name: str, sheet_id: int, rid: str) -> None:
+def _add_sheet_entry(pkg: _Package, wb_part: str, name: str, sheet_id: int, rid: str, *,
+                     hidden: bool = False) -> None:
     import re
 
     text = pkg.read(wb_part)
@@ -299,25 +293,71 @@ def _add_sheet_entry(pkg: _Package, wb_part: str, name: str, sheet_id: int, rid:
     if m is None:
         raise InputError("workbook.xml 格式异常", "Malformed workbook.xml")
     p = m.group(1) or b""
+    state = b' state="hidden"' if hidden else b""
     entry = (b"<" + p + b'sheet xmlns:r="' + REL_NS.encode() + b'" name="' + esc_attr(name).encode()
-             + b'" sheetId="%d" r:id="' % sheet_id + rid.encode() + b'"/>')
+             + b'" sheetId="%d"' % sheet_id + state + b' r:id="' + rid.encode() + b'"/>')
     pkg.put(wb_part, text[:m.start()] + entry + text[m.start():])
 
 
 def _drop_calc_chain(pkg: _Package, wb_part: str, wb_rels: list[Rel]) -> None:
     """A formula pddbatch overwrote may be listed in calcChain.xml; Excel rebuilds the chain."""
-    import re
-
     for r in wb_rels:
         if r.type.endswith("/calcChain") and r.target in pkg.names:
-            pkg.removed.add(r.target)
-            rn = rels_name(wb_part)
-            text = pkg.read(rn)
-            text = re.sub(rb'<Relationship\b[^>]*\sId="' + re.escape(r.id.encode()) + rb'"[^>]*/>', b"", text)
-            pkg.put(rn, text)
-            ct = pkg.read("[Content_Types].xml")
-            ct = re.sub(rb'<Override\b[^>]*PartName="/' + re.escape(r.target.encode()) + rb'"[^>]*/>', b"", ct)
-            pkg.put("[Content_Types].xml", ct)
+            _drop_part(pkg, wb_part, r)
+
+
+def _drop_part(pkg: _Package, source: str, rel: Rel) -> None:
+    """Remove a part with its relationship from `source`, its content type and the parts it relates
+    to (an older pddbatch's record: customXml item + itemProps)."""
+    import re
+
+    for sub in pkg.rels(rel.target):
+        if not sub.external and sub.target in pkg.names:
+            pkg.removed.add(sub.target)
+            _drop_override(pkg, sub.target)
+    if rels_name(rel.target) in pkg.names:
+        pkg.removed.add(rels_name(rel.target))
+    pkg.removed.add(rel.target)
+    rn = rels_name(source)
+    text = pkg.read(rn)
+    text = re.sub(rb'<Relationship\b[^>]*\sId="' + re.escape(rel.id.encode()) + rb'"[^>]*/>', b"", text)
+    pkg.put(rn, text)
+    _drop_override(pkg, rel.target)
+
+
+def _drop_override(pkg: _Package, part: str) -> None:
+    import re
+
+    ct = pkg.read("[Content_Types].xml")
+    ct = re.sub(rb'<Override\b[^>]*PartName="/' + re.escape(part.encode()) + rb'"[^>]*/>', b"", ct)
+    pkg.put("[Content_Types].xml", ct)
+
+
+@dataclass
+class _FileRecord(MarkRecord):
+    legacy_parts: list[Rel] = field(default_factory=list)
+    legacy_notes: dict[tuple[str, int, int], bytes] = field(default_factory=dict)
+
+
+def _read_record(src: Path, zin: zipfile.ZipFile, pkg: _Package, wb_rels: list[Rel],
+                 sheets: dict[str, Rel]) -> _FileRecord:
+    """The record sheet's marks, else an older pddbatch's custom XML record converted to marks."""
+    rec = _FileRecord()
+    legacy = [r for r in wb_rels if r.type == RT_CUSTOM_XML and r.target in pkg.names
+              and is_record(zin.read(r.target))]
+    if RECORD_SHEET in sheets:
+        found = read_record(src)
+        rec.marks, rec.meta, rec.found = found.marks, found.meta, True
+    elif legacy:
+        for sheet, entries in parse_record(zin.read(legacy[0].target)).items():
+            for cell, e in entries.items():
+                rec.marks[(sheet, *cell)] = Mark(sheet, cell[0], cell[1], UNKNOWN_FILL, e.note == "added",
+                                                 e.orig_style)
+                if e.note == "replaced" and e.orig_comment:
+                    rec.legacy_notes[(sheet, *cell)] = e.orig_comment
+        rec.found = True
+    rec.legacy_parts = legacy
+    return rec
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

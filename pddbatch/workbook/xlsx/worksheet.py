@@ -48,7 +48,8 @@ class SheetJob:
     values: Mapping[Cell, CellValue]
     headers: dict[int, str]                        # new columns: col -> header text
     marks: frozenset[Cell]
-    prev: dict[Cell, tuple[int | None, int]]       # earlier marks: cell -> (original s, mark s)
+    prev: frozenset[Cell]                          # cells pddbatch marked on an earlier run
+    unmark: Callable[[Cell, int | None], int | None]   # (cell, its s now) -> the s to put back
     mark_style: Callable[[int | None], int]
     legacy_rel_id: str | None = None               # insert <legacyDrawing r:id=...> when set
 
@@ -424,12 +425,13 @@ class SheetRewriter:
         key = (r, c)
         i = cells.find(c)
         style = cells.style_of(i) if i >= 0 else None
-        prev = job.prev.get(key)
-        if prev is not None and i >= 0 and style == prev[1]:
-            style = prev[0]
-            self.res.restored += 1
-            cells.restyle(i, style)
-            i = cells.find(c)
+        if key in job.prev and i >= 0:
+            before = job.unmark(key, style)
+            if before != style:
+                style = before
+                self.res.restored += 1
+                cells.restyle(i, style)
+                i = cells.find(c)
         ref = f"{letters_of(c)}{r}"
         write = False
         value: CellValue = None
