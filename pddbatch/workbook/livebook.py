@@ -457,7 +457,7 @@ def _execute(book: Any, w: LiveWrites, remote: bool, done: _Progress) -> None:
         (impl.add_note if impl is not None and hasattr(impl, "add_note") else rng.add_note)(text)
         done.notes_added += 1
     if w.issues is not None:
-        _write_issues(book, w.issues, after=sheets[w.target_sheet])
+        _write_issues(book, w.issues, after=book.sheets[-1])     # last, as the file backend adds it
         done.issues = True
     if w.marks_touched:
         _write_record(book, w.record)
