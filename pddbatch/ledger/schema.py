@@ -72,7 +72,16 @@ CREATE TABLE reprints (
 );
 """
 
-MIGRATIONS: list[str] = [_V1]
+# v2: the ledger's identity, so a workbook and an output folder can tell their ledger from a new one
+_V2 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('ledger_id', lower(hex(randomblob(16))));
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

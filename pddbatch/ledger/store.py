@@ -63,6 +63,15 @@ class Ledger:
     def close(self) -> None:
         self._conn.close()
 
+    @property
+    def ledger_id(self) -> str:
+        """This ledger's identity (made once, when the ledger was created; never changes)."""
+        return str(self._query("SELECT value FROM meta WHERE key = 'ledger_id'")[0][0])
+
+    def parcel_count(self) -> int:
+        """Parcels ever recorded (voided ones included)."""
+        return int(self._query("SELECT count(*) FROM parcels")[0][0])
+
     def __enter__(self) -> Ledger:
         return self
 

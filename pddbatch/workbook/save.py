@@ -37,27 +37,43 @@ KEEP_BACKUPS = 5
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def apply_plan(path: Path, plan: WritePlan, *, backup: bool = True, lang: str = "zh") -> WriteOutcome:
+Guard = Callable[[os.stat_result], None]   # raises when the file on disk is no longer the one that was read
+
+
+def apply_plan(path: Path, plan: WritePlan, *, backup: bool = True, lang: str = "zh",
+               guard: Guard | None = None) -> WriteOutcome:
     """Apply `plan` to the workbook or CSV at `path`; see the module docstring for the guarantees.
 
     Raises InputError for a file that cannot be patched safely, SaveError when writing fails
-    (the original is then intact).
+    (the original is then intact). `guard(stat)` is called on the file as it is when the save starts
+    and again just before the swap (raise to refuse).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"找不到文件：{path}", f"File not found: {path}")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _apply_xlsx(path, plan, backup)
+        return _apply_xlsx(path, plan, backup, guard)
     if suffix in (".csv", ".txt"):
-        return _apply_csv(path, plan, backup)
+        return _apply_csv(path, plan, backup, guard)
     raise InputError(f"不支持写回 {suffix} 文件：请使用 .xlsx、.xlsm 或 .csv",
                      f"Cannot write back into {suffix} files: use .xlsx, .xlsm or .csv")
 
 
 # ---- xlsx / xlsm -------------------------------------------------------------------------------------
 
-def _apply_xlsx(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
+def check_patchable(path: Path, sheet: str) -> None:
+    """The patcher's structure checks for `sheet` of the .xlsx/.xlsm at `path`, before anything is decided."""
+    from pddbatch.workbook.xlsx.patcher import check_patchable as check
+
+    try:
+        check(path, sheet)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise InputError(f"{path.name} 已损坏（{exc}）：请重新导出", f"{path.name} is corrupt ({exc}): export it again") \
+            from exc
+
+
+def _apply_xlsx(path: Path, plan: WritePlan, backup: bool, guard: Guard | None = None) -> WriteOutcome:
     from pddbatch.workbook.xlsx.patcher import patch_workbook
 
     counts: list[int] = []
@@ -72,13 +88,14 @@ def _apply_xlsx(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
         counts.extend((res.cells_written, res.marks_written, res.marks_cleared))
         return res.changed
 
-    saved_backup = atomic_write(path, write, backup=backup)
+    saved_backup = atomic_write(path, write, backup=backup, guard=guard)
     return WriteOutcome(str(path), saved_backup, counts[0], counts[1], counts[2])
 
 
 # ---- atomic save -------------------------------------------------------------------------------------
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool = True) -> str | None:
+def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool = True,
+                 guard: Guard | None = None) -> str | None:
     """Write a new version of `path` through `write(fh) -> changed` and swap it in atomically.
 
     Returns the backup's path (None when no backup was made or nothing changed).
@@ -87,6 +104,8 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool
         before = path.stat()
     except OSError as exc:
         raise SaveError(f"无法读取 {path.name}：{_why(exc)}", f"Cannot read {path.name}: {_why_en(exc)}") from exc
+    if guard is not None:
+        guard(before)
     _remove_stale_temps(path)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=".pddbatch-tmp", dir=str(path.parent))
@@ -103,6 +122,8 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool
         with contextlib.suppress(OSError):
             os.chmod(tmp, before.st_mode & 0o7777)
         now = path.stat()
+        if guard is not None:
+            guard(now)
         if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size):
             raise SaveError(f"{path.name} 在处理期间被其他程序修改，未保存：请重新运行",
                             f"{path.name} was changed by another program meanwhile; not saved: run again")
@@ -199,7 +220,7 @@ def neutralise(value: CellValue) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _apply_csv(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
+def _apply_csv(path: Path, plan: WritePlan, backup: bool, guard: Guard | None = None) -> WriteOutcome:
     raw = path.read_bytes()
     text, encoding = decode_text(raw)
     if encoding == "utf-8" and b"\xef\xbf\xbd" not in raw and "\ufffd" in text:
@@ -236,7 +257,7 @@ def _apply_csv(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
         fh.write(data)
         return data != raw
 
-    saved = atomic_write(path, write, backup=backup)
+    saved = atomic_write(path, write, backup=backup, guard=guard)
     sidecars: tuple[str, ...] = ()
     if plan.issues_sheet is not None:
         sidecars = (str(_write_sidecar(path, plan.issues_sheet)),)

@@ -121,6 +121,57 @@ class _Package:
         return (self.names - self.removed) | set(self.added)
 
 
+@dataclass(frozen=True)
+class _Located:
+    wb_part: str
+    wb_rels: list[Rel]
+    sheets: dict[str, Rel]
+    sheet_ids: list[int]
+    sheet_part: str
+    styles_part: str
+
+
+def _locate(zin: zipfile.ZipFile, pkg: _Package, sheet: str) -> _Located:
+    """The workbook part, the target sheet and the styles: InputError when any is missing or wrong."""
+    wb_part = next((r.target for r in read_rels(zin, "") if r.type == OFFICE_DOC), "xl/workbook.xml")
+    if wb_part not in pkg.names:
+        raise InputError("工作簿缺少 workbook 部件", "The package has no workbook part")
+    wb_root = parse_xml(zin.read(wb_part), wb_part)
+    check_ns(wb_root, wb_part)
+    wb_rels = read_rels(zin, wb_part)
+    by_id = {r.id: r for r in wb_rels}
+    sheets: dict[str, Rel] = {}
+    sheet_ids: list[int] = []
+    for el in wb_root.iter(f"{{{MAIN_NS}}}sheet"):
+        rel = by_id.get(el.get(f"{{{REL_NS}}}id", ""))
+        if rel is not None:
+            sheets[el.get("name", "")] = rel
+        sid = el.get("sheetId", "0")
+        sheet_ids.append(int(sid) if sid.isdigit() else 0)
+    target = sheets.get(sheet)
+    if target is None:
+        raise InputError(f"工作簿中没有工作表“{sheet}”", f"No sheet named '{sheet}' in the workbook")
+    if target.type == RT_CHARTSHEET or target.type != RT_WORKSHEET:
+        raise InputError(f"“{sheet}”是图表工作表，无法写回", f"'{sheet}' is a chart sheet")
+    sheet_part = target.target
+    if sheet_part not in pkg.names:
+        raise InputError("工作表部件缺失", "The sheet part is missing")
+    styles_part = next((r.target for r in wb_rels if r.type == RT_STYLES), None)
+    if styles_part is None or styles_part not in pkg.names:
+        raise InputError("工作簿缺少样式部件 styles.xml，无法安全写回", "The workbook has no styles part")
+    return _Located(wb_part, wb_rels, sheets, sheet_ids, sheet_part, styles_part)
+
+
+def check_patchable(src: Path, sheet: str) -> None:
+    """The patcher's structure checks, made before anything is decided (InputError as `patch_workbook`)."""
+    try:
+        zin = zipfile.ZipFile(src)
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"{src.name} 已损坏（不是完整的 xlsx 文件）", f"{src.name} is corrupt") from exc
+    with zin:
+        _locate(zin, _Package(zin), sheet)
+
+
 def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
     """Write the patched package to `dst`. `changed` is False when the result equals the input."""
     try:
@@ -129,32 +180,9 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
         raise InputError(f"{src.name} 已损坏（不是完整的 xlsx 文件）", f"{src.name} is corrupt") from exc
     with zin:
         pkg = _Package(zin)
-        wb_part = next((r.target for r in read_rels(zin, "") if r.type == OFFICE_DOC), "xl/workbook.xml")
-        if wb_part not in pkg.names:
-            raise InputError("工作簿缺少 workbook 部件", "The package has no workbook part")
-        wb_root = parse_xml(zin.read(wb_part), wb_part)
-        check_ns(wb_root, wb_part)
-        wb_rels = read_rels(zin, wb_part)
-        by_id = {r.id: r for r in wb_rels}
-        sheets: dict[str, Rel] = {}
-        sheet_ids: list[int] = []
-        for el in wb_root.iter(f"{{{MAIN_NS}}}sheet"):
-            rel = by_id.get(el.get(f"{{{REL_NS}}}id", ""))
-            if rel is not None:
-                sheets[el.get("name", "")] = rel
-            sid = el.get("sheetId", "0")
-            sheet_ids.append(int(sid) if sid.isdigit() else 0)
-        target = sheets.get(plan.sheet)
-        if target is None:
-            raise InputError(f"工作簿中没有工作表“{plan.sheet}”", f"No sheet named '{plan.sheet}' in the workbook")
-        if target.type == RT_CHARTSHEET or target.type != RT_WORKSHEET:
-            raise InputError(f"“{plan.sheet}”是图表工作表，无法写回", f"'{plan.sheet}' is a chart sheet")
-        sheet_part = target.target
-        if sheet_part not in pkg.names:
-            raise InputError("工作表部件缺失", "The sheet part is missing")
-        styles_part = next((r.target for r in wb_rels if r.type == RT_STYLES), None)
-        if styles_part is None or styles_part not in pkg.names:
-            raise InputError("工作簿缺少样式部件 styles.xml，无法安全写回", "The workbook has no styles part")
+        loc = _locate(zin, pkg, plan.sheet)
+        wb_part, wb_rels, sheets, sheet_ids = loc.wb_part, loc.wb_rels, loc.sheets, loc.sheet_ids
+        sheet_part, styles_part = loc.sheet_part, loc.styles_part
 
         # ---- earlier marks: the record sheet (or an older pddbatch's custom XML part) ----------------
         record = _read_record(src, zin, pkg, wb_rels, sheets)

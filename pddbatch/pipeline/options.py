@@ -1,0 +1,67 @@
+"""What a face asks of a run (`Options`), and the small machinery every run shares: progress, stage clock."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pddbatch.model import BatchResult
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Options:
+    """What a face asks for. Unset values come from the config."""
+
+    config: Path | None = None
+    sheet: str | None = None
+    lang: str | None = None
+    dry_run: bool = False
+    out_dir: Path | None = None
+    label_size: str | None = None
+    zpl: bool | None = None
+    now: datetime | None = None
+    backup: bool = True
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class Clock:
+    """Seconds spent per stage, summed into `result.timings`."""
+
+    def __init__(self, result: BatchResult) -> None:
+        self.result = result
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.result.timings[name] = self.result.timings.get(name, 0.0) + time.perf_counter() - t0
+
+
+@contextmanager
+def no_cycle_collector() -> Iterator[None]:
+    """Pause Python's cycle collector for the run.
+
+    A run builds a few million small objects and makes almost no reference cycles; the collector's
+    full passes over that heap cost ~15% of a 100,000-order run (measured), and in forked label
+    workers they also defeat copy-on-write. Reference counting still frees everything.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    return None
