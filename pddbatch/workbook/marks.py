@@ -93,7 +93,7 @@ class MarkRecord:
             out.append((m.sheet, a1(m.row, m.col), m.fill, 1 if m.noted else 0,
                         "" if m.style is None else m.style))
         for k in sorted(self.meta):
-            out.append((META, k, self.meta[k]))
+            out.append((META, k, self.meta[k], "", ""))
         return out
 
     @property

@@ -5,8 +5,8 @@ pddbatch's earlier fills and notes, and never the seller's own."""
 from __future__ import annotations
 
 import shutil
-from copy import copy
 from collections.abc import Callable
+from copy import copy
 from pathlib import Path
 
 import pytest
