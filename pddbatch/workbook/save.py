@@ -6,7 +6,11 @@ file). When the result would be identical to the file on disk nothing is written
 made, so rerunning the same plan is free and leaves the file untouched.
 
 CSV cannot carry fills or notes: the issues list goes to a sidecar `<stem>.问题清单.csv`
-(UTF-8 with BOM). Text pddbatch writes into a CSV that a spreadsheet would read as a formula
+(UTF-8 with BOM) and `WritePlan.record_meta` to `<file>.pddbatch-record.json` (`workbook.marks`).
+A CSV is written back in the encoding it was read in (UTF-8 with or without BOM, GBK, GB18030,
+UTF-16); a character pddbatch writes that the encoding cannot hold (⚠ in GBK) is substituted, never
+turned into bytes a GBK reader rejects. Tracking numbers get PDD's own CSV convention, a leading
+tab, so Excel and LibreOffice keep them as text (not 7.31E+13); the reader strips it again. Text pddbatch writes into a CSV that a spreadsheet would read as a formula
 (starting with = + - @, tab or CR) gets a leading single quote: it is visible, survives trimming
 and re-saving, and is what OWASP's CSV-injection guidance recommends; a tab would be invisible and is
 stripped by many tools, bringing the formula back.
@@ -14,6 +18,7 @@ stripped by many tools, bringing the formula back.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import glob
@@ -210,14 +215,30 @@ def _save_error(path: Path, exc: OSError) -> SaveError:
 # ---- csv ---------------------------------------------------------------------------------------------
 
 def neutralise(value: CellValue) -> str:
-    """Text for a CSV cell pddbatch writes; formula-looking text gets a leading single quote."""
+    """Text for a CSV cell pddbatch writes; formula-looking text gets a leading single quote.
+
+    A tab before plain text (PDD's own "keep as text" marker: `\t7312…`) is not a formula and stays.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if not isinstance(value, str):
         return str(value)
+    if _TEXT_MARKED.match(value):
+        return value
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+_TEXT_MARKED = re.compile(r"\t[0-9A-Za-z][0-9A-Za-z-]*\Z")
+_KEEP_AS_TEXT = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]*\Z")
+
+
+def as_csv_text(value: CellValue) -> CellValue:
+    """A number-like identifier (tracking number) as PDD's exports write it: a leading tab keeps it text."""
+    if isinstance(value, str) and _KEEP_AS_TEXT.match(value) and any(ch.isdigit() for ch in value):
+        return "\t" + value
+    return value
 
 
 def _apply_csv(path: Path, plan: WritePlan, backup: bool, guard: Guard | None = None) -> WriteOutcome:
@@ -241,12 +262,17 @@ def _apply_csv(path: Path, plan: WritePlan, backup: bool, guard: Guard | None = 
     for oc in plan.columns:
         if oc.is_new:
             _put(rows, hr, oc.col, oc.header)
+    text_cols = {oc.col for oc in plan.columns if oc.header in _TEXT_HEADERS}
     for r in range(hr + 1, last + 1):
         for oc in plan.columns:
             v = plan.values.get((r, oc.col))
             if v is not None:
                 written += 1
+            if oc.col in text_cols:
+                v = as_csv_text(v)
             _put(rows, r, oc.col, neutralise(v))     # rows stay rectangular: blanks are written too
+    if encoding == "gb18030" and _is_gbk(raw):
+        encoding = "gbk"           # a GBK file stays GBK: GB18030's 4-byte forms are refused by GBK readers
     out = io.StringIO()
     writer = csv.writer(out, delimiter=dialect.delimiter, quotechar=dialect.quotechar or '"',
                         lineterminator=newline, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
@@ -261,7 +287,66 @@ def _apply_csv(path: Path, plan: WritePlan, backup: bool, guard: Guard | None = 
     sidecars: tuple[str, ...] = ()
     if plan.issues_sheet is not None:
         sidecars = (str(_write_sidecar(path, plan.issues_sheet)),)
+    if plan.record_meta:
+        _write_csv_record(path, plan.record_meta)
     return WriteOutcome(str(path), saved, written, 0, 0, sidecars)
+
+
+_TEXT_HEADERS = {"快递单号"}     # writeplan.TRACKING_HEADER
+
+
+def _is_gbk(raw: bytes) -> bool:
+    try:
+        raw.decode("gbk")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_SUBSTITUTES = {"⚠": "!", "✓": "√", "✔": "√", "✗": "×", "✘": "×", "→": "->", "←": "<-", "•": "·",
+                "\u2003": " ", "\u00a0": " ", "“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-"}
+
+
+def _substitute(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a character the CSV's encoding cannot hold becomes a close look-alike."""
+    import unicodedata
+
+    assert isinstance(err, UnicodeEncodeError)
+    out = []
+    for ch in err.object[err.start:err.end]:
+        alt = _SUBSTITUTES.get(ch) or unicodedata.normalize("NFKC", ch)
+        try:
+            alt.encode(err.encoding)
+        except UnicodeEncodeError:
+            alt = "?"
+        out.append(alt)
+    return "".join(out), err.end
+
+
+codecs.register_error("pddbatch-substitute", _substitute)
+
+
+def _write_csv_record(path: Path, meta: dict[str, str]) -> None:
+    import json
+
+    from pddbatch.workbook.marks import csv_record_path, read_record
+
+    merged = {**read_record(path).meta, **meta}
+    target = csv_record_path(path)
+    data = (json.dumps({"meta": merged}, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    if target.exists() and target.read_bytes() == data:
+        return
+
+    def write(fh: IO[bytes]) -> bool:
+        fh.write(data)
+        return True
+
+    if not target.exists():
+        try:
+            target.write_bytes(b"")
+        except OSError as exc:
+            raise _save_error(target, exc) from exc
+    atomic_write(target, write, backup=False)
 
 
 def _put(rows: list[list[str]], r: int, c: int, value: str) -> None:
@@ -276,7 +361,7 @@ def _put(rows: list[list[str]], r: int, c: int, value: str) -> None:
 def _encode(text: str, encoding: str) -> bytes:
     if encoding == "utf-8-sig":
         return b"\xef\xbb\xbf" + text.encode("utf-8")
-    return text.encode(encoding)
+    return text.encode(encoding, "pddbatch-substitute")
 
 
 def _write_sidecar(path: Path, sheet: IssuesSheet) -> Path:
