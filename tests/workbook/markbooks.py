@@ -16,7 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from python_calamine import CalamineWorkbook
 
-from pddbatch.model import IssuesSheet, OwnedColumn, WritePlan
+from pddbatch.model import IssuesSheet, OwnedColumn, WritePlan, col_letter
 from pddbatch.workbook.marks import RECORD_SHEET, read_record
 
 HEADERS = ["订单号", "收货人", "手机", "详细地址", "金额"]
@@ -131,7 +131,8 @@ def payload(path: Path) -> dict[str, Any]:
         sheets.append({"name": meta.name, "values": grid, "pictures": [], "tables": [], "shapes": [],
                        "charts": [], "notes": [{"address": a} for a in notes.get(meta.name, [])],
                        "visibility": "Visible" if str(meta.visible).endswith("Visible") else "Hidden",
-                       "used_range_address": None, "show_gridlines": True, "pivot_tables": []})
+                       "used_range_address": f"$A$1:${col_letter(width)}${len(grid)}" if width else None,
+                       "show_gridlines": True, "pivot_tables": []})
     return {"client": "Office.js", "version": xw.__version__,
             "book": {"name": str(path), "active_sheet_index": 0, "selection": "A1"}, "names": [], "sheets": sheets}
 
