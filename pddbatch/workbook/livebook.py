@@ -175,9 +175,13 @@ def plan_writes(book: Any, plan: WritePlan, table: Table | None = None) -> LiveW
         return out
     now = {} if _is_remote(book) else _read_fills(sh, sorted(set(prev) | set(plan.marks)))
     colors: dict[Key, Any] = {}
+    kept: set[tuple[int, int]] = set()
     for cell, m in prev.items():
         handle, text = notes.get(cell, (None, None))
-        if m.noted and cell in notes and (text is None or is_mark_note(text)):
+        ours = m.noted and cell in notes and (text is None or is_mark_note(text))
+        if ours and cell in plan.marks and text is not None and text == note_text(plan.marks[cell]):
+            kept.add(cell)                  # the same note again (desktop read it): leave it be
+        elif ours:
             out.notes_delete.append((plan.sheet, *cell, handle))
             del notes[cell]
         current = now.get(cell)
@@ -185,16 +189,17 @@ def plan_writes(book: Any, plan: WritePlan, table: Table | None = None) -> LiveW
             colors[(plan.sheet, *cell)] = m.fill if m.fill not in ("", UNKNOWN_FILL) else None
     marks: list[Mark] = []
     for cell, message in sorted(plan.marks.items()):
+        current = now.get(cell)
         if cell in prev:
             prior = prev[cell].fill
         else:
-            current = now.get(cell)
             prior = "" if current is None or is_mark_rgb(current) else current
-        colors[(plan.sheet, *cell)] = MARK_FILL
-        add_note = cell not in notes           # never cover the seller's own note
-        if add_note:
+        if not (current is not None and is_mark_rgb(current)):     # desktop: already red stays as it is
+            colors[(plan.sheet, *cell)] = MARK_FILL
+        noted = cell in kept or cell not in notes       # never cover the seller's own note
+        if noted and cell not in kept:
             out.notes_add.append((plan.sheet, cell[0], cell[1], note_text(message)))
-        marks.append(Mark(plan.sheet, cell[0], cell[1], prior, add_note,
+        marks.append(Mark(plan.sheet, cell[0], cell[1], prior, noted,
                           prev[cell].style if cell in prev else None))
     out.record = old.with_sheet(plan.sheet, marks, plan.record_meta,
                                 [n for n in sheet_names if n != RECORD_SHEET])
