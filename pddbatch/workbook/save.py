@@ -35,7 +35,7 @@ from typing import IO
 
 from pddbatch.errors import InputError, SaveError
 from pddbatch.model import CellValue, IssuesSheet, WriteOutcome, WritePlan
-from pddbatch.workbook.read import decode_text
+from pddbatch.workbook.read import Table, decode_text
 
 BACKUP_DIR = "pddbatch-backup"
 KEEP_BACKUPS = 5
@@ -67,12 +67,24 @@ def apply_plan(path: Path, plan: WritePlan, *, backup: bool = True, lang: str = 
 
 # ---- xlsx / xlsm -------------------------------------------------------------------------------------
 
-def check_patchable(path: Path, sheet: str) -> None:
-    """The patcher's structure checks for `sheet` of the .xlsx/.xlsm at `path`, before anything is decided."""
+def check_patchable(path: Path, sheet: str, table: Table | None = None) -> None:
+    """The patcher's structure checks for `sheet` of the .xlsx/.xlsm at `path`, before anything is decided.
+
+    With the `table` read from it, formulas over the columns pddbatch will write are checked too.
+    """
     from pddbatch.workbook.xlsx.patcher import check_patchable as check
 
+    columns: list[int] = []
+    header_row = 0
+    if table is not None:
+        from pddbatch.workbook.headers import alias_table, map_headers
+        from pddbatch.workbook.writeplan import owned_columns
+
+        cmap = map_headers(table.headers, alias_table(), table.sheet, table.header_row, required=())
+        columns = [c.col for c in owned_columns(table, cmap, shipping=True).values()]
+        header_row = table.header_row
     try:
-        check(path, sheet)
+        check(path, sheet, columns, header_row)
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise InputError(f"{path.name} 已损坏（{exc}）：请重新导出", f"{path.name} is corrupt ({exc}): export it again") \
             from exc

@@ -7,28 +7,29 @@ from collections.abc import Sequence
 
 from pddbatch.model import CellValue, IssuesSheet, col_letter
 from pddbatch.workbook.xlsx.cellxml import value_xml
-from pddbatch.workbook.xlsx.parts import MAIN_NS, REL_NS, XML_DECL
+from pddbatch.workbook.xlsx.parts import TRANSITIONAL, XML_DECL, Dialect
 
 WIDTHS = (14, 9, 7, 16, 22, 70)
 RECORD_WIDTHS = (14, 9, 10, 6, 6)
 
 
-def issues_sheet_xml(sheet: IssuesSheet) -> bytes:
+def issues_sheet_xml(sheet: IssuesSheet, dialect: Dialect = TRANSITIONAL) -> bytes:
     """Header in row 1, one row per issue, header row frozen."""
-    return table_sheet_xml([sheet.header, *sheet.rows], WIDTHS, frozen=True)
+    return table_sheet_xml([sheet.header, *sheet.rows], WIDTHS, frozen=True, dialect=dialect)
 
 
-def record_sheet_xml(rows: Sequence[Sequence[CellValue]]) -> bytes:
+def record_sheet_xml(rows: Sequence[Sequence[CellValue]], dialect: Dialect = TRANSITIONAL) -> bytes:
     """The mark record's rows (`MarkRecord.rows()`), as a plain sheet."""
-    return table_sheet_xml(rows, RECORD_WIDTHS, frozen=False)
+    return table_sheet_xml(rows, RECORD_WIDTHS, frozen=False, dialect=dialect)
 
 
-def table_sheet_xml(rows: Sequence[Sequence[CellValue]], widths: Sequence[int], *, frozen: bool) -> bytes:
+def table_sheet_xml(rows: Sequence[Sequence[CellValue]], widths: Sequence[int], *, frozen: bool,
+                    dialect: Dialect = TRANSITIONAL) -> bytes:
     width = max([len(r) for r in rows] + [1])
     n = max(len(rows), 1)
     pane = ('<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>' if frozen else "")
     out = [XML_DECL.encode(),
-           f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
+           f'<worksheet xmlns="{dialect.main}" xmlns:r="{dialect.rel}">'
            f'<dimension ref="A1:{col_letter(width)}{n}"/>'
            f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
            '<sheetFormatPr defaultRowHeight="15"/><cols>'.encode()]

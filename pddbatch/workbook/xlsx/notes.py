@@ -20,10 +20,10 @@ _AUTHOR_ATTR = re.compile(rb'\sauthorId\s*=\s*"(\d+)"')
 class Comments:
     """The comments part of one sheet: authors and one raw <comment> per cell, in document order."""
 
-    def __init__(self, xml: bytes | None) -> None:
+    def __init__(self, xml: bytes | None, main_ns: str = MAIN_NS) -> None:
         self.original = xml
         if xml is None:
-            xml = (XML_DECL + f'<comments xmlns="{MAIN_NS}"><authors></authors><commentList>'
+            xml = (XML_DECL + f'<comments xmlns="{main_ns}"><authors></authors><commentList>'
                    '</commentList></comments>').encode()
         p = self.p = xml_prefix(xml, b"comments")
         am = re.search(rb"<" + p + rb"authors\s*/>|<" + p + rb"authors\b[^>]*>(.*?)</" + p + rb"authors>",

@@ -8,24 +8,27 @@ bytes, name, date and compression.
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from pddbatch.errors import InputError
-from pddbatch.model import WritePlan
+from pddbatch.model import WritePlan, col_letter
 from pddbatch.workbook.marks import RECORD_SHEET, UNKNOWN_FILL, Mark, MarkRecord, read_record
+from pddbatch.workbook.xlsx.cellxml import parse_range
 from pddbatch.workbook.xlsx.issues_sheet import issues_sheet_xml, record_sheet_xml
 from pddbatch.workbook.xlsx.notes import Comments, Vml, new_vml, vml_idmaps
 from pddbatch.workbook.xlsx.parts import (
     CT_COMMENTS,
     CT_VML,
     CT_WORKSHEET,
-    MAIN_NS,
-    REL_NS,
+    RT,
     RT_CHARTSHEET,
     RT_COMMENTS,
     RT_CUSTOM_XML,
@@ -33,6 +36,7 @@ from pddbatch.workbook.xlsx.parts import (
     RT_THREADED,
     RT_VML,
     RT_WORKSHEET,
+    TRANSITIONAL,
     Rel,
     add_content_type,
     add_rel,
@@ -40,6 +44,7 @@ from pddbatch.workbook.xlsx.parts import (
     esc_attr,
     free_part,
     new_rel_id,
+    norm_type,
     parse_xml,
     read_rels,
     relative,
@@ -48,9 +53,9 @@ from pddbatch.workbook.xlsx.parts import (
 )
 from pddbatch.workbook.xlsx.record import is_record, parse_record
 from pddbatch.workbook.xlsx.styles import StyleBook
-from pddbatch.workbook.xlsx.worksheet import SheetJob, rewrite_sheet
+from pddbatch.workbook.xlsx.worksheet import RowsOutOfOrder, SheetJob, rewrite_sheet, sort_rows
 
-OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+OFFICE_DOC = RT + "officeDocument"
 Cell = tuple[int, int]
 
 
@@ -71,6 +76,7 @@ class _Package:
         self.replaced: dict[str, bytes] = {}
         self.added: dict[str, bytes] = {}
         self.removed: set[str] = set()
+        self.dialect = TRANSITIONAL
         for info in zin.infolist():
             if info.flag_bits & 0x1:
                 raise InputError("工作簿内含加密部件，无法写回", "The workbook has encrypted parts; cannot write back")
@@ -100,7 +106,7 @@ class _Package:
         rn = rels_name(part)
         if rn in self.added or rn in self.replaced:
             root = parse_xml(self.read(rn), rn)
-            return [Rel(e.get("Id", ""), e.get("Type", ""),
+            return [Rel(e.get("Id", ""), norm_type(e.get("Type", "")),
                         e.get("Target", "") if e.get("TargetMode") == "External" else resolve(part, e.get("Target", "")),
                         e.get("TargetMode") == "External") for e in root]
         return read_rels(self.zin, part)
@@ -109,7 +115,8 @@ class _Package:
         rels = self.rels(source)
         rid = new_rel_id(rels)
         rn = rels_name(source)
-        self.put(rn, add_rel(self.read(rn) if self.exists(rn) else None, rid, rel_type, relative(source, target)))
+        self.put(rn, add_rel(self.read(rn) if self.exists(rn) else None, rid, self.dialect.rel_type(rel_type),
+                             relative(source, target)))
         return rid
 
     def content_type(self, *, override: tuple[str, str] | None = None,
@@ -137,13 +144,14 @@ def _locate(zin: zipfile.ZipFile, pkg: _Package, sheet: str) -> _Located:
     if wb_part not in pkg.names:
         raise InputError("工作簿缺少 workbook 部件", "The package has no workbook part")
     wb_root = parse_xml(zin.read(wb_part), wb_part)
-    check_ns(wb_root, wb_part)
+    dialect = check_ns(wb_root, wb_part)
+    pkg.dialect = dialect
     wb_rels = read_rels(zin, wb_part)
     by_id = {r.id: r for r in wb_rels}
     sheets: dict[str, Rel] = {}
     sheet_ids: list[int] = []
-    for el in wb_root.iter(f"{{{MAIN_NS}}}sheet"):
-        rel = by_id.get(el.get(f"{{{REL_NS}}}id", ""))
+    for el in wb_root.iter(f"{{{dialect.main}}}sheet"):
+        rel = by_id.get(el.get(f"{{{dialect.rel}}}id", ""))
         if rel is not None:
             sheets[el.get("name", "")] = rel
         sid = el.get("sheetId", "0")
@@ -162,14 +170,64 @@ def _locate(zin: zipfile.ZipFile, pkg: _Package, sheet: str) -> _Located:
     return _Located(wb_part, wb_rels, sheets, sheet_ids, sheet_part, styles_part)
 
 
-def check_patchable(src: Path, sheet: str) -> None:
-    """The patcher's structure checks, made before anything is decided (InputError as `patch_workbook`)."""
+def check_patchable(src: Path, sheet: str, columns: Collection[int] = (), header_row: int = 0) -> None:
+    """The patcher's structure checks, made before anything is decided (InputError as `patch_workbook`).
+
+    Besides the package structure: a part pddbatch edits stored as UTF-16, and a shared or array
+    formula over one of `columns` below `header_row` (overwriting one cell of it would break the
+    rest), are refused here, before a number is allocated.
+    """
     try:
         zin = zipfile.ZipFile(src)
     except zipfile.BadZipFile as exc:
         raise InputError(f"{src.name} 已损坏（不是完整的 xlsx 文件）", f"{src.name} is corrupt") from exc
     with zin:
-        _locate(zin, _Package(zin), sheet)
+        pkg = _Package(zin)
+        loc = _locate(zin, pkg, sheet)
+        for part in (loc.wb_part, loc.sheet_part, loc.styles_part):
+            with zin.open(part) as fh:
+                head = fh.read(4)
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[1:2] == b"\x00" or head[:1] == b"\x00":
+                raise InputError(f"{src.name} 的部件 {part} 以 UTF-16 编码保存，pddbatch 不能安全写回：请用 Excel "
+                                 "或 WPS 打开后另存为 .xlsx（会存成 UTF-8），没有分配任何单号",
+                                 f"Part {part} of {src.name} is stored as UTF-16, which pddbatch cannot write back "
+                                 "safely: open it in Excel or WPS and save as .xlsx (UTF-8); nothing was allocated")
+        if columns:
+            with zin.open(loc.sheet_part) as fh:
+                _check_formulas(fh, sheet, set(columns), header_row)
+
+
+_SHARED_F = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*\bref\s*=\s*\"([^\"]*)\"[^>]*)>")
+
+
+def _check_formulas(fh: IO[bytes], sheet: str, columns: set[int], header_row: int) -> None:
+    """Refuse a shared/array formula whose range covers an owned column below the header row."""
+    tail = b""
+    while True:
+        chunk = fh.read(1 << 20)
+        buf = tail + chunk
+        for m in _SHARED_F.finditer(buf):
+            if not re.search(rb'\bt\s*=\s*"(shared|array)"', m.group(1)):
+                continue
+            rng = parse_range(m.group(2))
+            if rng is None:
+                continue
+            r1, c1, r2, c2 = rng
+            hit = sorted(c for c in columns if c1 <= c <= c2)
+            if hit and r2 > header_row:
+                ref = m.group(2).decode("ascii", "replace")
+                kind = "数组" if b'"array"' in m.group(1) else "共享"
+                raise InputError(
+                    f"工作表“{sheet}”的 {ref} 是{kind}公式，覆盖了 pddbatch 要写入的 {col_letter(hit[0])} 列："
+                    f"写入其中一格会破坏整组公式。请先把这一列的公式转成数值（复制后“选择性粘贴-数值”）或删掉，"
+                    "再运行；没有分配任何单号",
+                    f"{ref} in sheet '{sheet}' is a {'n array' if kind == '数组' else ' shared'} formula over column "
+                    f"{col_letter(hit[0])}, which pddbatch writes: writing one cell of it breaks the whole group. "
+                    "Turn that column's formulas into values (copy, paste values) or delete them and run again; "
+                    "nothing was allocated")
+        if not chunk:
+            return
+        tail = buf[-4096:]
 
 
 def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
@@ -203,7 +261,8 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
         vml: Vml | None = None
         if need_notes:
             try:
-                comments = Comments(zin.read(comments_part) if comments_part in pkg.names else None)
+                comments = Comments(zin.read(comments_part) if comments_part in pkg.names else None,
+                                    pkg.dialect.main)
             except ValueError as exc:
                 raise InputError("批注部件格式异常，无法安全写回", "Malformed comments part") from exc
             if vml_part is not None and vml_part in pkg.names:
@@ -259,10 +318,16 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
             headers={c.col: c.header for c in plan.columns if c.is_new},
             marks=frozenset(plan.marks), prev=frozenset(prev),
             unmark=lambda cell, style: book.unmark(style, prev[cell].style, prev[cell].fill),
-            mark_style=book.mark_style, legacy_rel_id=legacy_rel_id)
+            mark_style=book.mark_style, legacy_rel_id=legacy_rel_id, rel_ns=pkg.dialect.rel)
         with tempfile.TemporaryFile(dir=str(src.parent)) as spool:
-            with zin.open(sheet_part) as sheet_in:
-                result = rewrite_sheet(sheet_in, spool, job)
+            try:
+                with zin.open(sheet_part) as sheet_in:
+                    result = rewrite_sheet(sheet_in, spool, job)
+            except RowsOutOfOrder:        # rare (some tools' edits): sort in memory, then the same rewrite
+                spool.seek(0)
+                spool.truncate()
+                result = rewrite_sheet(io.BytesIO(sort_rows(zin.read(sheet_part))), spool, job)
+                result.changed = True
             new_marks = []
             for cell in plan.marks:
                 origin = result.origins.get(cell)
@@ -273,7 +338,7 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
 
             # ---- issues sheet ------------------------------------------------------------------------
             if plan.issues_sheet is not None:
-                xml = issues_sheet_xml(plan.issues_sheet)
+                xml = issues_sheet_xml(plan.issues_sheet, pkg.dialect)
                 existing = sheets.get(plan.issues_sheet.name)
                 if existing is not None and existing.type == RT_WORKSHEET and existing.target in pkg.names:
                     pkg.put(existing.target, xml)
@@ -291,7 +356,7 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
                 names.append(plan.issues_sheet.name)
             new_record = record.with_sheet(plan.sheet, new_marks, plan.record_meta, names)
             if record.found or not new_record.empty:
-                xml = record_sheet_xml(new_record.rows())
+                xml = record_sheet_xml(new_record.rows(), pkg.dialect)
                 existing = sheets.get(RECORD_SHEET)
                 if existing is not None and existing.type == RT_WORKSHEET and existing.target in pkg.names:
                     pkg.put(existing.target, xml)
@@ -322,7 +387,7 @@ def _add_sheet_entry(pkg: _Package, wb_part: str, name: str, sheet_id: int, rid:
         raise InputError("workbook.xml 格式异常", "Malformed workbook.xml")
     p = m.group(1) or b""
     state = b' state="hidden"' if hidden else b""
-    entry = (b"<" + p + b'sheet xmlns:r="' + REL_NS.encode() + b'" name="' + esc_attr(name).encode()
+    entry = (b"<" + p + b'sheet xmlns:r="' + pkg.dialect.rel.encode() + b'" name="' + esc_attr(name).encode()
              + b'" sheetId="%d"' % sheet_id + state + b' r:id="' + rid.encode() + b'"/>')
     pkg.put(wb_part, text[:m.start()] + entry + text[m.start():])
 
