@@ -78,3 +78,23 @@ def test_marks_are_found_from_the_cell_when_rows_were_sorted(tmp_path: Path) -> 
     after = snapshot(book)
     assert "C12" not in after.notes and "C12" not in after.fills
     assert "C3" not in after.fills and after.fills["E7"] == "FFC7CE"
+
+
+def test_marks_of_an_older_pddbatch_are_undone_and_its_record_retired(tmp_path: Path) -> None:
+    """data/legacy-marks.xlsx: written by pddbatch before the shared record (custom XML part, the
+    seller's note on B5 covered by pddbatch's). Its marks are undone and the part goes."""
+    import zipfile
+
+    book = tmp_path / "orders.xlsx"
+    shutil.copy(Path(__file__).parent / "data" / "legacy-marks.xlsx", book)
+    before = snapshot(book)
+    assert before.notes["B5"] != "卖家自己的批注" and before.fills["C4"] == "FFC7CE"
+    apply_plan(book, plan({}, new=False), backup=False)
+    after = snapshot(book)
+    assert after.notes == {"B5": "卖家自己的批注", "D8": "门牌号待确认"}
+    assert after.fills == {"C4": "FF0000", "E7": "FFC7CE"}
+    with zipfile.ZipFile(book) as zf:
+        names = zf.namelist()
+        assert not [n for n in names if n.startswith("customXml/")]
+        assert b"customXml" not in zf.read("xl/_rels/workbook.xml.rels")
+        assert b"customXml" not in zf.read("[Content_Types].xml")

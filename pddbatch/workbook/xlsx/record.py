@@ -1,9 +1,8 @@
-"""The record of what pddbatch changed, kept in the workbook as a custom XML part.
+"""The record an older pddbatch kept in the workbook as a custom XML part (customXml/itemN.xml).
 
-A custom XML part (customXml/itemN.xml, related from the workbook) survives a save in Excel, is
-invisible to the seller and to sheet readers, and lets a rerun undo exactly pddbatch's own marks:
-for each marked cell its original style index, the mark's style index and the seller's original
-note (if pddbatch's note replaced one).
+Read only, to undo that version's marks once: the patcher converts it into the shared mark record
+(`workbook.marks`, the hidden `_pddbatch` sheet) and removes the part. LibreOffice and openpyxl
+drop custom XML parts and the live Excel book cannot read them, which is why the record moved.
 """
 
 from __future__ import annotations
