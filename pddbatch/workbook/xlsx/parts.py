@@ -28,12 +28,10 @@ RT_COMMENTS = RT + "comments"
 RT_VML = RT + "vmlDrawing"
 RT_STYLES = RT + "styles"
 RT_CUSTOM_XML = RT + "customXml"
-RT_CUSTOM_XML_PROPS = RT + "customXmlProps"
 RT_THREADED = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
-CT_CUSTOM_PROPS = "application/vnd.openxmlformats-officedocument.customXmlProperties+xml"
 XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 from pddbatch.errors import InputError
-from pddbatch.workbook.marks import UNKNOWN_FILL, is_mark_rgb
+from pddbatch.workbook.marks import MARK_RGB, UNKNOWN_FILL, is_mark_rgb
 from pddbatch.workbook.xlsx.cellxml import get_attr, set_attr
 from pddbatch.workbook.xlsx.parts import xml_prefix
 
-MARK_RGB = b"FFFFC7CE"          # Excel's own "light red fill" (marks.MARK_FILL)
+MARK_ARGB = ("FF" + MARK_RGB).encode()      # marks.MARK_FILL as styles.xml spells it
 MAX_XFS = 64000
 _FILL_ID = re.compile(rb'\sfillId\s*=\s*"(\d+)"')
 _APPLY_FILL = re.compile(rb'\sapplyFill\s*=\s*"[^"]*"')
@@ -141,7 +141,7 @@ class StyleBook:
         if self.fill_id is None:
             p = self.p
             fill = (b"<" + p + b'fill><' + p + b'patternFill patternType="solid"><' + p + b'fgColor rgb="'
-                    + MARK_RGB + b'"/><' + p + b'bgColor indexed="64"/></' + p + b"patternFill></" + p + b"fill>")
+                    + MARK_ARGB + b'"/><' + p + b'bgColor indexed="64"/></' + p + b"patternFill></" + p + b"fill>")
             found = [i for i in range(len(self.fills)) if is_mark_rgb(self._fill_desc(i))]
             if fill in self.fills:
                 self.fill_id = self.fills.index(fill)
