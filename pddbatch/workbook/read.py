@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -121,8 +122,11 @@ def _check_zip(p: Path, magic: bytes) -> None:
                 raise _bomb(p)
             for info in infos[:400]:
                 if info.filename.endswith(".xml") and info.file_size >= 2:
-                    with zf.open(info) as fh:
-                        lead = fh.read(2)
+                    try:
+                        with zf.open(info) as fh:
+                            lead = fh.read(2)
+                    except (zlib.error, EOFError, OSError) as exc:    # a damaged member
+                        raise zipfile.BadZipFile(str(exc)) from exc
                     if lead in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in lead:
                         raise InputError(
                             f"{p.name} 的部件 {info.filename} 以 UTF-16 编码保存，读不出它的数据：请用 Excel 或 WPS "
