@@ -28,7 +28,7 @@ from pddbatch.pipeline.guards import (
     precheck,
     record_ledger_identity,
 )
-from pddbatch.pipeline.options import Clock, Options, Progress, no_cycle_collector, no_progress
+from pddbatch.pipeline.options import Clock, Options, Progress, checkpoint, no_cycle_collector, no_progress
 from pddbatch.pipeline.prepare import Prepared, as_backend, config_for, load_table, prepare
 from pddbatch.plan.stock import stock_write_plan
 from pddbatch.plan.stock import summary as stock_summary
@@ -120,6 +120,7 @@ class _Run:
         """Allocate, render and write back (or, for a dry run, count)."""
         result, clock, opts, lang, plan, ledger = self.result, self.clock, self.opts, self.lang, prep.plan, prep.ledger
         assert ledger is not None
+        checkpoint("plan")
         if not opts.dry_run:
             self.stage = "check"
             precheck(self.backend, prep.table, self.target, backup=opts.backup, lang=lang)
@@ -134,6 +135,7 @@ class _Run:
                     run_id = ledger.begin_run(str(self.backend.path.resolve()))
                     numbering = allocate(ledger, run_id, plan, prep.known, str(self.backend.path.resolve()))
                     self.allocated = True
+            checkpoint("allocate")
             result.run_id = run_id
             ready = self._outcomes(prep, numbering)
             if run_id is not None:
@@ -208,10 +210,12 @@ class _Run:
             with clock.stage("write_back"):
                 result.backup = side.join()
             raise
+        checkpoint("render")
         self.stage = "write_back"
         self.progress("write_back", 0, 1)
         with clock.stage("write_back"):
             result.backup = side.join()
+        checkpoint("written")
         if result.out_dir:
             with clock.stage("finish"):
                 write_summary(Path(result.out_dir), result)
@@ -222,6 +226,7 @@ class _Run:
         threshold, lang = self.config.low_stock_threshold, self.lang
 
         def write() -> str | None:
+            checkpoint("write_back")
             backup = backend.apply(wplan, backup=opts.backup).backup
             if stock is not None and prep.stock_in_book:
                 backend.apply(stock_write_plan(stock, threshold, lang), backup=False)

@@ -16,7 +16,7 @@ from pathlib import Path
 from pddbatch.allocate import Known, keep_live_numbers, voided_numbers
 from pddbatch.config import Config, find_config, load_config
 from pddbatch.ledger import Ledger
-from pddbatch.pipeline.options import Clock, Options, Progress
+from pddbatch.pipeline.options import Clock, Options, Progress, checkpoint
 from pddbatch.plan.catalog import FILE_SUFFIXES, Catalog, load_catalog, side_table
 from pddbatch.plan.parcels import Plan, make_plan
 from pddbatch.plan.stock import StockLevels, load_stock
@@ -71,6 +71,7 @@ def prepare(backend: SheetBackend, opts: Options, lang: str, clock: Clock, progr
     progress("read", 0, 1)
     with clock.stage("read"):
         table = backend.read_table(opts.sheet)
+    checkpoint("read")
     clock.result.sheet = table.sheet
     with clock.stage("validate"):
         v = validate_table(table, lang=lang)
