@@ -14,6 +14,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any)
     conc = sys.modules.get("test_crash_concurrency")
     if conc is not None and conc.FIGURES["parallel_runs"]:
         lines.append("parallel runs: " + ", ".join(f"{k} {v}" for k, v in conc.FIGURES.items()))
+    changed = sys.modules.get("test_crash_changed")
+    if changed is not None and changed.FIGURES["runs"]:
+        lines.append("workbook changed mid-run: " + ", ".join(f"{k} {v}" for k, v in changed.FIGURES.items()))
     if lines:
         terminalreporter.section("crash tests")
         for line in lines:
