@@ -17,6 +17,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any)
     changed = sys.modules.get("test_crash_changed")
     if changed is not None and changed.FIGURES["runs"]:
         lines.append("workbook changed mid-run: " + ", ".join(f"{k} {v}" for k, v in changed.FIGURES.items()))
+    interrupt = sys.modules.get("test_crash_interrupt")
+    if interrupt is not None and interrupt.SIGNALS["runs"]:
+        lines.append("SIGINT/SIGTERM runs: " + ", ".join(f"{k} {v}" for k, v in interrupt.SIGNALS.items()))
     if lines:
         terminalreporter.section("crash tests")
         for line in lines:
