@@ -15,6 +15,7 @@ from pathlib import Path
 from pddbatch.allocate import Numbering, allocate, dry_allocation
 from pddbatch.config import Config
 from pddbatch.documents import default_out_dir, ledger_summary, render_documents, write_summary
+from pddbatch.errors import PddBatchError
 from pddbatch.ledger import Ledger
 from pddbatch.messages import pick
 from pddbatch.model import BatchResult, Parcel, WritePlan
@@ -33,7 +34,7 @@ from pddbatch.pipeline.prepare import Prepared, as_backend, config_for, load_tab
 from pddbatch.plan.stock import stock_write_plan
 from pddbatch.plan.stock import summary as stock_summary
 from pddbatch.validate import Validation
-from pddbatch.workbook.backend import FileSheet, SheetBackend
+from pddbatch.workbook.backend import FileSheet, SheetBackend, WorkbookChangedError
 from pddbatch.workbook.writeplan import build_write_plan
 
 __all__ = ["PARALLEL_ROWS", "Options", "load_table", "process", "validate"]
@@ -101,6 +102,9 @@ class _Run:
         self.result, self.clock, self.progress, self.target = result, clock, progress, target
         self.stage = "read"
         self.allocated = False
+        self.labels_written = False
+        self.new_numbers = 0
+        self.written = False
 
     def open_ledger(self, stack: ExitStack, v: Validation) -> Ledger:
         self.stage = "ledger"
@@ -135,6 +139,7 @@ class _Run:
                     run_id = ledger.begin_run(str(self.backend.path.resolve()))
                     numbering = allocate(ledger, run_id, plan, prep.known, str(self.backend.path.resolve()))
                     self.allocated = True
+                    self.new_numbers = len(numbering.new_ids)
             checkpoint("allocate")
             result.run_id = run_id
             ready = self._outcomes(prep, numbering)
@@ -150,7 +155,22 @@ class _Run:
                 # the original error matters more than a bookkeeping failure
                 with suppress(Exception):
                     ledger.finish_run(run_id, "failed", failure_summary(result, exc, self.stage))
+            if isinstance(exc, PddBatchError) and self.allocated and not isinstance(exc, WorkbookChangedError):
+                raise self.late_failure(exc) from exc
             raise
+
+    def late_failure(self, exc: PddBatchError) -> PddBatchError:
+        """The same error, saying what the run produced before it and what a rerun does."""
+        labels_zh = f"面单和单据已写入 {self.target}" if self.labels_written else "面单和单据没有（全部）生成"
+        labels_en = f"labels and documents are in {self.target}" if self.labels_written else \
+            "labels and documents were not (all) written"
+        book_zh = "工作簿已写回" if self.written else "工作簿没有写回（保持原样）"
+        book_en = "the workbook was written back" if self.written else "the workbook was not written back (unchanged)"
+        zh = (f"{exc.message}。已完成的部分：台账中已分配单号（本次新分配 {self.new_numbers} 个），{labels_zh}，{book_zh}。"
+              "重新运行会给每个订单同样的单号，并补齐没完成的面单和写回")
+        en = (f"{exc.message_en}. Done so far: numbers are allocated in the ledger ({self.new_numbers} new this run), "
+              f"{labels_en}, {book_en}. Running again gives every order the same number and finishes the rest")
+        return type(exc)(zh, en)
 
     def _outcomes(self, prep: Prepared, numbering: Numbering) -> list[Parcel]:
         result, lang, plan = self.result, self.lang, prep.plan
@@ -194,6 +214,7 @@ class _Run:
                                              prep.catalog.short_names(), label_size=self.opts.label_size,
                                              zpl=self.opts.zpl, after_labels=side.start)
                     record_ledger_identity(self.target, ledger.ledger_id)
+                self.labels_written = True
                 with clock.stage("finish"):
                     ledger.mark_rendered(sorted({numbered[p.order_sns[0]][1] for p in to_render}), run_id)
                 result.out_dir = str(self.target)
@@ -215,6 +236,7 @@ class _Run:
         self.progress("write_back", 0, 1)
         with clock.stage("write_back"):
             result.backup = side.join()
+        self.written = True
         checkpoint("written")
         if result.out_dir:
             with clock.stage("finish"):
