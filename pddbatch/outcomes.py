@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
+from pddbatch.allocate import Numbered
 from pddbatch.messages import pick
-from pddbatch.model import BatchResult, Parcel, RowIssue, RowOutcome, RowStatus
+from pddbatch.model import BatchResult, Order, Parcel, RowIssue, RowOutcome, RowStatus
 from pddbatch.plan.parcels import Plan, deadline_text
 from pddbatch.validate import Validation
 
@@ -42,7 +42,6 @@ def fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutco
     result.out_of_stock = sum(1 for o in outcomes.values() if o.status is RowStatus.OUT_OF_STOCK)
 
 
-Numbered = dict[str, tuple[str, int, bool]]   # order_sn -> (tracking no, parcel id, new in this run)
 
 
 def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
@@ -56,7 +55,7 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
     ready: list[Parcel] = []
     for parcel in plan.parcels:
         # the ledger may split a planned parcel (some orders kept an earlier number): group again
-        groups: dict[str, list[Any]] = {}
+        groups: dict[str, list[Order]] = {}
         for o in parcel.orders:
             hit = numbered.get(o.order_sn)
             groups.setdefault(hit[0] if hit else "", []).append(o)
@@ -81,7 +80,7 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
 MERGE_NOTE_MAX = 5      # order numbers a row's "merged with" note names
 
 
-def row_notes(o: Any, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: Sequence[RowIssue],
+def row_notes(o: Order, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: Sequence[RowIssue],
                lang: str) -> list[str]:
     notes: list[str] = []
     others = [s for s in sns if s != o.order_sn]

@@ -88,7 +88,7 @@ def process(workbook: Path | SheetBackend, options: Options | None = None, progr
                 run.go(prep, signals)
         except BaseException as exc:
             if is_interrupt(exc):
-                raise interrupted_error(run.stage, run.allocated, lang) from None
+                raise interrupted_error(run.stage, run.allocated) from None
             raise
     return result
 
@@ -122,12 +122,12 @@ class _Run:
 
     def go(self, prep: Prepared, signals: Interruptible) -> None:
         """Allocate, render and write back (or, for a dry run, count)."""
-        result, clock, opts, lang, plan, ledger = self.result, self.clock, self.opts, self.lang, prep.plan, prep.ledger
+        result, clock, opts, plan, ledger = self.result, self.clock, self.opts, prep.plan, prep.ledger
         assert ledger is not None
         checkpoint("plan")
         if not opts.dry_run:
             self.stage = "check"
-            precheck(self.backend, prep.table, self.target, backup=opts.backup, lang=lang)
+            precheck(self.backend, prep.table, self.target, backup=opts.backup)
         self.stage = "allocate"
         self.progress("allocate", 0, len(plan.parcels))
         run_id: int | None = None

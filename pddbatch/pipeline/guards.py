@@ -16,7 +16,6 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -116,7 +115,7 @@ TEMP_NAME_EXTRA = len(".~..pddbatch-tmp") + 8       # workbook/save.py's temp fi
 BACKUP_NAME_EXTRA = len(".20261126-080000-99")      # pddbatch-backup/<stem>.<stamp>-n<suffix>
 
 
-def precheck(backend: SheetBackend, table: Table, out_dir: Path, *, backup: bool, lang: str) -> None:
+def precheck(backend: SheetBackend, table: Table, out_dir: Path, *, backup: bool) -> None:
     """Everything that could make the write-back or the outputs fail, tried before a number is taken."""
     _check_out_dir(out_dir)
     if not isinstance(backend, FileSheet):
@@ -194,15 +193,23 @@ class _Stop(BaseException):
     """Raised by the SIGTERM/SIGINT handler: unwinds like Ctrl-C."""
 
 
-def interrupted_error(stage: str, allocated: bool, lang: str) -> RunInterrupted:
+STAGE_NAMES = {"read": ("读取表格", "reading"), "ledger": ("打开台账", "opening the ledger"),
+               "check": ("写入前检查", "checking"), "allocate": ("分配单号", "allocating numbers"),
+               "render": ("生成面单", "rendering labels"), "write_back": ("写回表格", "writing back"),
+               "finish": ("收尾", "finishing")}
+
+
+def interrupted_error(stage: str, allocated: bool) -> RunInterrupted:
+    """已中断: where the run stopped, what is done, and that a rerun is safe."""
+    zh_stage, en_stage = STAGE_NAMES.get(stage, (stage, stage))
     if allocated:
-        zh = (f"已中断（{stage}）：单号已在台账中分配，已生成的面单和写回的内容都是完整的；"
+        zh = (f"已中断（{zh_stage}）：单号已在台账中分配，已生成的面单和写回的内容都是完整的；"
               "重新运行会给每个订单同样的单号，并补齐没有完成的面单和写回")
-        en = (f"Interrupted ({stage}): the numbers are allocated in the ledger; whatever was written is complete. "
+        en = (f"Interrupted ({en_stage}): the numbers are allocated in the ledger; whatever was written is complete. "
               "Running again gives every order the same number and finishes the labels and write-back")
     else:
-        zh = f"已中断（{stage}）：没有分配任何单号，工作簿未改动；可以直接重新运行"
-        en = f"Interrupted ({stage}): no number was allocated and the workbook is unchanged; just run again"
+        zh = f"已中断（{zh_stage}）：没有分配任何单号，工作簿未改动；可以直接重新运行"
+        en = f"Interrupted ({en_stage}): no number was allocated and the workbook is unchanged; just run again"
     return RunInterrupted(zh, en)
 
 
@@ -242,9 +249,3 @@ class Interruptible:
 
 def is_interrupt(exc: BaseException) -> bool:
     return isinstance(exc, KeyboardInterrupt | _Stop)
-
-
-@contextlib.contextmanager
-def calm_signals(guard: Interruptible) -> Iterator[None]:
-    guard.calm()
-    yield

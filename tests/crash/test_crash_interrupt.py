@@ -77,13 +77,18 @@ def signal_once(folder: Path, delay: float, how: str) -> None:
     recorded = runs(ledger)
 
     # 1. a plain sentence; the run recorded; lock and processes gone
-    assert "Traceback" not in out + err and "内部错误" not in out + err, err
-    if finished or proc.returncode in (0, 1):
+    startup = proc.returncode == -signal.SIGTERM or ("KeyboardInterrupt" in err and "pddbatch/pipeline" not in err)
+    done = bool(recorded) and recorded[-1][0] == "done"
+    if finished or proc.returncode in (0, 1) or (done and proc.returncode == -signal.SIGTERM):
+        # (a SIGTERM after the run was complete, while the summary was printed: the default action)
         SIGNALS["finished_first"] += 1
-    elif proc.returncode == -signal.SIGTERM:       # before the run began (interpreter start-up): nothing done
+    elif startup and not recorded:
+        # the signal came while Python was still importing pddbatch (before any of our code could answer):
+        # the default action, and nothing was done
         SIGNALS["before_run"] += 1
-        assert not recorded and path.read_bytes() == old, (recorded, err)
+        assert path.read_bytes() == old and not (folder / LEDGER).exists(), err
     else:
+        assert "Traceback" not in out + err and "内部错误" not in out + err, err
         assert proc.returncode == 2 and "已中断" in err, (proc.returncode, out, err)
         SIGNALS["interrupted"] += 1
     assert all(status != "running" for status, _ in recorded), recorded
