@@ -16,10 +16,17 @@ from pddbatch.allocate import Numbering, allocate, dry_allocation
 from pddbatch.config import Config
 from pddbatch.documents import default_out_dir, ledger_summary, render_documents, write_summary
 from pddbatch.errors import PddBatchError
-from pddbatch.ledger import Ledger
+from pddbatch.ledger import Ledger, ledger_exists
 from pddbatch.messages import pick
 from pddbatch.model import BatchResult, Parcel, WritePlan
-from pddbatch.outcomes import fill_counts, process_outcomes, short_notes, urgent_list, validation_outcomes
+from pddbatch.outcomes import (
+    fill_counts,
+    note_live_numbers,
+    process_outcomes,
+    short_notes,
+    urgent_list,
+    validation_outcomes,
+)
 from pddbatch.parallel import Background
 from pddbatch.pipeline.guards import (
     Interruptible,
@@ -55,7 +62,7 @@ def validate(workbook: Path | SheetBackend, options: Options | None = None,
         prep = prepare(backend, opts, lang, clock, progress or no_progress, planning=False)
         v = prep.validation
         outcomes = validation_outcomes(v, lang)
-        fill_counts(result, v, outcomes)
+        fill_counts(result, v, outcomes, lang)
         if not opts.dry_run:
             with clock.stage("write_back"):
                 plan = build_write_plan(prep.table, v.columns, v.issues, outcomes, shipping=False, lang=lang)
@@ -103,16 +110,17 @@ class _Run:
         self.stage = "read"
         self.allocated = False
         self.labels_written = False
+        self.rendering = False        # files in the output folder are this run's (earlier ones moved aside)
         self.new_numbers = 0
         self.written = False
 
     def open_ledger(self, stack: ExitStack, v: Validation) -> Ledger:
         self.stage = "ledger"
-        ledger_path = self.config.ledger_path
-        if self.opts.dry_run and not ledger_path.exists():     # a dry run creates no ledger file
+        where: str | Path = self.config.ledger      # an SQLite file or a PostgreSQL URL
+        if self.opts.dry_run and not ledger_exists(where):     # a dry run creates no ledger file
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="pddbatch-dry-"))
-            ledger_path = Path(scratch) / "ledger.sqlite"
-        ledger = Ledger.open(ledger_path)
+            where = Path(scratch) / "ledger.sqlite"
+        ledger = Ledger.open(where)
         stack.callback(ledger.close)
         if not self.opts.dry_run:
             check_ledger_identity(ledger, self.backend.path, v.table, self.target)
@@ -161,9 +169,13 @@ class _Run:
 
     def late_failure(self, exc: PddBatchError) -> PddBatchError:
         """The same error, saying what the run produced before it and what a rerun does."""
-        labels_zh = f"面单和单据已写入 {self.target}" if self.labels_written else "面单和单据没有（全部）生成"
-        labels_en = f"labels and documents are in {self.target}" if self.labels_written else \
-            "labels and documents were not (all) written"
+        if self.labels_written:
+            labels_zh, labels_en = f"面单和单据已写入 {self.target}", f"labels and documents are in {self.target}"
+        else:
+            made = sorted(p.name for p in self.target.glob("*") if p.is_file()) if self.rendering else []
+            labels_zh = f"面单和单据只生成了 {'、'.join(made)}" if made else "面单和单据没有生成"
+            labels_en = f"only {', '.join(made)} of the labels and documents were written" if made else \
+                "no labels or documents were written"
         book_zh = "工作簿已写回" if self.written else "工作簿没有写回（保持原样）"
         book_en = "the workbook was written back" if self.written else "the workbook was not written back (unchanged)"
         zh = (f"{exc.message}。已完成的部分：台账中已分配单号（本次新分配 {self.new_numbers} 个），{labels_zh}，{book_zh}。"
@@ -176,7 +188,9 @@ class _Run:
         result, lang, plan = self.result, self.lang, prep.plan
         with self.clock.stage("outcomes"):
             outcomes, ready = process_outcomes(prep.validation, plan, numbering.numbered, lang)
-        fill_counts(result, prep.validation, outcomes)
+            if prep.ledger is not None:
+                note_live_numbers(outcomes, prep.validation, prep.ledger, lang)
+        fill_counts(result, prep.validation, outcomes, lang)
         self.outcomes = outcomes
         numbered = numbering.numbered
         result.parcels = len({pid for _t, pid, _n in numbered.values()})
@@ -208,6 +222,7 @@ class _Run:
         side = self._start_write_back(prep, wplan, parallel=len(prep.table.rows) >= PARALLEL_ROWS and bool(to_render))
         try:
             if to_render:
+                self.rendering = True
                 self.progress("render", 0, len(to_render))
                 with clock.stage("render"):
                     files = render_documents(to_render, self.target, self.config, lang, prep.now, result,

@@ -77,20 +77,20 @@ def check_ledger_identity(ledger: Ledger, path: Path, table: Table, out_dir: Pat
             place_zh = f"工作簿 {path.name}" if where == "workbook" else f"输出文件夹 {out_dir}"
             place_en = f"workbook {path.name}" if where == "workbook" else f"output folder {out_dir}"
             raise LedgerMismatchError(
-                f"{place_zh} 里的单号来自另一个台账（编号 {recorded}），而现在的台账 {ledger.path} 是 {current}"
+                f"{place_zh} 里的单号来自另一个台账（编号 {recorded}），而现在的台账 {ledger.shown} 是 {current}"
                 f"{'（一个新建或被清空的台账）' if ledger.parcel_count() == 0 else ''}。为免重复使用已打印的单号，"
                 f"没有分配任何单号：请把原来的台账放回原处（或在 pddbatch.toml 中指向它）后再运行",
                 f"The numbers in {place_en} came from another ledger (id {recorded}), but the ledger at "
-                f"{ledger.path} is {current}{' (a new or emptied ledger)' if ledger.parcel_count() == 0 else ''}. "
+                f"{ledger.shown} is {current}{' (a new or emptied ledger)' if ledger.parcel_count() == 0 else ''}. "
                 f"To never hand out a printed number again, nothing was allocated: put the original ledger "
                 f"back (or point pddbatch.toml at it) and run again")
     if ledger.parcel_count() == 0:
         shown = rows_show_our_numbers(table)
         if shown:
             raise LedgerMismatchError(
-                f"工作簿 {path.name} 有 {shown} 行显示 pddbatch 已分配的单号，但台账 {ledger.path} 是空的"
+                f"工作簿 {path.name} 有 {shown} 行显示 pddbatch 已分配的单号，但台账 {ledger.shown} 是空的"
                 f"（新建、被删除或被清空）。为免重复使用已打印的单号，没有分配任何单号：请恢复原来的台账后再运行",
-                f"{shown} rows of {path.name} show numbers pddbatch allocated, but the ledger {ledger.path} is "
+                f"{shown} rows of {path.name} show numbers pddbatch allocated, but the ledger {ledger.shown} is "
                 f"empty (new, deleted or emptied). To never hand out a printed number again, nothing was "
                 f"allocated: restore the original ledger and run again")
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pddbatch.allocate import Known, keep_live_numbers, voided_numbers
+from pddbatch.clock import china_now
 from pddbatch.config import Config, find_config, load_config
 from pddbatch.ledger import Ledger
 from pddbatch.pipeline.options import Clock, Options, Progress, checkpoint
@@ -75,7 +76,7 @@ def prepare(backend: SheetBackend, opts: Options, lang: str, clock: Clock, progr
     clock.result.sheet = table.sheet
     with clock.stage("validate"):
         v = validate_table(table, lang=lang)
-    prep = Prepared(config, lang, opts.now or datetime.now(), table, v)
+    prep = Prepared(config, lang, opts.now or china_now(), table, v)
     if not planning:
         return prep
     if config is None:

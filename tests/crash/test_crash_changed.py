@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
-from crashkit import EXE, LEDGER, NOW, env, live_numbers, make_shop, process, workbook_numbers
-from support import generator, sample_rows
+
+from tests.crash.crashkit import EXE, LEDGER, NOW, env, live_numbers, make_shop, process, workbook_numbers
+from tests.support import generator, sample_rows
 
 FIGURES = {"runs": 0, "refused": 0, "rows_checked": 0}
 STAGES = ["read", "plan", "allocate", "render", "write_back"]

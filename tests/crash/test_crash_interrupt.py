@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
-from crashkit import (
+
+from tests.crash.crashkit import (
     EXE,
     LEDGER,
     NOW,
