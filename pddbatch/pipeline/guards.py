@@ -139,7 +139,7 @@ def precheck(backend: SheetBackend, table: Table, out_dir: Path, *, backup: bool
     if real.suffix.lower() in (".xlsx", ".xlsm"):
         from pddbatch.workbook.save import check_patchable
 
-        check_patchable(real, table.sheet)
+        check_patchable(real, table.sheet, table)
 
 
 def _check_names(real: Path) -> None:

@@ -30,7 +30,7 @@ from typing import IO
 
 from pddbatch.errors import InputError, SaveError
 from pddbatch.model import CellValue, IssuesSheet, WriteOutcome, WritePlan
-from pddbatch.workbook.read import decode_text
+from pddbatch.workbook.read import Table, decode_text
 
 BACKUP_DIR = "pddbatch-backup"
 KEEP_BACKUPS = 5
@@ -62,8 +62,11 @@ def apply_plan(path: Path, plan: WritePlan, *, backup: bool = True, lang: str = 
 
 # ---- xlsx / xlsm -------------------------------------------------------------------------------------
 
-def check_patchable(path: Path, sheet: str) -> None:
-    """The patcher's structure checks for `sheet` of the .xlsx/.xlsm at `path`, before anything is decided."""
+def check_patchable(path: Path, sheet: str, table: Table | None = None) -> None:
+    """The patcher's structure checks for `sheet` of the .xlsx/.xlsm at `path`, before anything is decided.
+
+    (`table`, the orders read from it, is for the workbook engineer's column checks.)
+    """
     from pddbatch.workbook.xlsx.patcher import check_patchable as check
 
     try:
