@@ -82,7 +82,7 @@ def render_settings(config: Config, *, label_size: str | None, zpl: bool | None,
         mask_phone=config.mask_phone, sort_by="deadline" if config.label_sort == "deadline" else "sku",
         zpl=config.zpl if zpl is None else zpl, packing_slips=config.packing_slips,
         printed_at=now.replace(microsecond=0), lang=lang, layout_dir=config.layout_dir,
-        sku_names=sku_names or {})
+        sku_names=sku_names or {}, routing=config.routing)
 
 
 def retire_earlier_outputs(out_dir: Path, now: datetime) -> None:

@@ -75,6 +75,68 @@ STATUS: dict[RowStatus, tuple[str, str]] = {
 }
 
 
+# ---- the export as it arrives: privacy masks, store pickup, PDD review, dates (issue 13) ----------
+ISSUES.update({
+    "masked-value": (
+        "{header}是拼多多打码的隐私信息（{value}），不能印在面单上；请到拼多多商家后台 发货管理-订单查询 "
+        "查看可打印的完整信息并补全",
+        "{header} is masked by PDD ({value}) and can't be printed on a label; get the printable value in "
+        "the PDD seller back office (发货管理-订单查询)"),
+    "impossible-date": (
+        "{header}不是真实存在的日期：“{value}”（如 2 月没有 30 日），请按拼多多后台的时间改正",
+        "{header} is not a real date: '{value}' (e.g. February has no 30th); correct it from the PDD back office"),
+    "far-date": (
+        "{header}“{value}”与该订单的其他日期相差十年以上，可能输错了，请检查",
+        "{header} '{value}' is more than ten years away from the order's other dates; check for a typo"),
+})
+STATUS.update({
+    RowStatus.INCOMPLETE: ("待补全", "Needs printable data"),
+    RowStatus.STORE_PICKUP: ("门店自提", "Store pickup"),
+    RowStatus.UNDER_REVIEW: ("审核中", "Under review"),
+})
+
+
+def masked_text(fields: list[str], lang: str = "zh") -> str:
+    """处理说明 of an order held because PDD masked its receiver (which fields, where to get them)."""
+    return pick(lang, f"{'、'.join(fields)}是打码的隐私信息（含 *），不能打印面单，未分配单号；请到拼多多商家后台 "
+                      f"发货管理-订单查询 查看完整收件信息，补全本行后重新处理",
+                f"{', '.join(fields)} masked by PDD (contains *): no label can be printed, no number allocated; "
+                f"get the printable receiver in the PDD back office (发货管理-订单查询), fill in this row and "
+                f"run again")
+
+
+def masked_reprint_text(fields: list[str], tracking_no: str, lang: str = "zh") -> str:
+    """Why a parcel can't be reprinted: the workbook now holds masked receiver values."""
+    return pick(lang, f"包裹 {tracking_no} 的{'、'.join(fields)}在工作簿中是打码的隐私信息（含 *），不能补打；请到拼多多"
+                      f"商家后台 发货管理-订单查询 查看完整收件信息，补全后再补打",
+                f"The workbook holds masked {', '.join(fields)} for parcel {tracking_no} (contains *): not "
+                f"reprinted; get the printable receiver in the PDD back office (发货管理-订单查询) first")
+
+
+def store_pickup_text(lang: str = "zh") -> str:
+    return pick(lang, "门店自提订单（是否门店自提 = 是）：买家到店取货，不发快递，未分配单号",
+                "Store pickup (是否门店自提 = 是): the buyer collects in the store; no courier, no number")
+
+
+def held_count_text(status: RowStatus, n: int, lang: str = "zh") -> str:
+    """The run's remark about `n` orders held with one of the statuses above."""
+    if status is RowStatus.INCOMPLETE:
+        return pick(lang, f"待补全 {n} 单：收件信息被拼多多打码（含 *），不能打印面单；请到商家后台 发货管理-订单查询 "
+                          f"查看完整信息，补全后重新处理",
+                    f"{n} orders need printable data: PDD masked the receiver (*); get it in the back office "
+                    f"(发货管理-订单查询), fill in the rows and run again")
+    if status is RowStatus.STORE_PICKUP:
+        return pick(lang, f"门店自提 {n} 单：不发快递，未分配单号", f"{n} store-pickup orders: no courier, no number")
+    return pick(lang, f"拼多多审核中 {n} 单：暂不发货，审核通过后重新处理",
+                f"{n} orders under PDD review: not shipped; run again after the review")
+
+
+def under_review_text(lang: str = "zh") -> str:
+    return pick(lang, "拼多多审核中（是否审核中 = 是）：暂不能发货，未分配单号；审核通过后重新处理",
+                "PDD is still reviewing this order (是否审核中 = 是): not shipped, no number; run again once "
+                "the review is done")
+
+
 def issue_text(code: str, lang: str = "zh", **values: object) -> str:
     zh, en = ISSUES.get(code, ("{header}：{value}", "{header}: {value}"))
     template = en if lang == "en" else zh

@@ -9,6 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
+from pddbatch.address import MASKABLE, full_address, masked_parts
+
 CellValue = str | int | float | Decimal | datetime | None
 Severity = Literal["error", "warning"]
 
@@ -67,6 +69,9 @@ class RowStatus(StrEnum):
     SHORT = "short"              # 单号不足
     HELD = "held"                # 暂缓 (rule hold)
     OUT_OF_STOCK = "out-of-stock"  # 缺货
+    INCOMPLETE = "incomplete"    # 待补全: a receiver value is masked with * (not printable)
+    STORE_PICKUP = "store-pickup"  # 门店自提: the buyer collects in a store, no courier
+    UNDER_REVIEW = "under-review"  # 审核中: PDD is still reviewing the order
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +86,14 @@ class Receiver:
 
     @property
     def full_address(self) -> str:
-        """省市区街道 + 详细地址, without repeating a part the detail already holds (直辖市: 上海市上海市)."""
-        out = ""
-        for p in (self.province, self.city, self.district, self.street):
-            if p and p not in out and p not in self.address:
-                out += p
-        return out + self.address
+        """The one composed address (see `pddbatch.address.full_address`)."""
+        return full_address(self.province, self.city, self.district, self.street, self.address)
+
+    @property
+    def masked(self) -> list[str]:
+        """What PDD masked with `*`, as the seller calls it: 收货人, 手机, 收货地址 (each once)."""
+        return list(dict.fromkeys(MASKABLE[k] for k in masked_parts(
+            (("name", self.name), ("phone", self.phone), ("street", self.street), ("address", self.address)))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +118,10 @@ class Order:
     tracking_no: str = ""         # 快递单号 already in the sheet
     carrier_name: str = ""        # 快递公司 already in the sheet
     goods_id: str = ""
+    sort_code: str = ""           # 三段码 / 大头笔 from the export, when it has such a column
+    pack_hub: str = ""            # 集包地 from the export
+    store_pickup: bool = False    # 是否门店自提 = 是
+    under_review: bool = False    # 是否审核中 = 是
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +240,9 @@ class BatchResult:
     short: int = 0
     held: int = 0
     out_of_stock: int = 0
+    incomplete: int = 0            # 待补全 (masked receiver values)
+    store_pickup: int = 0          # 门店自提
+    under_review: int = 0          # 审核中
     deadline_warnings: int = 0
     short_by_carrier: dict[str, int] = field(default_factory=dict)
     issues: list[RowIssue] = field(default_factory=list)
@@ -257,7 +271,9 @@ class BatchResult:
             "rejected": self.rejected, "allocated": self.allocated, "allocated_new": self.allocated_new,
             "allocated_existing": self.allocated_existing, "parcels": self.parcels,
             "intercepted": self.intercepted, "skipped": self.skipped, "short": self.short,
-            "held": self.held, "out_of_stock": self.out_of_stock, "deadline_warnings": self.deadline_warnings,
+            "held": self.held, "out_of_stock": self.out_of_stock,
+            "incomplete": self.incomplete, "store_pickup": self.store_pickup, "under_review": self.under_review,
+            "deadline_warnings": self.deadline_warnings,
             "short_by_carrier": self.short_by_carrier, "urgent": self.urgent, "low_stock": self.low_stock,
             "files": self.files, "out_dir": self.out_dir,
             "backup": self.backup, "run_id": self.run_id, "dry_run": self.dry_run, "notes": self.notes,

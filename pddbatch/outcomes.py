@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
-from pddbatch.messages import pick
-from pddbatch.model import BatchResult, Parcel, RowIssue, RowOutcome, RowStatus
+from pddbatch.allocate import Numbered
+from pddbatch.ledger import Ledger
+from pddbatch.messages import held_count_text, masked_text, pick
+from pddbatch.model import BatchResult, Order, Parcel, RowIssue, RowOutcome, RowStatus
 from pddbatch.plan.parcels import Plan, deadline_text
 from pddbatch.validate import Validation
 
@@ -16,7 +17,12 @@ def validation_outcomes(v: Validation, lang: str) -> dict[int, RowOutcome]:
     by_row = v.issues_by_row()
     outcomes: dict[int, RowOutcome] = {}
     for o in v.orders:
-        warn = [i.message for i in by_row.get(o.row, [])]
+        warn = [i.message for i in by_row.get(o.row, []) if i.code != "masked-value"]
+        masked = o.receiver.masked if o.order_status == "待发货" else []
+        if masked:     # valid data, but no label can carry it: 待补全 says so already at 校验
+            outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.INCOMPLETE,
+                                         "；".join([masked_text(masked, lang), *warn]))
+            continue
         outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.VALID, "；".join(warn))
     for row in v.rejected_rows:
         outcomes[row] = rejected(row, by_row.get(row, []), lang)
@@ -30,7 +36,7 @@ def rejected(row: int, issues: Sequence[RowIssue], lang: str) -> RowOutcome:
     return RowOutcome(row, "", RowStatus.INVALID, text)
 
 
-def fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutcome]) -> None:
+def fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutcome], lang: str = "zh") -> None:
     result.rows = v.checked
     result.rejected = len(v.rejected_rows)
     result.issues = list(v.issues)
@@ -40,9 +46,21 @@ def fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutco
     result.short = sum(1 for o in outcomes.values() if o.status is RowStatus.SHORT)
     result.held = sum(1 for o in outcomes.values() if o.status is RowStatus.HELD)
     result.out_of_stock = sum(1 for o in outcomes.values() if o.status is RowStatus.OUT_OF_STOCK)
+    result.incomplete = sum(1 for o in outcomes.values() if o.status is RowStatus.INCOMPLETE)
+    result.store_pickup = sum(1 for o in outcomes.values() if o.status is RowStatus.STORE_PICKUP)
+    result.under_review = sum(1 for o in outcomes.values() if o.status is RowStatus.UNDER_REVIEW)
+    for note in not_shipped_notes(result, lang):
+        if note not in result.notes:
+            result.notes.append(note)
 
 
-Numbered = dict[str, tuple[str, int, bool]]   # order_sn -> (tracking no, parcel id, new in this run)
+def not_shipped_notes(r: BatchResult, lang: str) -> list[str]:
+    """Run-level remarks for orders held without a number: masked receivers, store pickup, PDD review."""
+    counts = ((RowStatus.INCOMPLETE, r.incomplete), (RowStatus.STORE_PICKUP, r.store_pickup),
+              (RowStatus.UNDER_REVIEW, r.under_review))
+    return [held_count_text(status, n, lang) for status, n in counts if n]
+
+
 
 
 def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
@@ -56,7 +74,7 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
     ready: list[Parcel] = []
     for parcel in plan.parcels:
         # the ledger may split a planned parcel (some orders kept an earlier number): group again
-        groups: dict[str, list[Any]] = {}
+        groups: dict[str, list[Order]] = {}
         for o in parcel.orders:
             hit = numbered.get(o.order_sn)
             groups.setdefault(hit[0] if hit else "", []).append(o)
@@ -78,10 +96,47 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
     return outcomes, ready
 
 
+def note_live_numbers(outcomes: dict[int, RowOutcome], v: Validation, ledger: Ledger, lang: str) -> None:
+    """A rejected row whose order already has a live number says so: the label may be printed already.
+
+    The number stays the order's own (a corrected rerun reuses it); `pddbatch void` frees it.
+    """
+    col = v.columns.col("order_sn")
+    if col is None or not v.rejected_rows:
+        return
+    rows: dict[str, int] = {}
+    for row in v.rejected_rows:
+        cells = v.table.rows[row - v.table.header_row - 1]
+        raw = cells[col - 1] if col <= len(cells) else None
+        if isinstance(raw, str) and raw.strip():
+            rows[raw.strip()] = row
+    if not rows:
+        return
+    cs = _carrier_names()
+    for sn, rec in ledger.existing_for_orders(list(rows)).items():
+        row = rows[sn]
+        o = outcomes.get(row)
+        if o is None:
+            continue
+        name = cs.get(rec.carrier_code, rec.carrier_code)
+        note = pick(lang, f"该订单已有单号 {name} {rec.tracking_no}（台账中仍有效，面单可能已打印）；改正下面的问题后"
+                          f"重新处理会沿用这个单号；不再发货请用 pddbatch void {rec.tracking_no} 作废",
+                    f"This order already has live number {rec.carrier_code} {rec.tracking_no} (its label may be "
+                    f"printed); fix the problems below and run again to keep it, or free it with "
+                    f"pddbatch void {rec.tracking_no}")
+        outcomes[row] = replace(o, order_sn=sn, message=_join([note, o.message], lang))
+
+
+def _carrier_names() -> dict[str, str]:
+    from pddbatch.carriers import all_carriers
+
+    return {code: c.pdd_name for code, c in all_carriers().items()}
+
+
 MERGE_NOTE_MAX = 5      # order numbers a row's "merged with" note names
 
 
-def row_notes(o: Any, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: Sequence[RowIssue],
+def row_notes(o: Order, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: Sequence[RowIssue],
                lang: str) -> list[str]:
     notes: list[str] = []
     others = [s for s in sns if s != o.order_sn]

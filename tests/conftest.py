@@ -7,7 +7,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from support import SAMPLE, generator, sample_rows
+
+from tests.support import SAMPLE, generator, sample_rows
 
 
 @pytest.fixture

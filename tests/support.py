@@ -1,4 +1,4 @@
-"""Helpers shared by the tests (importable as `support`: tests/ is on sys.path via conftest)."""
+"""Helpers shared by the tests (import them as `tests.support`; pyproject puts the project root on sys.path)."""
 
 from __future__ import annotations
 

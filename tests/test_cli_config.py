@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from support import generator, sample_rows
 
 from pddbatch.cli import main
 from pddbatch.config import load_config
+from tests.support import generator, sample_rows
 
 
 def test_init_writes_a_commented_config_that_loads(tmp_path: Path) -> None:
@@ -41,9 +41,9 @@ def test_config_mistakes_name_the_key_and_expectation(tmp_path: Path) -> None:
     assert res.exit_code == 2
     out = res.output
     assert "sender：缺少 phone" in out
-    assert "plan.merge：应为 boolean 类型" in out
-    assert "labels.size：应为 76x130 / 100x180 之一" in out
-    assert "Traceback" not in out
+    assert '  plan.merge：应为 true 或 false（是 / 否，不加引号），现在是 "yes"' in out
+    assert 'labels.size：应为 76x130 / 100x180 之一，现在是 "80x100"' in out
+    assert "boolean" not in out and "Traceback" not in out
 
 
 def test_unknown_carrier_in_config(tmp_path: Path) -> None:

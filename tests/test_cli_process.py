@@ -10,10 +10,10 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
-from support import generator, sample_rows
 
 from pddbatch.cli import main
 from pddbatch.ledger import Ledger
+from tests.support import generator, sample_rows
 
 NOW = "2026-11-26 09:00:00"
 
@@ -203,10 +203,10 @@ def test_a_big_day_uses_both_cores_and_everything_adds_up(tmp_path: Path) -> Non
     import subprocess
 
     from pypdf import PdfReader
-    from support import SAMPLE
 
     from pddbatch.pipeline import batch as pipeline
     from pddbatch.render.labels_pdf import PARALLEL_MIN
+    from tests.support import SAMPLE
 
     rows_in = list(generator.iter_orders(6000, seed=11))
     book = tmp_path / "big.xlsx"

@@ -9,9 +9,9 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
-from support import generator, sample_rows, set_cell_text, soffice_convert
 
 from pddbatch.cli import main
+from tests.support import generator, sample_rows, set_cell_text, soffice_convert
 
 FAULT_ROWS = {idx + 2 for idx, *_ in generator.FAULTS}
 

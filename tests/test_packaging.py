@@ -8,7 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from support import ROOT
+from tests.support import ROOT
 
 
 def test_every_subpackage_is_listed_in_pyproject() -> None:

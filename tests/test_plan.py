@@ -6,11 +6,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from support import SAMPLE
-
 from pddbatch.config import load_config
 from pddbatch.model import Order, Receiver, RowStatus
 from pddbatch.plan.parcels import make_plan, parcel_key, recipient_key
+from tests.support import SAMPLE
 
 NOW = datetime(2026, 11, 26, 9, 0, 0)
 CONFIG = load_config(SAMPLE / "pddbatch.toml")
@@ -108,3 +107,53 @@ def test_a_huge_merge_is_split_into_boxes_of_the_configured_size() -> None:
     assert [len(p.orders) for p in plan.parcels] == [20, 20, 5]
     assert sorted(sn for p in plan.parcels for sn in p.order_sns) == sorted(o.order_sn for o in orders)
     assert len({p.key for p in plan.parcels}) == 3
+
+
+# ---- orders that must not get a courier label (issue 13) -------------------------------------------
+
+MASKED = Receiver("程**", "158****4370", "浙江省", "杭州市", "滨江区", "", "滨江大道***")
+
+
+def test_masked_receivers_are_held_with_the_field_and_where_to_get_it() -> None:
+    orders = [order(2, "A", receiver=MASKED), order(3, "B", receiver=MASKED),   # look alike: never one parcel
+              order(4, "C", receiver=replace(ZHANG, phone="138****5678")),
+              order(5, "D", receiver=replace(ZHANG, address="文三路＊＊号")), order(6, "E")]
+    plan = make_plan(orders, CONFIG, now=NOW)
+    assert [p.order_sns for p in plan.parcels] == [("E",)]
+    assert {r: o.status for r, o in plan.outcomes.items()} == {r: RowStatus.INCOMPLETE for r in (2, 3, 4, 5)}
+    assert plan.outcomes[2].message.startswith("收货人、手机、收货地址是打码的隐私信息")
+    assert plan.outcomes[4].message.startswith("手机是打码") and plan.outcomes[5].message.startswith("收货地址是打码")
+    assert all("发货管理-订单查询" in o.message and o.tracking_no == "" for o in plan.outcomes.values())
+    en = make_plan(orders[:1], CONFIG, now=NOW, lang="en").outcomes[2].message
+    assert en.startswith("收货人, 手机, 收货地址 masked by PDD") and "发货管理-订单查询" in en
+
+
+def test_privacy_numbers_are_shippable_and_merge_only_when_identical() -> None:
+    square = replace(ZHANG, name="张三[1234]", phone="13812345678-1234", address="文三路90号[1234]")
+    corner = replace(square, name="张三【1234】", address="文三路90号【1234】")
+    plan = make_plan([order(2, "A", receiver=square), order(3, "B", receiver=square),
+                      order(4, "C", receiver=corner)], CONFIG, now=NOW)
+    assert plan.outcomes == {}
+    assert sorted(p.order_sns for p in plan.parcels) == [("A", "B"), ("C",)]
+    assert next(p for p in plan.parcels if p.order_sns == ("C",)).receiver.name == "张三【1234】"
+
+
+def test_store_pickup_and_pdd_review_are_not_shipped() -> None:
+    orders = [order(2, "A", store_pickup=True), order(3, "B", under_review=True),
+              order(4, "C", under_review=True, after_sale_status="售后处理中"),     # a refund is intercepted first
+              order(5, "D", store_pickup=True, order_status="已发货，待收货")]        # shipped: nothing to do
+    plan = make_plan(orders, CONFIG, now=NOW)
+    assert plan.parcels == []
+    assert [plan.outcomes[r].status for r in (2, 3, 4, 5)] == [RowStatus.STORE_PICKUP, RowStatus.UNDER_REVIEW,
+                                                               RowStatus.INTERCEPTED, RowStatus.SKIPPED]
+    assert "门店自提" in plan.outcomes[2].message and "审核中" in plan.outcomes[3].message
+
+
+def test_merge_key_uses_the_one_composed_address() -> None:
+    # the same place spelled by an old export (街道 only) and a new one (街道/镇 + 详细地址)
+    old = replace(ZHANG, street="", address="西湖街道文三路90号3栋201室")
+    new = replace(ZHANG, street="西湖街道", address="文三路90号3栋201室")
+    assert old.full_address == new.full_address == "浙江省杭州市西湖区西湖街道文三路90号3栋201室"
+    assert recipient_key(old) == recipient_key(new)
+    plan = make_plan([order(2, "A", receiver=old), order(3, "B", receiver=new)], CONFIG, now=NOW)
+    assert [p.order_sns for p in plan.parcels] == [("A", "B")]

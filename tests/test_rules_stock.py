@@ -10,7 +10,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from support import SAMPLE
 
 from pddbatch.cli import main
 from pddbatch.config import load_config
@@ -20,6 +19,7 @@ from pddbatch.plan.parcels import make_plan
 from pddbatch.plan.rules import Range, Rule
 from pddbatch.plan.stock import load_stock
 from pddbatch.workbook.read import Table
+from tests.support import SAMPLE
 
 NOW = datetime(2026, 11, 26, 9, 0, 0)
 BASE = load_config(SAMPLE / "pddbatch.toml")
@@ -182,3 +182,16 @@ def test_label_size_rule_prints_on_the_other_stock(orders_xlsx: Path) -> None:
     zto = PdfReader(out / "labels-ZTO.pdf")
     w, h = (float(v) * 25.4 / 72 for v in zto.pages[0].mediabox.upper_right)
     assert (round(w), round(h)) == (76, 130)
+
+
+def test_not_keywords_and_patterns_follow_the_clause() -> None:
+    rule = Rule("要顺丰", carrier="SF", keywords=("顺丰", "/[Ss][Ff]快递/"), not_keywords=("不要顺丰", "/顺丰.*[吗？]/"))
+    orders = [order(2, "asked", buyer_message="麻烦发顺丰。"), order(3, "refused", buyer_message="不要顺丰，太贵"),
+              order(4, "question", merchant_remark="能顺丰吗？"), order(5, "pattern", buyer_message="走SF快递"),
+              order(6, "mixed", buyer_message="不要顺丰，换中通", merchant_remark="")]
+    plan = plan_with([rule], orders)
+    assert {sn: carrier_of(plan, sn) for sn in ("asked", "refused", "question", "pattern", "mixed")} == {
+        "asked": "SF", "refused": "ZTO", "question": "ZTO", "pattern": "SF", "mixed": "ZTO"}
+    assert "规则“要顺丰”适用：备注/留言中的“麻烦发顺丰”" in plan.trace["asked"]
+    assert "规则“要顺丰”适用：备注/留言中的“走SF快递”" in plan.trace["pattern"]
+    assert any("但同一句里有 不要顺丰" in line for line in plan.trace["refused"])

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import generator, sample_rows
 
 from pddbatch.errors import InputError
 from pddbatch.pipeline import load_table
 from pddbatch.validate import validate_table
 from pddbatch.workbook.headers import alias_table
 from pddbatch.workbook.read import read_table
+from tests.support import generator, sample_rows
 
 HEADER_ROW = 1
 
@@ -155,11 +155,140 @@ def test_no_header_row_found(tmp_path: Path) -> None:
 
 
 def test_sample_readme_lists_every_planted_fault() -> None:
-    from support import SAMPLE
-
     from pddbatch.workbook.headers import alias_table
+    from tests.support import SAMPLE
 
     text = (SAMPLE / "README.md").read_text(encoding="utf-8")
     for idx, field, code, _ in generator.FAULTS:
         line = f"| {idx + 2} | {alias_table().display[field]} | `{code}` |"
         assert line in text, line
+
+
+# ---- exports as they arrive (issue 13): address columns, privacy values, flags, dates --------------
+
+BASE = {"订单号": "261125-100000000000001", "订单状态": "待发货", "售后状态": "无售后或售后取消", "商品": "毛毯",
+        "商品数量(件)": "1", "收货人": "张三", "手机": "13812345678", "省": "浙江省", "市": "杭州市", "区": "西湖区"}
+
+
+def _csv(path: Path, headers: list[str], rows: list[dict[str, str]]) -> Path:
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(headers)
+        for r in rows:
+            w.writerow([r.get(h.strip(), "") for h in headers])
+    return path
+
+
+@pytest.mark.parametrize("street_header", [" 街道", "街道/镇"])
+def test_export_whose_only_address_column_is_street_is_read(tmp_path: Path, street_header: str) -> None:
+    headers = [*BASE, street_header]
+    row = dict(BASE, **{street_header.strip(): "文三路90号3栋201室"})
+    v = validate_table(load_table(_csv(tmp_path / "s.csv", headers, [row])))
+    assert v.issues == [] and v.columns.col("address") == len(headers) and v.columns.col("street") is None
+    r = v.orders[0].receiver
+    assert (r.street, r.address, r.full_address) == ("", "文三路90号3栋201室", "浙江省杭州市西湖区文三路90号3栋201室")
+
+
+def test_a_street_only_row_without_street_is_missing_its_address(tmp_path: Path) -> None:
+    v = validate_table(load_table(_csv(tmp_path / "s.csv", [*BASE, "街道"], [dict(BASE, 街道="")])))
+    assert [(i.field, i.code, i.header, i.cell) for i in v.issues] == [("address", "missing-value", "街道", "K2")]
+
+
+def test_no_address_column_at_all_is_refused_naming_the_alternatives(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as ei:
+        validate_table(load_table(_csv(tmp_path / "n.csv", list(BASE), [BASE])))
+    assert "缺少必需的列：详细地址（或 街道）" in ei.value.message
+    assert "详细地址 (or 街道)" in ei.value.message_en
+
+
+@pytest.mark.parametrize("street,detail,composed", [
+    ("西湖街道", "文三路90号", "浙江省杭州市西湖区西湖街道文三路90号"),        # 街道/镇 holds the town
+    ("文三路90号", "文三路90号3栋201室", "浙江省杭州市西湖区文三路90号3栋201室"),  # detail repeats the street
+    ("西湖街道文三路90号3栋201室", "3栋201室", "浙江省杭州市西湖区西湖街道文三路90号3栋201室"),
+    ("", "浙江省杭州市西湖区文三路90号", "浙江省杭州市西湖区文三路90号"),       # detail is the whole address
+    ("", "西湖区文三路90号", "浙江省杭州市西湖区文三路90号"),
+])
+def test_street_and_detail_are_joined_without_repeating(street: str, detail: str, composed: str) -> None:
+    from pddbatch.address import full_address
+    from pddbatch.model import Receiver
+
+    assert full_address("浙江省", "杭州市", "西湖区", street, detail) == composed
+    assert Receiver("张三", "13812345678", "浙江省", "杭州市", "西湖区", street, detail).full_address == composed
+    assert full_address("上海市", "上海市", "浦东新区", "", "世纪大道100号") == "上海市浦东新区世纪大道100号"
+
+
+def test_both_address_columns_give_one_composed_address(tmp_path: Path) -> None:
+    row = dict(BASE, 街道="西湖街道", 详细地址="文三路90号【1234】")
+    v = validate_table(load_table(_csv(tmp_path / "b.csv", [*BASE, "街道", "详细地址"], [row])))
+    assert v.orders[0].receiver.full_address == "浙江省杭州市西湖区西湖街道文三路90号【1234】"
+
+
+def test_masked_values_are_valid_but_held_and_privacy_numbers_are_kept_exactly(tmp_path: Path) -> None:
+    from pddbatch.model import RowStatus
+    from pddbatch.outcomes import validation_outcomes
+
+    rows = [dict(BASE, 订单号=f"261125-10000000000000{i}", **kw) for i, kw in enumerate([
+        {"收货人": "程**", "手机": "158****4370", "详细地址": "滨江大道***"},
+        {"手机": "158****4370-1234", "详细地址": "文三路90号"},
+        {"收货人": "张三[1234]", "手机": "13812345678-1234", "详细地址": "文三路90号[1234]"},
+        {"收货人": "张三【1234】", "手机": "13812345678-1234", "详细地址": "文三路90号【1234】"},
+        {"订单状态": "已发货，待收货", "收货人": "程**", "详细地址": "滨江大道***"},
+    ], start=1)]
+    headers = [*BASE, "详细地址"]
+    v = validate_table(load_table(_csv(tmp_path / "p.csv", headers, rows)))
+    assert v.rejected_rows == set()
+    masked = [(i.row, i.header, i.severity) for i in v.issues if i.code == "masked-value"]
+    assert masked == [(2, "收货人", "warning"), (2, "手机", "warning"), (2, "详细地址", "warning"),
+                      (3, "手机", "warning")]      # a shipped row's masks are no one's business
+    assert all("发货管理-订单查询" in i.message for i in v.issues if i.code == "masked-value")
+    by_row = {o.row: o for o in v.orders}
+    assert (by_row[4].receiver.name, by_row[4].receiver.phone) == ("张三[1234]", "13812345678-1234")
+    assert (by_row[5].receiver.name, by_row[5].receiver.address) == ("张三【1234】", "文三路90号【1234】")
+    outcomes = validation_outcomes(v, "zh")
+    assert [outcomes[r].status for r in range(2, 7)] == [RowStatus.INCOMPLETE, RowStatus.INCOMPLETE, RowStatus.VALID,
+                                                        RowStatus.VALID, RowStatus.VALID]
+    assert outcomes[2].message.startswith("收货人、手机、收货地址是打码的隐私信息")
+    assert outcomes[3].message.startswith("手机是打码的隐私信息")
+
+
+def test_store_pickup_and_review_flags_are_read(tmp_path: Path) -> None:
+    rows = [dict(BASE, 订单号="261125-100000000000001", 是否门店自提="是", 是否审核中="否"),
+            dict(BASE, 订单号="261125-100000000000002", 是否门店自提="否", 是否审核中="是"),
+            dict(BASE, 订单号="261125-100000000000003")]
+    v = validate_table(load_table(_csv(tmp_path / "f.csv", [*BASE, "详细地址", "是否门店自提", "是否审核中"],
+                                       [dict(r, 详细地址="文三路90号") for r in rows])))
+    assert [(o.store_pickup, o.under_review) for o in v.orders] == [(True, False), (False, True), (False, False)]
+
+
+def test_dates_impossible_date_only_and_decades_away(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    headers = [*BASE, "详细地址", "支付时间", "承诺发货时间", "确认收货时间"]
+    rows = [dict(BASE, 订单号=f"261125-10000000000000{i}", 详细地址="文三路90号", **kw) for i, kw in enumerate([
+        {"支付时间": "2026-11-25 08:00:00", "承诺发货时间": "2026-02-30 12:00:00"},
+        {"支付时间": "2026年2月30日 08:00"},
+        {"支付时间": "2026-11-25 08:00:00", "承诺发货时间": "2026年11月30日"},
+        {"支付时间": "2026/11/25", "承诺发货时间": "2062-11-27 08:00:00"},
+        {"支付时间": "2026-11-25 08:00:00", "承诺发货时间": "2026-11-27 08:00:00", "确认收货时间": "1926-12-01 10:00:00"},
+    ], start=1)]
+    v = validate_table(load_table(_csv(tmp_path / "d.csv", headers, rows)))
+    found = [(i.row, i.header, i.code, i.severity) for i in v.issues]
+    assert found == [(2, "承诺发货时间", "impossible-date", "error"), (3, "支付时间", "impossible-date", "error"),
+                     (5, "承诺发货时间", "far-date", "warning"), (6, "确认收货时间", "far-date", "warning")]
+    assert "2026-02-30 12:00:00" in v.issues[0].message
+    by_row = {o.row: o for o in v.orders}
+    assert by_row[4].promised_ship_at == datetime(2026, 11, 30, 23, 59, 59)     # a date-only deadline: end of day
+    assert by_row[5].paid_at == datetime(2026, 11, 25, 0, 0, 0)                 # a date-only payment: its start
+
+
+def test_excel_date_cells_for_deadlines() -> None:
+    from pddbatch.workbook import values
+
+    assert values.deadline(46356.0) == ("2026-11-30 23:59:59", None)     # a date-only serial
+    assert values.deadline(46356.5) == ("2026-11-30 12:00:00", None)
+    assert values.when(46356.0) == ("2026-11-30 00:00:00", None)
+    assert values.when("2026-02-29 10:00:00") == ("2026-02-29 10:00:00", ("impossible-date", "2026-02-29 10:00:00",
+                                                                         values.DATE_EXAMPLE))
+    assert values.when("2028-02-29 23:59:59") == ("2028-02-29 23:59:59", None)

@@ -1,89 +1,71 @@
-"""The ledger's commands: `pool add|import|status`, `void`, `doctor` (cli.py registers them).
+"""The ledger's commands: `pool add|import|status|list|undo|remove`, `void`, `doctor`, `ledger migrate`.
 
 Each command opens the ledger, calls one library method and prints plain Chinese lines (English
-with `--lang en`, JSON with `--json`). Library errors become one "错误：…" line and exit code 2.
+with `--lang en`, JSON with `--json`). Library errors become one "错误：…" line and exit code 2
+(through `cli.app.face`, like every command).
 """
 
 from __future__ import annotations
 
-import json
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from pddbatch.carriers import all_carriers
-from pddbatch.errors import ConfigError, PddBatchError
-from pddbatch.ledger import Ledger, ParcelRecord, PoolAddResult, PoolStatus
+from pddbatch.cli.app import Out, face
+from pddbatch.errors import ConfigError, LedgerError, PddBatchError
+from pddbatch.ledger import (
+    Ledger,
+    LedgerDamaged,
+    LedgerLocation,
+    ParcelRecord,
+    PoolAddResult,
+    PoolBatch,
+    PoolStatus,
+    ledger_exists,
+)
+from pddbatch.ledger.location import env_url, from_setting
+from pddbatch.ledger.pools import CONFIRM_COUNT
 
 F = TypeVar("F", bound=Callable[..., Any])
 _EXAMPLES = 10
 
 
-class CommandFailed(click.ClickException):
-    """A fatal problem, shown as one line in the seller's language; exit code 2."""
-
-    exit_code = 2
-
-    def __init__(self, message: str, lang: str = "zh") -> None:
-        super().__init__(message)
-        self.lang = lang
-
-    def show(self, file: Any = None) -> None:
-        prefix = "Error: " if self.lang == "en" else "错误："
-        click.echo(prefix + self.message, err=True)
-
-
-def resolve_ledger_path(config: Path | None, ledger: Path | None) -> Path:
-    """--ledger wins; else the config's ledger path (--config, or pddbatch.toml in this folder)."""
+def resolve_ledger_path(config: Path | None, ledger: LedgerLocation | None) -> LedgerLocation:
+    """--ledger (a file or a postgresql:// URL) wins; then PDDBATCH_LEDGER_URL; then the config's
+    [ledger] url or path (--config, or pddbatch.toml in this folder)."""
     if ledger is not None:
-        return ledger
+        return from_setting(ledger)
+    url = env_url()
+    if url and config is None:
+        return url
     try:
         from pddbatch.config import find_config, load_config
     except ImportError as exc:   # config support not installed in this build
         raise ConfigError("请用 --ledger 指定台账文件", "Pass --ledger to say which ledger to use") from exc
-    return load_config(find_config(None, config)).ledger_path
+    return from_setting(load_config(find_config(None, config)).ledger)
 
 
 def common_options(func: F) -> F:
-    """--ledger, --config, --lang, --json on every ledger command."""
-    func = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")(func)
-    func = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                        help="输出语言 / output language")(func)
+    """--ledger, --config (then --json, --lang from `face`) on every ledger command."""
     func = click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
                         help="配置文件 pddbatch.toml / config file")(func)
-    func = click.option("--ledger", "ledger", type=click.Path(path_type=Path),
-                        help="台账文件（默认取配置中的位置）/ ledger file")(func)
-    return func
+    func = click.option("--ledger", "ledger", type=str, default=None,
+                        help="台账文件或 postgresql:// 地址（默认取配置）/ ledger file or PostgreSQL URL")(func)
+    return face(func)
 
 
 @contextmanager
-def _guard(lang: str) -> Iterator[None]:
-    """Library errors -> one seller-facing line and exit code 2."""
-    try:
-        yield
-    except PddBatchError as exc:
-        raise CommandFailed(exc.text(lang), lang) from exc
-
-
-@contextmanager
-def _open(config: Path | None, ledger: Path | None, lang: str, must_exist: bool = False) -> Iterator[Ledger]:
-    with _guard(lang):
-        path = resolve_ledger_path(config, ledger)
-        if must_exist and not path.exists():
-            raise PddBatchError(f"找不到台账文件：{path}", f"Ledger file not found: {path}")
-        with Ledger.open(path) as led:
-            yield led
-
-
-def _fail(zh: str, en: str, lang: str) -> NoReturn:
-    raise CommandFailed(en if lang == "en" else zh, lang)
-
-
-def _emit_json(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+def _open(config: Path | None, ledger: str | None, must_exist: bool = False) -> Iterator[Ledger]:
+    path = resolve_ledger_path(config, ledger)
+    if must_exist and not ledger_exists(path):
+        raise LedgerError(f"找不到台账文件：{path}", f"Ledger file not found: {path}")
+    with Ledger.open(path) as led:
+        yield led
 
 
 def _carrier_label(code: str) -> str:
@@ -91,10 +73,11 @@ def _carrier_label(code: str) -> str:
     return f"{code}（{c.pdd_name}）" if c else code
 
 
-def _list(items: Sequence[str], lang: str) -> str:
+def _list(items: Sequence[str], lang: str, total: int | None = None) -> str:
     shown = ("、" if lang == "zh" else ", ").join(items[:_EXAMPLES])
-    if len(items) > _EXAMPLES:
-        shown += f" …（共 {len(items)} 个）" if lang == "zh" else f" … ({len(items)} in all)"
+    total = len(items) if total is None else total
+    if total > _EXAMPLES:
+        shown += f" …（共 {total} 个）" if lang == "zh" else f" … ({total} in all)"
     return shown
 
 
@@ -105,31 +88,44 @@ def pool() -> None:
     """单号池：添加号段、导入单号、查看余量 / number pools: add, import, status."""
 
 
-def _report_added(res: PoolAddResult, lang: str, as_json: bool) -> None:
+def _report_added(res: PoolAddResult, out: Out) -> None:
+    lang, as_json = out.lang, out.json
+    en = lang == "en"
     if as_json:
-        _emit_json({"carrier": res.carrier_code, "source": res.source, "added": res.added,
-                    "duplicates": list(res.duplicates), "pattern_warnings": list(res.pattern_warnings),
-                    "rejected": list(res.rejected)})
-    elif lang == "en":
-        click.echo(f"Added {res.added} {res.carrier_code} numbers (source: {res.source})")
-        if res.duplicates:
-            click.echo(f"Refused {len(res.duplicates)} duplicates: {_list(res.duplicates, lang)}")
-        if res.pattern_warnings:
-            click.echo(f"Added but not in the usual {res.carrier_code} format, please check "
-                       f"{len(res.pattern_warnings)}: {_list(res.pattern_warnings, lang)}")
-        if res.rejected:
-            click.echo(f"Refused {len(res.rejected)} invalid: {_list(res.rejected, lang)}")
+        out.emit_json({"carrier": res.carrier_code, "source": res.source, "added": res.added, "batch": res.batch_id,
+                    "duplicate_count": res.duplicate_count, "duplicates": list(res.duplicates),
+                    "other_carrier": list(res.other_carrier),
+                    "already_in": [{"carrier": c, "source": src, "count": n} for c, src, n in res.known_sources]})
     else:
-        click.echo(f"已加入 {_carrier_label(res.carrier_code)}单号 {res.added} 个（来源：{res.source}）")
-        if res.duplicates:
-            click.echo(f"重复未加入 {len(res.duplicates)} 个：{_list(res.duplicates, lang)}")
-        if res.pattern_warnings:
-            click.echo(f"格式与该快递常见单号不符（已加入，请核对）{len(res.pattern_warnings)} 个："
-                       f"{_list(res.pattern_warnings, lang)}")
-        if res.rejected:
-            click.echo(f"无效未加入 {len(res.rejected)} 个：{_list(res.rejected, lang)}")
-    if res.rejected:
+        batch = f", batch #{res.batch_id}" if en and res.batch_id else (f"，号段 #{res.batch_id}" if res.batch_id else "")
+        click.echo(f"Added {res.added} {res.carrier_code} numbers (source: {res.source}{batch})" if en
+                   else f"已加入 {_carrier_label(res.carrier_code)}单号 {res.added} 个（来源：{res.source}{batch}）")
+        if res.duplicate_count:
+            listed = _list(list(res.duplicates), lang, res.duplicate_count)
+            click.echo(f"Refused {res.duplicate_count} duplicates: {listed}" if en
+                       else f"重复未加入 {res.duplicate_count} 个：{listed}")
+        for code, src, n in res.known_sources:
+            if code != res.carrier_code:
+                click.echo(f"{n} of them are already in the {code} pool ({src}): another carrier's numbers, "
+                           "check the file and the carrier" if en else
+                           f"其中 {n} 个已在 {_carrier_label(code)}的单号池中（{src}）：是另一家快递的单号，请核对文件和快递公司")
+            elif src != res.source:
+                click.echo(f"{n} of them came in before from another pool ({src})" if en
+                           else f"其中 {n} 个此前已由另一个号段导入（{src}）")
+    if res.other_carrier:
         raise click.exceptions.Exit(1)
+
+
+def _confirm_big(count: int, yes: bool, out: Out) -> None:
+    """An absurd --count (a typo for 5000?) is added only when the seller confirms it."""
+    if count <= CONFIRM_COUNT or yes:
+        return
+    zh = f"要一次加入 {count:,} 个单号吗？通常一个网点号段只有几千个"
+    en = f"Add {count:,} numbers at once? An outlet's range usually holds a few thousand"
+    if not sys.stdin.isatty():
+        out.fail(f"{zh}。确认无误请加 --yes 重新运行", f"{en}. If that is right, run again with --yes")
+    if not click.confirm(out.pick(zh, en), default=False):
+        out.fail("没有加入任何单号", "Nothing was added")
 
 
 @pool.command("add")
@@ -137,39 +133,43 @@ def _report_added(res: PoolAddResult, lang: str, as_json: bool) -> None:
 @click.option("--start", required=True, help="起始单号 / first number, e.g. 73100000000001")
 @click.option("--count", required=True, type=click.IntRange(min=1), help="数量 / how many")
 @click.option("--source", default="", help="来源说明 / where the range came from")
+@click.option("--yes", is_flag=True, help=f"超过 {CONFIRM_COUNT:,} 个时不再确认 / no confirmation for huge counts")
 @common_options
-def pool_add(carrier_code: str, start: str, count: int, source: str, ledger: Path | None,
-             config: Path | None, lang: str, as_json: bool) -> None:
+def pool_add(carrier_code: str, start: str, count: int, source: str, yes: bool, ledger: str | None,
+             config: Path | None, out: Out) -> None:
     """添加一段连续单号 / add a range of consecutive numbers."""
-    with _open(config, ledger, lang) as led:
+    _confirm_big(count, yes, out)
+    with _open(config, ledger) as led:
         res = led.add_range(carrier_code, start, count, source)
-    _report_added(res, lang, as_json)
+    _report_added(res, out)
 
 
 @pool.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--carrier", "carrier_code", default=None, help="快递公司代码 / carrier code")
+@click.option("--allow-other-ledger", is_flag=True,
+              help="文件已导入过另一个台账时仍然导入 / import even if the file went into another ledger")
 @common_options
-def pool_import(file: Path, carrier_code: str | None, ledger: Path | None, config: Path | None,
-                lang: str, as_json: bool) -> None:
-    """导入单号文件（每行一个，或含“快递单号”列的表格）/ import a number file."""
-    with _open(config, ledger, lang) as led:
-        res = led.import_pool_file(file, carrier_code)
-    _report_added(res, lang, as_json)
+def pool_import(file: Path, carrier_code: str | None, allow_other_ledger: bool, ledger: str | None,
+                config: Path | None, out: Out) -> None:
+    """导入单号文件（.txt/.csv/.xlsx，含“运单号/快递单号/单号/面单号”列或每行一个）/ import a number file."""
+    with _open(config, ledger) as led:
+        res = led.import_pool_file(file, carrier_code, allow_other_ledger=allow_other_ledger)
+    _report_added(res, out)
 
 
 @pool.command("status")
 @common_options
-def pool_status(ledger: Path | None, config: Path | None, lang: str, as_json: bool) -> None:
+def pool_status(ledger: str | None, config: Path | None, out: Out) -> None:
     """各快递可用 / 已用 / 作废单号数 / free, used and voided numbers per carrier."""
+    lang, as_json = out.lang, out.json
     rows: list[PoolStatus] = []
-    with _guard(lang):
-        path = resolve_ledger_path(config, ledger)
-        if path.exists():     # no ledger yet: nothing to show, and don't create one just to look
-            with Ledger.open(path) as led:
-                rows = led.pool_status()
+    path = resolve_ledger_path(config, ledger)
+    if ledger_exists(path):     # no ledger yet: nothing to show, and don't create one just to look
+        with Ledger.open(path) as led:
+            rows = led.pool_status()
     if as_json:
-        _emit_json([{"carrier": s.carrier_code, "free": s.free, "used": s.used, "voided": s.voided}
+        out.emit_json([{"carrier": s.carrier_code, "free": s.free, "used": s.used, "voided": s.voided}
                     for s in rows])
         return
     if not rows:
@@ -192,20 +192,20 @@ def _parcel_json(p: ParcelRecord) -> dict[str, object]:
 @click.command("void")
 @click.argument("key")
 @common_options
-def void(key: str, ledger: Path | None, config: Path | None, lang: str, as_json: bool) -> None:
+def void(key: str, ledger: str | None, config: Path | None, out: Out) -> None:
     """作废订单号或快递单号对应的包裹；单号不再使用，下次处理换新号 / void a parcel."""
-    with _open(config, ledger, lang, must_exist=True) as led:
+    lang, as_json = out.lang, out.json
+    with _open(config, ledger, must_exist=True) as led:
         voided = led.void(key)
         already = [] if voided else led.find_parcels([key], live_only=False)
     if as_json:
-        _emit_json({"voided": [_parcel_json(p) for p in voided],
+        out.emit_json({"voided": [_parcel_json(p) for p in voided],
                     "already_voided": [_parcel_json(p) for p in already]})
         if not voided and not already:
             raise click.exceptions.Exit(2)
         return
     if not voided and not already:
-        _fail(f"台账中没有订单号或快递单号为 {key} 的包裹", f"No parcel with order or tracking number {key}",
-              lang)
+        out.fail(f"台账中没有订单号或快递单号为 {key} 的包裹", f"No parcel with order or tracking number {key}")
     for p in already:
         click.echo(f"Parcel #{p.id} {p.carrier_code} {p.tracking_no} is already voided" if lang == "en"
                    else f"包裹 #{p.id} {_carrier_label(p.carrier_code)} {p.tracking_no} 已经作废")
@@ -219,29 +219,140 @@ def void(key: str, ledger: Path | None, config: Path | None, lang: str, as_json:
                        "该单号不会再使用；下次处理时这些订单会换新单号。")
 
 
+def _batch_json(b: PoolBatch) -> dict[str, object]:
+    return {"batch": b.id, "carrier": b.carrier_code, "source": b.source, "added_at": b.added_at, "added": b.added,
+            "free": b.free, "used": b.used, "voided": b.voided, "removed_at": b.removed_at}
+
+
+def _batch_line(b: PoolBatch, lang: str) -> str:
+    if lang == "en":
+        return (f"#{b.id} {b.carrier_code} {b.source} ({b.added_at}): {b.added} added, free {b.free}, "
+                f"used {b.used}, voided {b.voided}")
+    return (f"#{b.id} {_carrier_label(b.carrier_code)} {b.source}（{b.added_at}）：加入 {b.added}，可用 {b.free}，"
+            f"已用 {b.used}，作废 {b.voided}")
+
+
+@pool.command("list")
+@common_options
+def pool_list(ledger: str | None, config: Path | None, out: Out) -> None:
+    """列出每次加入的号段（撤销时用编号）/ list the pool batches (numbers for pool remove)."""
+    lang, as_json = out.lang, out.json
+    with _open(config, ledger, must_exist=True) as led:
+        batches = led.pool_batches()
+    if as_json:
+        out.emit_json([_batch_json(b) for b in batches])
+        return
+    for b in batches:
+        click.echo(_batch_line(b, lang))
+
+
+def _removed(b: PoolBatch, out: Out) -> None:
+    lang, as_json = out.lang, out.json
+    if as_json:
+        out.emit_json(_batch_json(b))
+    elif lang == "en":
+        click.echo(f"Removed pool batch #{b.id} ({b.carrier_code}, {b.source}): {b.added} numbers taken back")
+    else:
+        click.echo(f"已撤销号段 #{b.id}（{_carrier_label(b.carrier_code)}，{b.source}）：收回 {b.added} 个单号")
+
+
+@pool.command("undo")
+@common_options
+def pool_undo(ledger: str | None, config: Path | None, out: Out) -> None:
+    """撤销最近一次加入的号段（须一个号都还没用）/ take back the latest batch while none of it is used."""
+    with _open(config, ledger, must_exist=True) as led:
+        batch = led.remove_pool(None)
+    _removed(batch, out)
+
+
+@pool.command("remove")
+@click.argument("batch_id", type=int)
+@common_options
+def pool_remove(batch_id: int, ledger: str | None, config: Path | None, out: Out) -> None:
+    """撤销指定编号的号段（见 pool list；须一个号都还没用）/ take back a batch none of whose numbers is used."""
+    with _open(config, ledger, must_exist=True) as led:
+        batch = led.remove_pool(batch_id)
+    _removed(batch, out)
+
+
 @click.command("doctor")
 @common_options
-def doctor(ledger: Path | None, config: Path | None, lang: str, as_json: bool) -> None:
-    """检查台账：单号不重复、包裹与订单一致、无中断的运行；有问题时退出码 1 / check the ledger."""
-    with _open(config, ledger, lang, must_exist=True) as led:
-        rep = led.integrity_report(lang=lang)
-        counts = led.counts()
-        path = led.path
+def doctor(ledger: str | None, config: Path | None, out: Out) -> None:
+    """检查台账：哪个台账、格式版本、单号不重复、包裹与订单一致；有问题时退出码 1 / check the ledger."""
+    lang, as_json = out.lang, out.json
+    en = lang == "en"
+    where = resolve_ledger_path(config, ledger)
+    if not ledger_exists(where):
+        raise PddBatchError(f"找不到台账文件：{where}", f"Ledger file not found: {where}")
+    try:
+        with Ledger.open(where) as led:
+            rep = led.integrity_report(lang=lang)
+            counts = led.counts()
+            info = {"ledger": led.shown, "kind": led.kind, "schema_version": led.schema_version,
+                    "ledger_id": led.ledger_id}
+    except LedgerDamaged as exc:
+        # an empty, truncated or foreign ledger is a finding, not a crash: report it as damaged
+        from pddbatch.ledger import masked
+
+        if as_json:
+            out.emit_json({"ledger": masked(where), "ok": False, "damaged": True, "errors": [exc.text(lang)],
+                        "warnings": [], "counts": {}})
+        else:
+            click.echo(f"Ledger is damaged: {masked(where)}" if en else f"台账已损坏：{masked(where)}")
+            click.echo(f"  - {exc.text(lang)}")
+        raise click.exceptions.Exit(1) from None
+    kind = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[str(info["kind"])]
     if as_json:
-        _emit_json({"ledger": str(path), "ok": rep.ok, "errors": list(rep.errors),
-                    "warnings": list(rep.warnings), "counts": counts})
+        out.emit_json({**info, "ok": rep.ok, "errors": list(rep.errors), "warnings": list(rep.warnings),
+                    "counts": counts})
     elif rep.ok:
-        click.echo(f"Ledger OK: {path} ({counts['numbers']} numbers, {counts['parcels']} parcels, "
-                   f"{counts['runs']} runs)" if lang == "en" else
-                   f"台账正常：{path}（单号 {counts['numbers']} 个，包裹 {counts['parcels']} 个，"
+        click.echo(f"Ledger OK: {info['ledger']} ({counts['numbers']} numbers, {counts['parcels']} parcels, "
+                   f"{counts['runs']} runs)" if en else
+                   f"台账正常：{info['ledger']}（单号 {counts['numbers']} 个，包裹 {counts['parcels']} 个，"
                    f"运行 {counts['runs']} 次）")
     else:
-        click.echo(f"Ledger has {len(rep.errors)} problem(s): {path}" if lang == "en"
-                   else f"台账有 {len(rep.errors)} 个问题：{path}")
+        click.echo(f"Ledger has {len(rep.errors)} problem(s): {info['ledger']}" if en
+                   else f"台账有 {len(rep.errors)} 个问题：{info['ledger']}")
         for e in rep.errors:
             click.echo(f"  - {e}")
     if not as_json:
+        click.echo(f"  {kind} ledger, schema version {info['schema_version']}, id {info['ledger_id']}" if en
+                   else f"  {kind} 台账，格式版本 {info['schema_version']}，编号 {info['ledger_id']}")
         for w in rep.warnings:
-            click.echo(f"  Note: {w}" if lang == "en" else f"  提醒：{w}")
+            click.echo(f"  Note: {w}" if en else f"  提醒：{w}")
     if not rep.ok:
         raise click.exceptions.Exit(1)
+
+
+# ---- ledger migrate ---------------------------------------------------------------------------
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """台账：迁移到 PostgreSQL 等 / the ledger itself: migrate it to PostgreSQL."""
+
+
+@ledger_group.command("migrate")
+@click.option("--to", "to", required=True, help="目标台账：postgresql:// 地址或文件 / target URL or file")
+@common_options
+def ledger_migrate(to: str, ledger: str | None, config: Path | None, out: Out) -> None:
+    """把当前台账完整复制到另一个（空的）台账并核对 / copy the whole ledger into an empty one, checked."""
+    lang, as_json = out.lang, out.json
+    from pddbatch.ledger.transfer import copy_ledger
+
+    en = lang == "en"
+    where = resolve_ledger_path(config, ledger)
+    if not ledger_exists(where):
+        raise LedgerError(f"找不到要迁移的台账：{where}", f"No ledger to migrate at {where}")
+    with Ledger.open(where) as source, Ledger.open(from_setting(to)) as target:
+        report = copy_ledger(source, target, lang)
+        shown_from = source.shown
+    if as_json:
+        out.emit_json({"from": shown_from, "to": report.target, "ledger_id": report.ledger_id, "tables": report.tables,
+                    "ok": True})
+        return
+    click.echo(f"Copied the ledger {shown_from} -> {report.target} and checked it:" if en
+               else f"已把台账 {shown_from} 复制到 {report.target} 并核对无误：")
+    for table, n in report.tables.items():
+        click.echo(f"  {table}: {n}")
+    click.echo("Now point every station at the new ledger ([ledger] url in pddbatch.toml or PDDBATCH_LEDGER_URL)."
+               if en else "请把各打包台的配置改为新台账（pddbatch.toml 的 [ledger] url 或环境变量 PDDBATCH_LEDGER_URL）。")

@@ -6,17 +6,15 @@ or fatal.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from pathlib import Path
 
 import click
 
-from pddbatch.errors import PddBatchError
+from pddbatch.cli.app import Out, exit_with, face
 from pddbatch.money import format_yuan
 from pddbatch.reconcile import ReconcileResult
 from pddbatch.reconcile import reconcile as run_reconcile
+from pddbatch.reconcile.exceptions import kind_name
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
 
@@ -28,41 +26,38 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
               help="After-sales (售后) export(s); repeat for several.")
 @click.option("--returns", "returns", multiple=True, type=_PATH,
               help="Warehouse returns log(s) (退货登记); repeat for several.")
-@click.option("--ledger", type=_PATH, default=None, help="Ledger file: orders with a live parcel count as shipped.")
+@click.option("--ledger", default=None,
+              help="Ledger file or postgresql:// URL: orders with a live parcel count as shipped.")
 @click.option("--month", default=None, metavar="YYYY-MM", help="Only after-sales refunded (else applied) that month.")
-@click.option("-o", "--out", type=_PATH, default=Path("reconciliation.xlsx"), show_default=True,
+@click.option("-o", "--out", "out_file", type=_PATH, default=Path("reconciliation.xlsx"), show_default=True,
               help="Reconciliation workbook to write.")
 @click.option("--basis", type=click.Choice(["buyer_paid", "merchant_received"]), default="buyer_paid",
               show_default=True, help="Compare refunds with 用户实付金额 or 商家实收金额.")
 @click.option("--write-back", is_flag=True, help="Write a 对账状态 column into the after-sales workbook(s).")
-@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON summary.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Message language (default zh).")
+@face
 def reconcile(orders: tuple[Path, ...], aftersales: tuple[Path, ...], returns: tuple[Path, ...],
-              ledger: Path | None, month: str | None, out: Path, basis: str, write_back: bool,
-              as_json: bool, lang: str | None) -> None:
+              ledger: str | None, month: str | None, out_file: Path, basis: str, write_back: bool,
+              out: Out) -> None:
     """对账：订单 + 售后 + 退货登记 -> 对账工作簿（汇总 / 已匹配 / 异常 / 问题清单）。
 
     Reconcile refunds and returned parcels against the orders and write a workbook of totals,
     matches and exceptions.
     """
-    lg = lang or os.environ.get("PDDBATCH_LANG", "zh")
-    try:
-        result = run_reconcile(list(orders), list(aftersales), list(returns), ledger=ledger, month=month,
-                               out=out, basis="merchant_received" if basis == "merchant_received" else "buyer_paid",
-                               lang=lg, write_back=write_back)
-    except PddBatchError as exc:
-        click.echo(("Error: " if lg == "en" else "错误：") + exc.text(lg), err=True)
-        sys.exit(2)
-    if as_json:
-        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+    result = run_reconcile(list(orders), list(aftersales), list(returns), ledger=ledger, month=month,
+                           out=out_file, basis="merchant_received" if basis == "merchant_received" else "buyer_paid",
+                           lang=out.lang, write_back=write_back)
+    if out.json:
+        out.emit_json(result.as_json())
     else:
-        click.echo(summary_line(result, lg))
-    sys.exit(1 if result.exception_count or result.blocking_issues else 0)
+        click.echo(summary_line(result, out.lang))
+        for warning in result.warnings:
+            click.echo(f"  {warning}")
+    exit_with(1 if result.exception_count or result.blocking_issues else 0)
 
 
 def summary_line(r: ReconcileResult, lang: str) -> str:
     """One line: after-sales, refund totals, exceptions per kind, input problems, the file written."""
-    kinds = [(k, n) for k, n in r.exceptions.items() if n]
+    kinds = [(kind_name(k, lang), n) for k, n in r.exceptions.items() if n]
     out = ", ".join(str(p) for p in r.files_written)
     if lang == "en":
         detail = f" ({', '.join(f'{k} {n}' for k, n in kinds)})" if kinds else ""

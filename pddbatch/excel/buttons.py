@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from pddbatch.config import CONFIG_NAME, load_config
 from pddbatch.errors import InputError, PddBatchError
+from pddbatch.ledger.location import LedgerLocation
 from pddbatch.messages import pick
 from pddbatch.model import BatchResult
 from pddbatch.money import format_yuan
@@ -113,12 +114,15 @@ def find_reconcile_inputs(workbook: Path) -> tuple[list[Path], list[Path]]:
     return aftersales, returns
 
 
-def _ledger_beside(workbook: Path) -> Path | None:
+def _ledger_beside(workbook: Path) -> LedgerLocation | None:
+    """The ledger the config beside the workbook names (file or PostgreSQL URL), when it exists."""
+    from pddbatch.ledger import ledger_exists
+
     cfg = workbook.parent / CONFIG_NAME
     if not cfg.is_file():
         return None
-    ledger = load_config(cfg).ledger_path
-    return ledger if ledger.is_file() else None
+    ledger = load_config(cfg).ledger
+    return ledger if ledger_exists(ledger) else None
 
 
 def _book_path(book: Any) -> Path:

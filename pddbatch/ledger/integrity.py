@@ -1,13 +1,13 @@
-"""The ledger's invariants, checked with SQL: what `pddbatch doctor` reports."""
+"""The ledger's invariants, checked with SQL that runs on SQLite and PostgreSQL: what `pddbatch doctor` reports."""
 
 from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from pddbatch.ledger.database import Database
 from pddbatch.ledger.records import IntegrityReport
 
 STALE_AFTER = timedelta(minutes=30)
@@ -25,8 +25,8 @@ _CHECKS: list[tuple[str, str, str]] = [
     ("SELECT p.id FROM parcels p WHERE p.state = 'live' AND NOT EXISTS "
      "(SELECT 1 FROM parcel_orders po WHERE po.parcel_id = p.id AND po.live = 1)",
      "{n} 个有效包裹没有订单：包裹 #{ex}", "{n} live parcels have no orders: parcel #{ex}"),
-    ("SELECT po.parcel_id || ':' || po.order_sn FROM parcel_orders po JOIN parcels p ON p.id = po.parcel_id "
-     "WHERE (po.live IS 1) != (p.state = 'live')",
+    ("SELECT CAST(po.parcel_id AS TEXT) || ':' || po.order_sn FROM parcel_orders po JOIN parcels p ON p.id = po.parcel_id "
+     "WHERE (CASE WHEN po.live = 1 THEN 1 ELSE 0 END) <> (CASE WHEN p.state = 'live' THEN 1 ELSE 0 END)",
      "{n} 条订单-包裹记录与包裹状态不一致：{ex}", "{n} order-parcel rows disagree with their parcel's state: {ex}"),
     ("SELECT po.order_sn FROM parcel_orders po LEFT JOIN parcels p ON p.id = po.parcel_id WHERE p.id IS NULL",
      "{n} 条订单记录指向不存在的包裹：{ex}", "{n} order rows point at missing parcels: {ex}"),
@@ -42,6 +42,9 @@ _CHECKS: list[tuple[str, str, str]] = [
      "{n} 个包裹的快递公司与单号池不符：{ex}", "{n} parcels' carrier differs from their number's pool: {ex}"),
     ("SELECT id FROM parcels p WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = p.run_id)",
      "{n} 个包裹没有对应的运行记录：包裹 #{ex}", "{n} parcels have no run record: parcel #{ex}"),
+    ("SELECT b.id FROM pool_batches b JOIN numbers n ON n.batch_id = b.id WHERE b.removed_at IS NOT NULL "
+     "GROUP BY b.id",
+     "{n} 个已撤销的号段仍有单号：号段 #{ex}", "{n} removed pool batches still hold numbers: batch #{ex}"),
 ]
 
 
@@ -62,37 +65,30 @@ def pid_alive(pid: int) -> bool | None:
     return True
 
 
-def report(conn: sqlite3.Connection, carriers: set[str], stale_after: timedelta,
+def report(db: Database, carriers: set[str], stale_after: timedelta,
            lang: str = "zh") -> IntegrityReport:
     """Run every check; see `_CHECKS` for the invariants."""
     en = lang == "en"
-    errors: list[str] = []
+    errors: list[str] = db.physical_problems(lang)
     warnings: list[str] = []
-    rows = conn.execute("PRAGMA integrity_check").fetchall()
-    if [r[0] for r in rows] != ["ok"]:
-        detail = "; ".join(str(r[0]) for r in rows[:_SHOW])
-        errors.append(f"SQLite integrity check failed: {detail}" if en else f"SQLite 完整性检查失败：{detail}")
-    fk = conn.execute("PRAGMA foreign_key_check").fetchall()
-    if fk:
-        errors.append(f"{len(fk)} rows break foreign keys" if en else f"{len(fk)} 行违反外键约束")
     for sql, zh, english in _CHECKS:
-        bad = [str(r[0]) for r in conn.execute(sql).fetchall()]
+        bad = [str(r[0]) for r in db.execute(sql)]
         if bad:
             errors.append((english if en else zh).format(n=len(bad), ex=_examples(bad)))
-    unknown = [r[0] for r in conn.execute("SELECT DISTINCT carrier FROM numbers") if r[0] not in carriers]
+    unknown = [r[0] for r in db.execute("SELECT DISTINCT carrier FROM numbers") if r[0] not in carriers]
     if unknown:
         warnings.append(f"pools of unknown carriers: {', '.join(unknown)}" if en
                         else f"单号池中有未知快递公司：{'、'.join(unknown)}")
-    warnings.extend(_stale_runs(conn, stale_after, en))
+    warnings.extend(_stale_runs(db, stale_after, en))
     return IntegrityReport(tuple(errors), tuple(warnings))
 
 
-def _stale_runs(conn: sqlite3.Connection, stale_after: timedelta, en: bool) -> list[str]:
+def _stale_runs(db: Database, stale_after: timedelta, en: bool) -> list[str]:
     out: list[str] = []
     now = datetime.now().astimezone()
     host = socket.gethostname()
     alive: Callable[[int], bool | None] = pid_alive
-    for run_id, workbook, started, pid, run_host in conn.execute(
+    for run_id, workbook, started, pid, run_host in db.execute(
             "SELECT id, workbook, started_at, pid, host FROM runs WHERE status = 'running'"):
         try:
             age = now - datetime.fromisoformat(started)

@@ -119,17 +119,36 @@ class Allocation:
 class PoolAddResult:
     """What adding numbers to a pool did.
 
-    `duplicates`: already in the ledger or repeated in the input (refused). `pattern_warnings`:
-    accepted, but not in the carrier's known format. `rejected`: not a tracking number at all
-    (blank inside, punctuation, too long) and refused.
+    `duplicates`: refused because already in the ledger or repeated in the input (the first
+    `MAX_LISTED`; `duplicate_count` is the total). `other_carrier`: those of them that sit in another
+    carrier's pool (a file of the wrong courier, or an outlet's overlapping ranges). `known_sources`:
+    (carrier, source, count) of the pools the duplicates were already in. `batch_id`: the pool batch
+    the new numbers form (`pool undo` takes it back while none of it is used).
     """
 
     carrier_code: str
     source: str
     added: int
     duplicates: tuple[str, ...] = ()
-    pattern_warnings: tuple[str, ...] = ()
-    rejected: tuple[str, ...] = ()
+    other_carrier: tuple[str, ...] = ()
+    known_sources: tuple[tuple[str, str, int], ...] = ()
+    batch_id: int | None = None
+    duplicate_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PoolBatch:
+    """One `pool add` / `pool import`: where its numbers came from and what became of them."""
+
+    id: int
+    carrier_code: str
+    source: str
+    added_at: str
+    added: int
+    free: int
+    used: int
+    voided: int
+    removed_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,28 +1,39 @@
-"""`Ledger`: the durable SQLite store of number pools, parcels, the order->parcel map and runs.
+"""`Ledger`: the durable store of number pools, parcels, the order->parcel map and runs.
 
-One `Ledger` object holds one connection; use it from one thread. Every write is one
-`BEGIN IMMEDIATE` transaction, so two processes on one file queue up instead of colliding, and a
-crash at any point leaves either all of a write or none of it.
+One interface, two databases: an SQLite file (the default, `sqlite_db.py`) or PostgreSQL for several
+packing stations (`postgres_db.py`), chosen by the location (`Ledger.open(path)` or
+`Ledger.open("postgresql://…")`). The SQL here is written once; `database.py` is the seam. One
+`Ledger` object holds one connection; use it from one thread. Every write is one transaction, so a
+crash or a dropped connection at any point leaves either all of a write or none of it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import socket
-import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pddbatch.carriers import all_carriers, carrier, matches_pattern
+from pddbatch.carriers import all_carriers, carrier
 from pddbatch.errors import LedgerError
-from pddbatch.ledger import integrity
-from pddbatch.ledger.pools import range_numbers, read_pool_file, split_numbers
+from pddbatch.ledger import imports, integrity
+from pddbatch.ledger.database import Database, LedgerConflict
+from pddbatch.ledger.location import LedgerLocation, from_setting, is_url
+from pddbatch.ledger.pools import (
+    CHUNK,
+    range_chunks,
+    range_ends,
+    read_pool_file,
+    refuse_wrong_numbers,
+    split_numbers,
+)
 from pddbatch.ledger.records import (
     AllocatedParcel,
     Allocation,
@@ -30,15 +41,18 @@ from pddbatch.ledger.records import (
     ParcelRecord,
     ParcelRequest,
     PoolAddResult,
+    PoolBatch,
     PoolStatus,
     RequestResult,
     RunRecord,
     RunStatus,
 )
-from pddbatch.ledger.schema import connect
+from pddbatch.ledger.schema import META_TABLE
 
 _PARCEL_COLS = ("p.id, p.key, p.carrier, p.tracking_no, p.state, p.run_id, p.created_at, "
                 "p.rendered_run_id, p.workbook, po.order_sn")
+MAX_LISTED = 1000      # duplicate numbers listed in a PoolAddResult (the count is always exact)
+RETRIES = 6            # attempts of a transaction that met another station's (PostgreSQL)
 
 
 def now_text() -> str:
@@ -46,31 +60,39 @@ def now_text() -> str:
 
 
 class Ledger:
-    """The ledger file. Open with `Ledger.open(path)`; use as a context manager or call `close()`."""
+    """The ledger. Open with `Ledger.open(location)`; use as a context manager or call `close()`."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn = conn
-        self.path = path
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.location: LedgerLocation = db.location
+        self.kind = db.kind
+        self.shown = db.shown                 # safe to print: a URL's password is hidden
+        self.schema_version = db.version
+        rows = db.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'ledger_id'")
+        self.ledger_id: str = str(rows[0][0]) if rows else ""
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str) -> Ledger:
-        """Open the ledger at `path`, creating folders and file and migrating the schema as needed."""
-        p = Path(path).expanduser()
-        return cls(connect(p), p)
+    def open(cls, location: LedgerLocation) -> Ledger:
+        """Open the ledger at `location` (an SQLite file path or a PostgreSQL URL), creating and
+        migrating it as needed."""
+        where = from_setting(location)
+        if is_url(where):
+            from pddbatch.ledger.postgres_db import PostgresDatabase
 
-    def close(self) -> None:
-        self._conn.close()
+            return cls(PostgresDatabase.open(str(where)))
+        from pddbatch.ledger.sqlite_db import SqliteDatabase
+
+        return cls(SqliteDatabase.open(Path(where)))
 
     @property
-    def ledger_id(self) -> str:
-        """This ledger's identity (made once, when the ledger was created; never changes)."""
-        return str(self._query("SELECT value FROM meta WHERE key = 'ledger_id'")[0][0])
+    def path(self) -> Path | None:
+        """The SQLite file; None for a PostgreSQL ledger (`shown` names either for people)."""
+        return self.location if isinstance(self.location, Path) else None
 
-    def parcel_count(self) -> int:
-        """Parcels ever recorded (voided ones included)."""
-        return int(self._query("SELECT count(*) FROM parcels")[0][0])
+    def close(self) -> None:
+        self._db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -79,86 +101,90 @@ class Ledger:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; rolled back on any exception (Ctrl-C included)."""
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise self._error(exc) from exc
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise self._error(exc) from exc
-            raise
-
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        try:
-            return self._conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise self._error(exc) from exc
+        return self._db.execute(sql, params)
 
-    def _error(self, exc: sqlite3.Error) -> LedgerError:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            return LedgerError(f"台账正被另一个 pddbatch 进程占用，等待超时：{self.path}",
-                               f"The ledger is busy with another pddbatch process (timed out): {self.path}")
-        if "full" in text or "disk I/O" in text:
-            return LedgerError(f"台账写入失败：磁盘空间不足或磁盘出错（{self.path}）。本次没有分配任何单号；"
-                               f"腾出空间后重新运行即可",
-                               f"Could not write the ledger: disk full or failing ({self.path}). No number was "
-                               f"allocated by this step; free some space and run again")
-        return LedgerError(f"台账操作失败：{text}（{self.path}）；可运行 pddbatch doctor 检查",
-                           f"Ledger operation failed: {text} ({self.path}); run pddbatch doctor")
-
-    def _load_keys(self, keys: Iterable[str]) -> None:
-        """Put `keys` into the connection's temp table `_keys` (joins beat 100k-long IN lists)."""
-        conn = self._conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _keys (k TEXT PRIMARY KEY) WITHOUT ROWID")
-        conn.execute("DELETE FROM temp._keys")
-        values = [str(k) for k in keys]
-        try:   # one statement: 100k keys in ~0.09 s, against ~0.3 s as 100k single-row inserts
-            conn.execute("INSERT OR IGNORE INTO temp._keys (k) SELECT value FROM json_each(?)",
-                         (json.dumps(values, ensure_ascii=False),))
-        except sqlite3.OperationalError:   # an SQLite built without JSON functions
-            conn.executemany("INSERT OR IGNORE INTO temp._keys (k) VALUES (?)", ((k,) for k in values))
+    def parcel_count(self) -> int:
+        """Parcels ever recorded (voided ones included)."""
+        return int(self._query("SELECT count(*) FROM parcels")[0][0])
 
     # ---- pools --------------------------------------------------------------------------------
 
     def add_range(self, carrier_code: str, start: str, count: int, source: str = "") -> PoolAddResult:
-        """Add `count` consecutive numbers from `start` (letters prefix kept, digit width kept)."""
-        numbers = range_numbers(start, count)
-        return self.import_numbers(carrier_code, numbers, source or f"range:{numbers[0]}+{count}")
+        """Add `count` consecutive numbers from `start` (letters prefix kept, digit width kept).
+
+        Both ends must fit the carrier's format; the range goes in `CHUNK` numbers at a time in one
+        transaction, so even ten million numbers stay within memory.
+        """
+        c = carrier(carrier_code)
+        first, last = range_ends(start, count)
+        refuse_wrong_numbers(c, [first] if first == last else [first, last],
+                             f"号段 {first}–{last} ", f"The range {first}-{last}")
+        return self._add(c.code, lambda: range_chunks(start, count), source or f"range:{first}+{count}", [])
 
     def import_numbers(self, carrier_code: str, numbers: Iterable[str], source: str) -> PoolAddResult:
-        """Add numbers to a carrier's pool in the given order.
+        """Add numbers to a carrier's pool in the given order, all or none.
 
-        Numbers already in the ledger (any carrier, any state) or repeated in the input are refused
-        and listed; numbers outside the carrier's known format are added and listed as warnings.
+        A value that is not this carrier's tracking number refuses the whole import (LedgerError).
+        Numbers already in the ledger (any carrier, any state) or repeated in the input are left out
+        and listed, with the pools they were already in.
         """
         c = carrier(carrier_code)
         unique, repeats, invalid = split_numbers(numbers)
+        refuse_wrong_numbers(c, invalid + unique, f"来源 {source} ", f"Source {source}")
+        return self._add(c.code, lambda: (unique[i:i + CHUNK] for i in range(0, len(unique), CHUNK)), source,
+                         repeats)
+
+    def _add(self, code: str, chunks: Callable[[], Iterable[list[str]]], source: str,
+             repeats: list[str]) -> PoolAddResult:
         added_at = now_text()
-        with self._write() as conn:
-            self._load_keys(unique)
-            known = {r[0] for r in conn.execute(
-                "SELECT k FROM temp._keys JOIN numbers ON numbers.number = temp._keys.k")}
-            fresh = [n for n in unique if n not in known]
-            conn.executemany(
-                "INSERT INTO numbers (carrier, number, state, source, added_at) VALUES (?, ?, 'free', ?, ?)",
-                ((c.code, n, source, added_at) for n in fresh))
-        duplicates = [n for n in unique if n in known] + repeats
-        warnings = [n for n in fresh if not matches_pattern(c, n)]
-        return PoolAddResult(c.code, source, len(fresh), tuple(duplicates), tuple(warnings), tuple(invalid))
+        db = self._db
+        for attempt in range(RETRIES):
+            try:
+                with db.transaction():
+                    batch = db.insert_id("INSERT INTO pool_batches (carrier, source, added_at, added) "
+                                         "VALUES (?, ?, ?, 0)", (code, source, added_at))
+                    added, dup_total = 0, 0
+                    dups: list[str] = []
+                    other: list[str] = []
+                    sources: dict[tuple[str, str], int] = {}
+                    for chunk in chunks():
+                        keys, params = db.keys(chunk)
+                        known = {r[0]: (r[1], r[2]) for r in db.execute(
+                            f"SELECT n.number, n.carrier, n.source FROM {keys} k JOIN numbers n ON n.number = k.k",
+                            params)}
+                        fresh = [n for n in chunk if n not in known]
+                        db.bulk_insert("numbers", ("carrier", "number", "state", "source", "added_at", "batch_id"),
+                                       [(code, n, "free", source, added_at, batch) for n in fresh])
+                        added += len(fresh)
+                        for n in chunk:
+                            if n in known:
+                                dup_total += 1
+                                held_by, held_source = known[n]
+                                sources[(held_by, held_source)] = sources.get((held_by, held_source), 0) + 1
+                                if len(dups) < MAX_LISTED:
+                                    dups.append(n)
+                                if held_by != code and len(other) < MAX_LISTED:
+                                    other.append(n)
+                    db.execute("UPDATE pool_batches SET added = ?, removed_at = ? WHERE id = ?",
+                               (added, added_at if not added else None, batch))
+                break
+            except LedgerConflict:      # another station added the same numbers at this moment
+                if attempt == RETRIES - 1:
+                    raise
+                _pause(attempt)
+        dups.extend(repeats[:max(0, MAX_LISTED - len(dups))])
+        return PoolAddResult(code, source, added, tuple(dups), tuple(other),
+                             tuple((c, src, n) for (c, src), n in sources.items()),
+                             batch if added else None, dup_total + len(repeats))
 
     def import_pool_file(self, path: Path | str, carrier_code: str | None = None,
-                         source: str | None = None) -> PoolAddResult:
-        """Import a pool file (see `pools.read_pool_file`). Importing the same file again adds nothing."""
+                         source: str | None = None, *, allow_other_ledger: bool = False) -> PoolAddResult:
+        """Import a pool file (see `pools.read_pool_file`). Importing the same file again adds nothing.
+
+        The import is recorded beside the file (`imports.py`); a file already imported into another
+        ledger is refused unless `allow_other_ledger`.
+        """
         p = Path(path)
         pool_file = read_pool_file(p)
         code = carrier_code or pool_file.carrier
@@ -169,40 +195,95 @@ class Ledger:
                               "'# carrier: ZTO' on the first line")
         if not pool_file.numbers:
             raise LedgerError(f"{p.name} 里没有单号", f"No numbers found in {p.name}")
-        return self.import_numbers(code, pool_file.numbers, source or f"file:{p.name}")
+        c = carrier(code)
+        records = imports.check_same_ledger(p, self.ledger_id, allow_other_ledger)
+        unique, _repeats, invalid = split_numbers(pool_file.numbers)
+        refuse_wrong_numbers(c, invalid + unique, f"单号文件 {p.name} ", f"The number file {p.name}")
+        if not any(r.ledger_id == self.ledger_id for r in records):
+            # recorded before the numbers go in: a record of an import that then failed is harmless
+            imports.add_record(p, imports.ImportRecord(self.ledger_id, self.shown, c.code, now_text(),
+                                                       len(unique)))
+        return self.import_numbers(c.code, pool_file.numbers, source or f"file:{p.name}")
 
     def pool_status(self) -> list[PoolStatus]:
         """Free / used / voided counts per carrier that has a pool, by carrier code."""
         rows = self._query(
-            "SELECT carrier, sum(state = 'free'), sum(state = 'used'), sum(state = 'voided') "
+            "SELECT carrier, sum(CASE WHEN state = 'free' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN state = 'used' THEN 1 ELSE 0 END), sum(CASE WHEN state = 'voided' THEN 1 ELSE 0 END) "
             "FROM numbers GROUP BY carrier ORDER BY carrier")
-        return [PoolStatus(r[0], r[1], r[2], r[3]) for r in rows]
+        return [PoolStatus(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    def pool_batches(self, include_removed: bool = False) -> list[PoolBatch]:
+        """Every `pool add` / `pool import` that added numbers, oldest first, with what became of them."""
+        rows = self._query(
+            "SELECT b.id, b.carrier, b.source, b.added_at, b.added, b.removed_at, "
+            "sum(CASE WHEN n.state = 'free' THEN 1 ELSE 0 END), sum(CASE WHEN n.state = 'used' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN n.state = 'voided' THEN 1 ELSE 0 END) FROM pool_batches b "
+            "LEFT JOIN numbers n ON n.batch_id = b.id "
+            + ("" if include_removed else "WHERE b.removed_at IS NULL ")
+            + "GROUP BY b.id, b.carrier, b.source, b.added_at, b.added, b.removed_at ORDER BY b.id")
+        return [PoolBatch(int(r[0]), r[1], r[2], r[3], int(r[4]), int(r[6] or 0), int(r[7] or 0), int(r[8] or 0),
+                          r[5]) for r in rows]
+
+    def remove_pool(self, batch_id: int | None = None) -> PoolBatch:
+        """Take back a pool batch that handed out no number yet (the latest one when `batch_id` is None).
+
+        A mistyped `--start` or `--count` is not permanent; once any number of the batch is on a
+        parcel the batch stays (LedgerError), because that number is printed somewhere.
+        """
+        db = self._db
+        with db.transaction():
+            if batch_id is None:
+                rows = db.execute("SELECT max(id) FROM pool_batches WHERE removed_at IS NULL AND added > 0")
+                if rows[0][0] is None:
+                    raise LedgerError("台账中没有可撤销的号段", "There is no pool batch to undo")
+                batch_id = int(rows[0][0])
+            found = db.execute("SELECT id FROM pool_batches WHERE id = ? AND removed_at IS NULL" + db.row_lock(),
+                               (batch_id,))
+            if not found:
+                raise LedgerError(f"台账中没有号段 #{batch_id}（或已撤销）",
+                                  f"No pool batch #{batch_id} in the ledger (or it was removed already)")
+            (batch,) = [b for b in self.pool_batches() if b.id == batch_id]
+            handed = db.execute("SELECT count(*) FROM numbers WHERE batch_id = ? AND state != 'free'", (batch_id,))
+            if int(handed[0][0]):
+                raise LedgerError(
+                    f"号段 #{batch_id}（{batch.source}）已经分配出 {batch.used + batch.voided} 个单号，不能撤销："
+                    "这些单号已打印在面单上。不用的单号可以留在池中",
+                    f"Pool batch #{batch_id} ({batch.source}) has handed out {batch.used + batch.voided} numbers and "
+                    "cannot be undone: they are printed on labels. Unused numbers can stay in the pool")
+            at = now_text()
+            db.execute_count("DELETE FROM numbers WHERE batch_id = ? AND state = 'free'", (batch_id,))
+            if int(db.execute("SELECT count(*) FROM numbers WHERE batch_id = ?", (batch_id,))[0][0]):
+                raise LedgerError(f"号段 #{batch_id} 刚刚被另一个打包台分配出了单号，不能撤销",
+                                  f"Another station has just handed out numbers of pool batch #{batch_id}; "
+                                  "it cannot be undone")
+            db.execute("UPDATE pool_batches SET removed_at = ? WHERE id = ?", (at, batch_id))
+        return replace(batch, free=0, removed_at=at)
 
     # ---- runs ---------------------------------------------------------------------------------
 
     def begin_run(self, workbook: str) -> int:
         """Record the start of a run; runs left 'running' by dead processes here become 'failed'."""
         host, pid = socket.gethostname(), os.getpid()
-        with self._write() as conn:
-            for run_id, run_pid in conn.execute(
-                    "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", (host,)).fetchall():
-                if integrity.pid_alive(run_pid) is False:
-                    conn.execute("UPDATE runs SET status = 'failed', finished_at = ?, summary = ? "
-                                 "WHERE id = ?", (now_text(), json.dumps({"abandoned": True}), run_id))
-            cur = conn.execute("INSERT INTO runs (workbook, started_at, status, pid, host) "
-                               "VALUES (?, ?, 'running', ?, ?)", (workbook, now_text(), pid, host))
-            run_id = cur.lastrowid
-        assert run_id is not None
-        return run_id
+        db = self._db
+        with db.transaction():
+            for run_id, run_pid in db.execute(
+                    "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", (host,)):
+                if integrity.pid_alive(int(run_pid)) is False:
+                    db.execute("UPDATE runs SET status = 'failed', finished_at = ?, summary = ? "
+                               "WHERE id = ? AND status = 'running'",
+                               (now_text(), json.dumps({"abandoned": True}), run_id))
+            return db.insert_id("INSERT INTO runs (workbook, started_at, status, pid, host) "
+                                "VALUES (?, ?, 'running', ?, ?)", (workbook, now_text(), pid, host))
 
     def finish_run(self, run_id: int, status: RunStatus, summary: Mapping[str, object]) -> None:
         if status not in ("done", "failed"):
             raise LedgerError(f"运行状态无效：{status}", f"Bad run status: {status}")
-        with self._write() as conn:
-            cur = conn.execute("UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
-                               (status, now_text(), json.dumps(summary, ensure_ascii=False, default=str),
-                                run_id))
-            if cur.rowcount != 1:
+        with self._db.transaction():
+            changed = self._db.execute_count(
+                "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
+                (status, now_text(), json.dumps(summary, ensure_ascii=False, default=str), run_id))
+            if changed != 1:
                 raise _no_run(run_id)
 
     def run(self, run_id: int) -> RunRecord:
@@ -211,7 +292,7 @@ class Ledger:
         if not rows:
             raise _no_run(run_id)
         r = rows[0]
-        return RunRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7])
+        return RunRecord(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]), int(r[6]), r[7])
 
     # ---- allocation ---------------------------------------------------------------------------
 
@@ -222,18 +303,34 @@ class Ledger:
         parcel keep it (`is_new=False`); a request's other orders share one new parcel with the
         next free number of the request's carrier. When a pool runs dry, the remaining requests of
         that carrier come back with `short_orders` and `Allocation.short` says how many are missing.
+        On PostgreSQL a transaction that met another station numbering the same order is retried,
+        and then finds that station's parcel.
         """
         _check_requests(requests)
         codes = {code: carrier(code).code for code in {r.carrier_code for r in requests}}
+        for attempt in range(RETRIES):
+            try:
+                return self._allocate(run_id, requests, workbook, codes)
+            except LedgerConflict:
+                if attempt == RETRIES - 1:
+                    raise
+                _pause(attempt)
+        raise AssertionError("unreachable")
+
+    def _allocate(self, run_id: int, requests: Sequence[ParcelRequest], workbook: str,
+                  codes: Mapping[str, str]) -> Allocation:
         created = now_text()
-        with self._write() as conn:
+        db = self._db
+        with db.transaction():
             self._require_running(run_id)
-            self._load_keys(sn for r in requests for sn in r.order_sns)
+            keys, params = db.keys(sn for r in requests for sn in r.order_sns)
+            # no row lock here: a void committed meanwhile orders after this run, and two stations
+            # numbering the same order meet at UNIQUE (order_sn, live) -> LedgerConflict -> retry
             existing: dict[str, tuple[int, str, str]] = {
-                sn: (pid, tn, cc) for sn, pid, tn, cc in conn.execute(
-                    "SELECT po.order_sn, p.id, p.tracking_no, p.carrier FROM temp._keys k "
+                sn: (int(pid), tn, cc) for sn, pid, tn, cc in db.execute(
+                    f"SELECT po.order_sn, p.id, p.tracking_no, p.carrier FROM {keys} k "
                     "JOIN parcel_orders po ON po.order_sn = k.k AND po.live = 1 "
-                    "JOIN parcels p ON p.id = po.parcel_id")}
+                    "JOIN parcels p ON p.id = po.parcel_id", params)}
             kept: dict[int, tuple[AllocatedParcel, ...]] = {}
             wanted: dict[str, list[int]] = {}     # carrier -> indexes of requests needing a number
             rest: list[tuple[str, ...]] = []
@@ -244,20 +341,18 @@ class Ledger:
                 rest.append(sns)
                 if sns:
                     wanted.setdefault(codes[req.carrier_code], []).append(i)
-            new_parcels, short = self._take_numbers(conn, wanted)
-            next_id = conn.execute("SELECT coalesce(max(id), 0) FROM parcels").fetchone()[0] + 1
+            new_parcels, short = self._take_numbers(wanted)
+            ids = db.reserve_ids("parcels", len(new_parcels))
             given: dict[int, AllocatedParcel] = {}
             parcel_rows: list[tuple[int, str, str, str, int, str, str]] = []
             order_rows: list[tuple[int, str, int]] = []
-            for offset, (i, code, number) in enumerate(new_parcels):
-                pid = next_id + offset
+            for pid, (i, code, number) in zip(ids, new_parcels, strict=True):
                 given[i] = AllocatedParcel(pid, number, code, rest[i], True)
                 parcel_rows.append((pid, requests[i].key, code, number, run_id, created, workbook))
                 order_rows.extend((pid, sn, pos) for pos, sn in enumerate(rest[i]))
-            conn.executemany("INSERT INTO parcels (id, key, carrier, tracking_no, run_id, created_at, workbook) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)", parcel_rows)
-            conn.executemany("INSERT INTO parcel_orders (parcel_id, order_sn, pos) VALUES (?, ?, ?)",
-                             order_rows)
+            db.bulk_insert("parcels", ("id", "key", "carrier", "tracking_no", "run_id", "created_at", "workbook"),
+                           parcel_rows)
+            db.bulk_insert("parcel_orders", ("parcel_id", "order_sn", "pos"), order_rows)
         results: list[RequestResult] = []
         for i, req in enumerate(requests):
             got = given.get(i)
@@ -268,21 +363,12 @@ class Ledger:
                 results.append(RequestResult(req, old, rest[i]))
         return Allocation(run_id, tuple(results), short)
 
-    def _take_numbers(self, conn: sqlite3.Connection, wanted: Mapping[str, list[int]]
-                      ) -> tuple[list[tuple[int, str, str]], dict[str, int]]:
+    def _take_numbers(self, wanted: Mapping[str, list[int]]) -> tuple[list[tuple[int, str, str]], dict[str, int]]:
         """Mark the first free numbers of each carrier used; (request index, carrier, number) + short."""
         taken: list[tuple[int, str, str]] = []
         short: dict[str, int] = {}
         for code, indexes in wanted.items():
-            rows = conn.execute("SELECT id, number FROM numbers WHERE carrier = ? AND state = 'free' "
-                                "ORDER BY id LIMIT ?", (code, len(indexes))).fetchall()
-            if rows:
-                # the picked rows are exactly the free ones up to the last picked id (we hold the lock)
-                cur = conn.execute("UPDATE numbers SET state = 'used' WHERE carrier = ? AND state = 'free' "
-                                   "AND id <= ?", (code, rows[-1][0]))
-                if cur.rowcount != len(rows):
-                    raise LedgerError("台账数据不一致：取号数量不符；请运行 pddbatch doctor",
-                                      "Ledger inconsistent while taking numbers; run pddbatch doctor")
+            rows = self._db.take_free(code, len(indexes))
             taken.extend((i, code, row[1]) for i, row in zip(indexes, rows, strict=False))
             if len(rows) < len(indexes):
                 short[code] = len(indexes) - len(rows)
@@ -290,21 +376,21 @@ class Ledger:
         return taken, short
 
     def _require_running(self, run_id: int) -> None:
-        row = self._conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
+        rows = self._db.execute("SELECT status FROM runs WHERE id = ?", (run_id,))
+        if not rows:
             raise _no_run(run_id)
-        if row[0] != "running":
-            raise LedgerError(f"运行 #{run_id} 已结束（{row[0]}），不能再分配单号",
-                              f"Run #{run_id} is already {row[0]}; it cannot allocate numbers")
+        if rows[0][0] != "running":
+            raise LedgerError(f"运行 #{run_id} 已结束（{rows[0][0]}），不能再分配单号",
+                              f"Run #{run_id} is already {rows[0][0]}; it cannot allocate numbers")
 
     # ---- parcels ------------------------------------------------------------------------------
 
     def existing_for_orders(self, order_sns: Iterable[str]) -> dict[str, ParcelRecord]:
         """order_sn -> its live parcel, for the orders that have one."""
-        self._load_keys(order_sns)
-        records = self._records("p.id IN (SELECT po2.parcel_id FROM parcel_orders po2 JOIN temp._keys k "
-                                "ON k.k = po2.order_sn WHERE po2.live = 1)")
-        wanted = {r[0] for r in self._query("SELECT k FROM temp._keys")}
+        wanted = {str(sn) for sn in order_sns}
+        keys, params = self._db.keys(wanted)
+        records = self._records(f"p.id IN (SELECT po2.parcel_id FROM parcel_orders po2 JOIN {keys} k "
+                                "ON k.k = po2.order_sn WHERE po2.live = 1)", params)
         return {sn: rec for rec in records for sn in rec.order_sns if sn in wanted}
 
     def unrendered_for_orders(self, order_sns: Iterable[str]) -> list[ParcelRecord]:
@@ -318,25 +404,22 @@ class Ledger:
 
     def find_parcels(self, keys: Iterable[str], live_only: bool = True) -> list[ParcelRecord]:
         """Parcels whose tracking number or one of whose order numbers is in `keys` (for reprint)."""
-        self._load_keys(v for k in keys if k.strip() for v in (k.strip(), k.strip().upper()))
-        cond = ("(p.tracking_no IN (SELECT k FROM temp._keys) OR p.id IN (SELECT po2.parcel_id "
-                "FROM parcel_orders po2 JOIN temp._keys k ON k.k = po2.order_sn))")
-        return self._records(cond + (" AND p.state = 'live'" if live_only else ""))
+        frag, params = self._db.keys({v for k in keys if k.strip() for v in (k.strip(), k.strip().upper())})
+        cond = (f"(p.tracking_no IN (SELECT k FROM {frag} k1) OR p.id IN (SELECT po2.parcel_id "
+                f"FROM parcel_orders po2 JOIN {frag} k ON k.k = po2.order_sn))")
+        return self._records(cond + (" AND p.state = 'live'" if live_only else ""), params * 2)
 
     def mark_rendered(self, parcel_ids: Iterable[int], run_id: int) -> None:
         ids = [int(pid) for pid in parcel_ids]
-        with self._write() as conn:
-            try:   # one statement for the whole run's parcels
-                conn.execute("UPDATE parcels SET rendered_run_id = ? WHERE id IN (SELECT value FROM json_each(?))",
-                             (run_id, json.dumps(ids)))
-            except sqlite3.OperationalError:   # an SQLite built without JSON functions
-                conn.executemany("UPDATE parcels SET rendered_run_id = ? WHERE id = ?", ((run_id, i) for i in ids))
+        frag, params = self._db.ids(ids)
+        with self._db.transaction():   # one statement for the whole run's parcels
+            self._db.execute(f"UPDATE parcels SET rendered_run_id = ? WHERE id IN {frag}", (run_id, *params))
 
     def record_reprint(self, parcel_ids: Iterable[int], run_id: int | None = None) -> None:
         at = now_text()
-        with self._write() as conn:
-            conn.executemany("INSERT INTO reprints (at, parcel_id, run_id) VALUES (?, ?, ?)",
-                             ((at, pid, run_id) for pid in parcel_ids))
+        with self._db.transaction():
+            self._db.executemany("INSERT INTO reprints (at, parcel_id, run_id) VALUES (?, ?, ?)",
+                                 [(at, pid, run_id) for pid in parcel_ids])
 
     def reprint_count(self, parcel_id: int) -> int:
         return int(self._query("SELECT count(*) FROM reprints WHERE parcel_id = ?", (parcel_id,))[0][0])
@@ -347,21 +430,34 @@ class Ledger:
         Its orders become free, so the next allocation gives them a new number (换号). Returns the
         voided parcels (state 'voided'); empty when nothing live matched.
         """
-        k = key.strip()
+        for attempt in range(RETRIES):
+            try:
+                return self._void(key.strip())
+            except LedgerConflict:
+                if attempt == RETRIES - 1:
+                    raise
+                _pause(attempt)
+        raise AssertionError("unreachable")
+
+    def _void(self, k: str) -> list[ParcelRecord]:
         at = now_text()
-        with self._write() as conn:
+        db = self._db
+        with db.transaction():
             # tracking numbers are stored upper-case; order numbers exactly as PDD writes them
-            ids = [r[0] for r in conn.execute(
+            ids = sorted({int(r[0]) for r in db.execute(
                 "SELECT id FROM parcels WHERE state = 'live' AND tracking_no = ? UNION "
-                "SELECT parcel_id FROM parcel_orders WHERE order_sn = ? AND live = 1", (k.upper(), k))]
+                "SELECT parcel_id FROM parcel_orders WHERE order_sn = ? AND live = 1", (k.upper(), k))})
             if not ids:
                 return []
             marks = ",".join("?" * len(ids))
             records = self._records(f"p.id IN ({marks})", ids)
-            conn.execute(f"UPDATE parcels SET state = 'voided', voided_at = ? WHERE id IN ({marks})", (at, *ids))
-            conn.execute(f"UPDATE parcel_orders SET live = NULL WHERE parcel_id IN ({marks})", ids)
-            conn.execute(f"UPDATE numbers SET state = 'voided' WHERE number IN "
-                         f"(SELECT tracking_no FROM parcels WHERE id IN ({marks}))", ids)
+            changed = db.execute_count(f"UPDATE parcels SET state = 'voided', voided_at = ? WHERE id IN ({marks}) "
+                                       "AND state = 'live'", (at, *ids))
+            if changed != len(ids):     # another station voided it at this moment: look again
+                raise LedgerConflict("作废时包裹状态已变化", "The parcel changed while voiding it")
+            db.execute(f"UPDATE parcel_orders SET live = NULL WHERE parcel_id IN ({marks})", ids)
+            db.execute(f"UPDATE numbers SET state = 'voided' WHERE number IN "
+                       f"(SELECT tracking_no FROM parcels WHERE id IN ({marks}))", ids)
         return [replace(r, state="voided") for r in records]
 
     def _records(self, cond: str, params: Sequence[Any] = ()) -> list[ParcelRecord]:
@@ -393,10 +489,7 @@ class Ledger:
     def integrity_report(self, stale_after: timedelta = integrity.STALE_AFTER,
                          lang: str = "zh") -> IntegrityReport:
         """Check every invariant; errors mean numbers may be double-used, warnings need a look."""
-        try:
-            return integrity.report(self._conn, set(all_carriers()), stale_after, lang)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from exc
+        return integrity.report(self._db, set(all_carriers()), stale_after, lang)
 
     def check_integrity(self, stale_after: timedelta = integrity.STALE_AFTER, lang: str = "zh") -> list[str]:
         """The invariant violations (empty = OK); see `integrity_report` for warnings too."""
@@ -407,11 +500,20 @@ class Ledger:
         return {t: int(self._query(f"SELECT count(*) FROM {t}")[0][0])
                 for t in ("numbers", "parcels", "parcel_orders", "runs", "reprints")}
 
+    @property
+    def database(self) -> Database:
+        """The connection seam (for `transfer.copy_ledger` and the tracking events table)."""
+        return self._db
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
+
 
 def _record(row: Sequence[Any], sns: list[str]) -> ParcelRecord:
-    return ParcelRecord(id=row[0], key=row[1], carrier_code=row[2], tracking_no=row[3], state=row[4],
-                        order_sns=tuple(sns), run_id=row[5], created_at=row[6], rendered_run_id=row[7],
-                        workbook=row[8])
+    return ParcelRecord(id=int(row[0]), key=row[1], carrier_code=row[2], tracking_no=row[3], state=row[4],
+                        order_sns=tuple(sns), run_id=int(row[5]), created_at=row[6],
+                        rendered_run_id=None if row[7] is None else int(row[7]), workbook=row[8])
 
 
 def _check_requests(requests: Sequence[ParcelRequest]) -> None:

@@ -15,10 +15,18 @@ from pathlib import Path
 from pddbatch.allocate import Numbering, allocate, dry_allocation
 from pddbatch.config import Config
 from pddbatch.documents import default_out_dir, ledger_summary, render_documents, write_summary
-from pddbatch.ledger import Ledger
+from pddbatch.errors import PddBatchError
+from pddbatch.ledger import Ledger, ledger_exists
 from pddbatch.messages import pick
 from pddbatch.model import BatchResult, Parcel, WritePlan
-from pddbatch.outcomes import fill_counts, process_outcomes, short_notes, urgent_list, validation_outcomes
+from pddbatch.outcomes import (
+    fill_counts,
+    note_live_numbers,
+    process_outcomes,
+    short_notes,
+    urgent_list,
+    validation_outcomes,
+)
 from pddbatch.parallel import Background
 from pddbatch.pipeline.guards import (
     Interruptible,
@@ -28,12 +36,12 @@ from pddbatch.pipeline.guards import (
     precheck,
     record_ledger_identity,
 )
-from pddbatch.pipeline.options import Clock, Options, Progress, no_cycle_collector, no_progress
+from pddbatch.pipeline.options import Clock, Options, Progress, checkpoint, no_cycle_collector, no_progress
 from pddbatch.pipeline.prepare import Prepared, as_backend, config_for, load_table, prepare
 from pddbatch.plan.stock import stock_write_plan
 from pddbatch.plan.stock import summary as stock_summary
 from pddbatch.validate import Validation
-from pddbatch.workbook.backend import FileSheet, SheetBackend
+from pddbatch.workbook.backend import FileSheet, SheetBackend, WorkbookChangedError
 from pddbatch.workbook.writeplan import build_write_plan
 
 __all__ = ["PARALLEL_ROWS", "Options", "load_table", "process", "validate"]
@@ -54,7 +62,7 @@ def validate(workbook: Path | SheetBackend, options: Options | None = None,
         prep = prepare(backend, opts, lang, clock, progress or no_progress, planning=False)
         v = prep.validation
         outcomes = validation_outcomes(v, lang)
-        fill_counts(result, v, outcomes)
+        fill_counts(result, v, outcomes, lang)
         if not opts.dry_run:
             with clock.stage("write_back"):
                 plan = build_write_plan(prep.table, v.columns, v.issues, outcomes, shipping=False, lang=lang)
@@ -87,7 +95,7 @@ def process(workbook: Path | SheetBackend, options: Options | None = None, progr
                 run.go(prep, signals)
         except BaseException as exc:
             if is_interrupt(exc):
-                raise interrupted_error(run.stage, run.allocated, lang) from None
+                raise interrupted_error(run.stage, run.allocated) from None
             raise
     return result
 
@@ -101,14 +109,18 @@ class _Run:
         self.result, self.clock, self.progress, self.target = result, clock, progress, target
         self.stage = "read"
         self.allocated = False
+        self.labels_written = False
+        self.rendering = False        # files in the output folder are this run's (earlier ones moved aside)
+        self.new_numbers = 0
+        self.written = False
 
     def open_ledger(self, stack: ExitStack, v: Validation) -> Ledger:
         self.stage = "ledger"
-        ledger_path = self.config.ledger_path
-        if self.opts.dry_run and not ledger_path.exists():     # a dry run creates no ledger file
+        where: str | Path = self.config.ledger      # an SQLite file or a PostgreSQL URL
+        if self.opts.dry_run and not ledger_exists(where):     # a dry run creates no ledger file
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="pddbatch-dry-"))
-            ledger_path = Path(scratch) / "ledger.sqlite"
-        ledger = Ledger.open(ledger_path)
+            where = Path(scratch) / "ledger.sqlite"
+        ledger = Ledger.open(where)
         stack.callback(ledger.close)
         if not self.opts.dry_run:
             check_ledger_identity(ledger, self.backend.path, v.table, self.target)
@@ -118,11 +130,12 @@ class _Run:
 
     def go(self, prep: Prepared, signals: Interruptible) -> None:
         """Allocate, render and write back (or, for a dry run, count)."""
-        result, clock, opts, lang, plan, ledger = self.result, self.clock, self.opts, self.lang, prep.plan, prep.ledger
+        result, clock, opts, plan, ledger = self.result, self.clock, self.opts, prep.plan, prep.ledger
         assert ledger is not None
+        checkpoint("plan")
         if not opts.dry_run:
             self.stage = "check"
-            precheck(self.backend, prep.table, self.target, backup=opts.backup, lang=lang)
+            precheck(self.backend, prep.table, self.target, backup=opts.backup)
         self.stage = "allocate"
         self.progress("allocate", 0, len(plan.parcels))
         run_id: int | None = None
@@ -134,6 +147,8 @@ class _Run:
                     run_id = ledger.begin_run(str(self.backend.path.resolve()))
                     numbering = allocate(ledger, run_id, plan, prep.known, str(self.backend.path.resolve()))
                     self.allocated = True
+                    self.new_numbers = len(numbering.new_ids)
+            checkpoint("allocate")
             result.run_id = run_id
             ready = self._outcomes(prep, numbering)
             if run_id is not None:
@@ -148,13 +163,34 @@ class _Run:
                 # the original error matters more than a bookkeeping failure
                 with suppress(Exception):
                     ledger.finish_run(run_id, "failed", failure_summary(result, exc, self.stage))
+            if isinstance(exc, PddBatchError) and self.allocated and not isinstance(exc, WorkbookChangedError):
+                raise self.late_failure(exc) from exc
             raise
+
+    def late_failure(self, exc: PddBatchError) -> PddBatchError:
+        """The same error, saying what the run produced before it and what a rerun does."""
+        if self.labels_written:
+            labels_zh, labels_en = f"面单和单据已写入 {self.target}", f"labels and documents are in {self.target}"
+        else:
+            made = sorted(p.name for p in self.target.glob("*") if p.is_file()) if self.rendering else []
+            labels_zh = f"面单和单据只生成了 {'、'.join(made)}" if made else "面单和单据没有生成"
+            labels_en = f"only {', '.join(made)} of the labels and documents were written" if made else \
+                "no labels or documents were written"
+        book_zh = "工作簿已写回" if self.written else "工作簿没有写回（保持原样）"
+        book_en = "the workbook was written back" if self.written else "the workbook was not written back (unchanged)"
+        zh = (f"{exc.message}。已完成的部分：台账中已分配单号（本次新分配 {self.new_numbers} 个），{labels_zh}，{book_zh}。"
+              "重新运行会给每个订单同样的单号，并补齐没完成的面单和写回")
+        en = (f"{exc.message_en}. Done so far: numbers are allocated in the ledger ({self.new_numbers} new this run), "
+              f"{labels_en}, {book_en}. Running again gives every order the same number and finishes the rest")
+        return type(exc)(zh, en)
 
     def _outcomes(self, prep: Prepared, numbering: Numbering) -> list[Parcel]:
         result, lang, plan = self.result, self.lang, prep.plan
         with self.clock.stage("outcomes"):
             outcomes, ready = process_outcomes(prep.validation, plan, numbering.numbered, lang)
-        fill_counts(result, prep.validation, outcomes)
+            if prep.ledger is not None:
+                note_live_numbers(outcomes, prep.validation, prep.ledger, lang)
+        fill_counts(result, prep.validation, outcomes, lang)
         self.outcomes = outcomes
         numbered = numbering.numbered
         result.parcels = len({pid for _t, pid, _n in numbered.values()})
@@ -186,12 +222,14 @@ class _Run:
         side = self._start_write_back(prep, wplan, parallel=len(prep.table.rows) >= PARALLEL_ROWS and bool(to_render))
         try:
             if to_render:
+                self.rendering = True
                 self.progress("render", 0, len(to_render))
                 with clock.stage("render"):
                     files = render_documents(to_render, self.target, self.config, lang, prep.now, result,
                                              prep.catalog.short_names(), label_size=self.opts.label_size,
                                              zpl=self.opts.zpl, after_labels=side.start)
                     record_ledger_identity(self.target, ledger.ledger_id)
+                self.labels_written = True
                 with clock.stage("finish"):
                     ledger.mark_rendered(sorted({numbered[p.order_sns[0]][1] for p in to_render}), run_id)
                 result.out_dir = str(self.target)
@@ -208,10 +246,13 @@ class _Run:
             with clock.stage("write_back"):
                 result.backup = side.join()
             raise
+        checkpoint("render")
         self.stage = "write_back"
         self.progress("write_back", 0, 1)
         with clock.stage("write_back"):
             result.backup = side.join()
+        self.written = True
+        checkpoint("written")
         if result.out_dir:
             with clock.stage("finish"):
                 write_summary(Path(result.out_dir), result)
@@ -222,6 +263,7 @@ class _Run:
         threshold, lang = self.config.low_stock_threshold, self.lang
 
         def write() -> str | None:
+            checkpoint("write_back")
             backup = backend.apply(wplan, backup=opts.backup).backup
             if stock is not None and prep.stock_in_book:
                 backend.apply(stock_write_plan(stock, threshold, lang), backup=False)
@@ -240,7 +282,7 @@ def with_ledger_id(plan: WritePlan, ledger_id: str) -> WritePlan:
     meta = getattr(plan, "record_meta", None)
     if meta is None:
         return plan
-    return replace(plan, record_meta={**meta, "ledger_id": ledger_id})  # type: ignore[call-arg]
+    return replace(plan, record_meta={**meta, "ledger_id": ledger_id})
 
 
 def failure_summary(result: BatchResult, exc: BaseException, stage: str) -> dict[str, object]:

@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from pddbatch.errors import InputError
-from pddbatch.ledger import Ledger
+from pddbatch.ledger import Ledger, ledger_exists
 from pddbatch.model import BatchResult
 from pddbatch.pipeline.options import Clock, Options, no_progress
 from pddbatch.pipeline.prepare import as_backend, config_for, prepare
@@ -29,9 +29,9 @@ def explain(workbook: Path | SheetBackend, order_sn: str, options: Options | Non
     clock = Clock(BatchResult("explain", str(path)))
 
     def open_ledger(stack: ExitStack, v: Validation) -> Ledger | None:
-        if not config.ledger_path.exists():       # explain never creates a ledger
+        if not ledger_exists(config.ledger):       # explain never creates a ledger
             return None
-        return stack.enter_context(Ledger.open(config.ledger_path))
+        return stack.enter_context(Ledger.open(config.ledger))
 
     with ExitStack() as stack:
         prep = prepare(backend, opts, lang, clock, no_progress, config=config, stack=stack, open_ledger=open_ledger,

@@ -16,7 +16,6 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -78,20 +77,20 @@ def check_ledger_identity(ledger: Ledger, path: Path, table: Table, out_dir: Pat
             place_zh = f"工作簿 {path.name}" if where == "workbook" else f"输出文件夹 {out_dir}"
             place_en = f"workbook {path.name}" if where == "workbook" else f"output folder {out_dir}"
             raise LedgerMismatchError(
-                f"{place_zh} 里的单号来自另一个台账（编号 {recorded}），而现在的台账 {ledger.path} 是 {current}"
+                f"{place_zh} 里的单号来自另一个台账（编号 {recorded}），而现在的台账 {ledger.shown} 是 {current}"
                 f"{'（一个新建或被清空的台账）' if ledger.parcel_count() == 0 else ''}。为免重复使用已打印的单号，"
                 f"没有分配任何单号：请把原来的台账放回原处（或在 pddbatch.toml 中指向它）后再运行",
                 f"The numbers in {place_en} came from another ledger (id {recorded}), but the ledger at "
-                f"{ledger.path} is {current}{' (a new or emptied ledger)' if ledger.parcel_count() == 0 else ''}. "
+                f"{ledger.shown} is {current}{' (a new or emptied ledger)' if ledger.parcel_count() == 0 else ''}. "
                 f"To never hand out a printed number again, nothing was allocated: put the original ledger "
                 f"back (or point pddbatch.toml at it) and run again")
     if ledger.parcel_count() == 0:
         shown = rows_show_our_numbers(table)
         if shown:
             raise LedgerMismatchError(
-                f"工作簿 {path.name} 有 {shown} 行显示 pddbatch 已分配的单号，但台账 {ledger.path} 是空的"
+                f"工作簿 {path.name} 有 {shown} 行显示 pddbatch 已分配的单号，但台账 {ledger.shown} 是空的"
                 f"（新建、被删除或被清空）。为免重复使用已打印的单号，没有分配任何单号：请恢复原来的台账后再运行",
-                f"{shown} rows of {path.name} show numbers pddbatch allocated, but the ledger {ledger.path} is "
+                f"{shown} rows of {path.name} show numbers pddbatch allocated, but the ledger {ledger.shown} is "
                 f"empty (new, deleted or emptied). To never hand out a printed number again, nothing was "
                 f"allocated: restore the original ledger and run again")
 
@@ -116,7 +115,7 @@ TEMP_NAME_EXTRA = len(".~..pddbatch-tmp") + 8       # workbook/save.py's temp fi
 BACKUP_NAME_EXTRA = len(".20261126-080000-99")      # pddbatch-backup/<stem>.<stamp>-n<suffix>
 
 
-def precheck(backend: SheetBackend, table: Table, out_dir: Path, *, backup: bool, lang: str) -> None:
+def precheck(backend: SheetBackend, table: Table, out_dir: Path, *, backup: bool) -> None:
     """Everything that could make the write-back or the outputs fail, tried before a number is taken."""
     _check_out_dir(out_dir)
     if not isinstance(backend, FileSheet):
@@ -194,15 +193,23 @@ class _Stop(BaseException):
     """Raised by the SIGTERM/SIGINT handler: unwinds like Ctrl-C."""
 
 
-def interrupted_error(stage: str, allocated: bool, lang: str) -> RunInterrupted:
+STAGE_NAMES = {"read": ("读取表格", "reading"), "ledger": ("打开台账", "opening the ledger"),
+               "check": ("写入前检查", "checking"), "allocate": ("分配单号", "allocating numbers"),
+               "render": ("生成面单", "rendering labels"), "write_back": ("写回表格", "writing back"),
+               "finish": ("收尾", "finishing")}
+
+
+def interrupted_error(stage: str, allocated: bool) -> RunInterrupted:
+    """已中断: where the run stopped, what is done, and that a rerun is safe."""
+    zh_stage, en_stage = STAGE_NAMES.get(stage, (stage, stage))
     if allocated:
-        zh = (f"已中断（{stage}）：单号已在台账中分配，已生成的面单和写回的内容都是完整的；"
+        zh = (f"已中断（{zh_stage}）：单号已在台账中分配，已生成的面单和写回的内容都是完整的；"
               "重新运行会给每个订单同样的单号，并补齐没有完成的面单和写回")
-        en = (f"Interrupted ({stage}): the numbers are allocated in the ledger; whatever was written is complete. "
+        en = (f"Interrupted ({en_stage}): the numbers are allocated in the ledger; whatever was written is complete. "
               "Running again gives every order the same number and finishes the labels and write-back")
     else:
-        zh = f"已中断（{stage}）：没有分配任何单号，工作簿未改动；可以直接重新运行"
-        en = f"Interrupted ({stage}): no number was allocated and the workbook is unchanged; just run again"
+        zh = f"已中断（{zh_stage}）：没有分配任何单号，工作簿未改动；可以直接重新运行"
+        en = f"Interrupted ({en_stage}): no number was allocated and the workbook is unchanged; just run again"
     return RunInterrupted(zh, en)
 
 
@@ -242,9 +249,3 @@ class Interruptible:
 
 def is_interrupt(exc: BaseException) -> bool:
     return isinstance(exc, KeyboardInterrupt | _Stop)
-
-
-@contextlib.contextmanager
-def calm_signals(guard: Interruptible) -> Iterator[None]:
-    guard.calm()
-    yield

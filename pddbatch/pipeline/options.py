@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,3 +66,22 @@ def no_cycle_collector() -> Iterator[None]:
 
 def no_progress(stage: str, done: int, total: int) -> None:
     return None
+
+
+PAUSE_ENV = "PDDBATCH_TEST_PAUSE"      # "<stage>:<file>": the fault-injection tests stop a real run here
+
+
+def checkpoint(stage: str) -> None:
+    """Where a run may be held for a fault-injection test (`PDDBATCH_TEST_PAUSE=<stage>:<file>`).
+
+    At that stage the run writes `<file>` and waits (at most a minute) until the test removes it.
+    Costs one environment lookup otherwise.
+    """
+    spec = os.environ.get(PAUSE_ENV)
+    if not spec or not spec.startswith(stage + ":"):
+        return
+    marker = Path(spec.split(":", 1)[1])
+    marker.write_text(str(os.getpid()), encoding="utf-8")
+    deadline = time.monotonic() + 60
+    while marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)

@@ -14,9 +14,10 @@ from datetime import datetime
 from pathlib import Path
 
 from pddbatch.allocate import Known, keep_live_numbers, voided_numbers
+from pddbatch.clock import china_now
 from pddbatch.config import Config, find_config, load_config
 from pddbatch.ledger import Ledger
-from pddbatch.pipeline.options import Clock, Options, Progress
+from pddbatch.pipeline.options import Clock, Options, Progress, checkpoint
 from pddbatch.plan.catalog import FILE_SUFFIXES, Catalog, load_catalog, side_table
 from pddbatch.plan.parcels import Plan, make_plan
 from pddbatch.plan.stock import StockLevels, load_stock
@@ -71,10 +72,11 @@ def prepare(backend: SheetBackend, opts: Options, lang: str, clock: Clock, progr
     progress("read", 0, 1)
     with clock.stage("read"):
         table = backend.read_table(opts.sheet)
+    checkpoint("read")
     clock.result.sheet = table.sheet
     with clock.stage("validate"):
         v = validate_table(table, lang=lang)
-    prep = Prepared(config, lang, opts.now or datetime.now(), table, v)
+    prep = Prepared(config, lang, opts.now or china_now(), table, v)
     if not planning:
         return prep
     if config is None:

@@ -12,10 +12,13 @@ from datetime import datetime
 from pathlib import Path
 
 from pddbatch.carriers import all_carriers
+from pddbatch.clock import china_now
 from pddbatch.config import find_config, load_config
 from pddbatch.documents import default_out_dir, render_settings
 from pddbatch.errors import InputError, LedgerError
-from pddbatch.ledger import Ledger, ParcelRecord
+from pddbatch.ledger import Ledger, ParcelRecord, ledger_exists
+from pddbatch.ledger import masked as shown_location
+from pddbatch.messages import masked_reprint_text
 from pddbatch.model import BatchResult, Order, Parcel
 from pddbatch.pipeline.options import Clock, Options, no_progress
 from pddbatch.pipeline.prepare import prepare
@@ -36,21 +39,26 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
             zpl: bool | None = None, now: datetime | None = None, lang: str = "zh") -> ReprintResult:
     """Render labels again for parcels found by order number / tracking number, or by run id.
 
-    The labels go to `reprint-<time>/` inside the run's output folder (`--out`, else the config's
+    The labels go to `--out`, else `reprint-<time>/` inside the run's output folder (the config's
     [output] folder, else `<workbook>.pddbatch/`).
     """
     config = load_config(find_config(workbook, config_path)) if (config_path or workbook) else \
         load_config(find_config(None, None))
-    if not config.ledger_path.exists():
-        raise LedgerError(f"台账不存在：{config.ledger_path}", f"No ledger at {config.ledger_path}")
+    if not ledger_exists(config.ledger):
+        raise LedgerError(f"台账不存在：{shown_location(config.ledger)}", f"No ledger at {shown_location(config.ledger)}")
     result = ReprintResult()
-    with Ledger.open(config.ledger_path) as ledger:
+    with Ledger.open(config.ledger) as ledger:
         records = ledger.parcels_for_run(run_id) if run_id is not None else ledger.find_parcels(keys)
         records = list({r.id: r for r in records if r.state == "live"}.values())
         if run_id is None:
             found = {r.tracking_no for r in records} | {sn for r in records for sn in r.order_sns}
             result.missing = [k for k in keys if k.strip() not in found and k.strip().upper() not in found]
         if not records:
+            if run_id is None and not ledger.find_parcels(keys, live_only=False):
+                shown = "、".join(k.strip() for k in keys)
+                raise InputError(f"{shown} 从未分配过单号（台账中没有），没有可补打的面单；请先用 pddbatch process 处理",
+                                 f"{', '.join(k.strip() for k in keys)} never got a number (not in the ledger): "
+                                 f"nothing to reprint; run pddbatch process first")
             raise InputError("台账中没有找到要补打的包裹（已作废的包裹不能补打）",
                              "No live parcel found in the ledger for that (voided parcels can't be reprinted)")
         by_book: dict[str, list[ParcelRecord]] = {}
@@ -71,14 +79,18 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
                 if not members:
                     raise InputError(f"工作簿 {path.name} 中找不到包裹 {rec.tracking_no} 的订单",
                                      f"{path.name} no longer holds the orders of parcel {rec.tracking_no}")
+                if members[0].receiver.masked:     # never print a masked value as if it were deliverable
+                    masked = members[0].receiver.masked
+                    raise InputError(masked_reprint_text(masked, rec.tracking_no, "zh"),
+                                     masked_reprint_text(masked, rec.tracking_no, "en"))
                 parcels.append(Parcel(key=parcel_key(o.order_sn for o in members), orders=members,
                                       carrier=carriers[rec.carrier_code], receiver=members[0].receiver,
                                       tracking_no=rec.tracking_no, label_size=label_size or config.label_size))
-        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        stamp = (now or china_now()).strftime("%Y%m%d-%H%M%S")
         first_book = Path(next(iter(by_book)))
         target = out_dir or default_out_dir(first_book, config) / f"reprint-{stamp}"
         target.mkdir(parents=True, exist_ok=True)
-        settings = render_settings(config, label_size=label_size, zpl=zpl, now=now or datetime.now(), lang=lang)
+        settings = render_settings(config, label_size=label_size, zpl=zpl, now=now or china_now(), lang=lang)
         by_carrier: dict[str, list[Parcel]] = {}
         for p in parcels:
             by_carrier.setdefault(p.carrier.code, []).append(replace(p, label_size=settings.label_size))

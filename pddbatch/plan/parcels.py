@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from pddbatch.carriers import all_carriers
 from pddbatch.config import Config
-from pddbatch.messages import pick
+from pddbatch.messages import masked_text, pick, store_pickup_text, under_review_text
 from pddbatch.model import Order, Parcel, Receiver, RowOutcome, RowStatus
 from pddbatch.plan.catalog import Catalog
 from pddbatch.plan.rules import Rule, facts, first_match
@@ -54,7 +54,8 @@ class Plan:
 
 
 def recipient_key(r: Receiver) -> str:
-    """Same person, same place: name, phone and full address after folding width and whitespace."""
+    """Same person, same place: name, phone and the one composed address (`Receiver.full_address`),
+    after folding width and whitespace."""
     def norm(s: str) -> str:
         if not unicodedata.is_normalized("NFKC", s):     # the common case is already normal: skip the copy
             s = unicodedata.normalize("NFKC", s)
@@ -130,7 +131,8 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
 
     groups: dict[str, list[Order]] = {}
     for o in shippable:
-        k = recipient_key(o.receiver) if config.merge else o.order_sn
+        # masked rows never get here; were one to, two that merely look alike stay two parcels
+        k = recipient_key(o.receiver) if config.merge and not o.receiver.masked else o.order_sn
         groups.setdefault(k, []).append(o)
     catalog = catalog or Catalog()
     parcels: list[Parcel] = []
@@ -215,6 +217,13 @@ def _not_shipping(o: Order, lang: str) -> tuple[RowStatus, str] | None:
             lang, f"售后状态为“{o.after_sale_status}”，已拦截，不分配单号（退款拦截）",
             f"After-sales status is '{o.after_sale_status}': intercepted, no tracking number")
     if status == SHIPPABLE:
+        if o.under_review:
+            return RowStatus.UNDER_REVIEW, under_review_text(lang)
+        if o.store_pickup:
+            return RowStatus.STORE_PICKUP, store_pickup_text(lang)
+        masked = o.receiver.masked
+        if masked:      # never printed as if it were a name, phone or address (DOMAIN §5)
+            return RowStatus.INCOMPLETE, masked_text(masked, lang)
         return None
     reasons_zh = {"已取消": "订单已取消", "待支付": "买家尚未付款", "待付款": "买家尚未付款"}
     if status.startswith(("已发货", "已签收", "已收货")):

@@ -1,18 +1,30 @@
 """Carrier rules: conditions on a parcel, actions when it matches. First match wins.
 
 A rule is data in `pddbatch.toml` (`[[carriers.rules]]`, schema in schemas/config.schema.json).
-Every decision can be explained: `Rule.check` says which condition failed.
+Every decision can be explained: `Rule.check` says which condition failed, `Rule.matched_text`
+which words of the buyer's message or the seller's remark made a keyword rule apply.
+
+Keywords follow what the buyer meant, not the letters: the text (商家备注 + 买家留言) is cut into
+clauses at punctuation (，。！？；… and line breaks, the mark kept with its clause), and a keyword
+counts only in a clause that no `not_keywords` entry matches. So with `keywords = ["顺丰"]` and
+`not_keywords = ["不要顺丰", "/顺丰.*[吗么嘛？?]/"]`, "不要发顺丰，运费太贵" and "能发顺丰吗？" do not
+apply while "不要圆通，发顺丰" does. An entry written `/…/` is a regular expression (Python `re`);
+any other entry is plain text, compared after NFKC normalisation and case folding (ＳＦ = sf).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping, Sequence
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+from pddbatch.errors import ConfigError
 from pddbatch.model import Order, Receiver
 
 REMOTE_PROVINCES = ("新疆", "西藏", "青海", "内蒙古", "甘肃", "宁夏", "海南")
@@ -49,7 +61,7 @@ class ParcelFacts:
     quantity: int
     weight_g: int | None
     amount: Decimal | None
-    text: str                     # 商家备注 + 买家留言 of all orders
+    text: str                     # 商家备注 and 买家留言 of all orders, one per line
     deadline: datetime | None
     now: datetime
 
@@ -66,6 +78,7 @@ class Rule:
     remote: bool | None = None
     skus: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    not_keywords: tuple[str, ...] = ()
     quantity: Range | None = None
     weight_g: Range | None = None
     amount: Range | None = None
@@ -78,7 +91,8 @@ class Rule:
             carrier=carrier_code(raw["carrier"]) if raw.get("carrier") else None,
             label_size=raw.get("label_size"), priority=raw.get("priority"), hold=raw.get("hold"),
             provinces=tuple(raw.get("provinces", ())), cities=tuple(raw.get("cities", ())),
-            remote=raw.get("remote"), skus=tuple(raw.get("skus", ())), keywords=tuple(raw.get("keywords", ())),
+            remote=raw.get("remote"), skus=tuple(raw.get("skus", ())), keywords=keyword_entries(raw.get("keywords", ())),
+            not_keywords=keyword_entries(raw.get("not_keywords", ())),
             quantity=Range.parse(raw.get("quantity")), weight_g=Range.parse(raw.get("weight_g")),
             amount=Range.parse(raw.get("amount")), deadline_within_hours=raw.get("deadline_within_hours"))
 
@@ -93,7 +107,9 @@ class Rule:
             return "不是偏远地区" if self.remote else "是偏远地区"
         if self.skus and not any(fnmatch.fnmatchcase(s, p) for s in f.skus for p in self.skus):
             return f"商家编码 {'/'.join(f.skus) or '（空）'} 不匹配 {'/'.join(self.skus)}"
-        if self.keywords and not any(k in f.text for k in self.keywords):
+        if self.keywords and self.matched_text(f) is None:
+            if self.not_keywords and _keyword_clause(f.text, self.keywords, ()) is not None:
+                return f"备注/留言提到 {'/'.join(self.keywords)}，但同一句里有 {'/'.join(self.not_keywords)}"
             return f"备注/留言中没有 {'/'.join(self.keywords)}"
         if self.quantity and not self.quantity.holds(f.quantity):
             return f"件数 {f.quantity} 不在 {self.quantity.text()}"
@@ -111,6 +127,60 @@ class Rule:
         return None
 
 
+    def matched_text(self, f: ParcelFacts) -> str | None:
+        """The clause of 商家备注/买家留言 that satisfies `keywords` (None: no keyword condition or no match)."""
+        if not self.keywords:
+            return None
+        return _keyword_clause(f.text, self.keywords, self.not_keywords)
+
+    def applies_because(self, f: ParcelFacts) -> str:
+        """A sentence for explain: the rule applies, and which text matched its keywords."""
+        clause = self.matched_text(f)
+        return f"规则“{self.name}”适用" + (f"：备注/留言中的“{clause}”" if clause else "")
+
+
+_CLAUSE = re.compile(r"[^，,。.！!？?；;、\n\r]+[，,。.！!？?；;、]*")
+
+
+def keyword_entries(raw: Any) -> tuple[str, ...]:
+    """Keyword entries from the config; a `/…/` entry must be a valid regular expression."""
+    entries = tuple(str(e) for e in raw)
+    for e in entries:
+        _matcher(e)
+    return entries
+
+
+def _is_regex(entry: str) -> bool:
+    return len(entry) > 2 and entry.startswith("/") and entry.endswith("/")
+
+
+@lru_cache(maxsize=1024)
+def _matcher(entry: str) -> Callable[[str], bool]:
+    if _is_regex(entry):
+        try:
+            pattern = re.compile(entry[1:-1])
+        except re.error as exc:
+            raise ConfigError(f"关键词 {entry} 不是有效的正则表达式（{exc}）",
+                              f"Keyword {entry} is not a valid regular expression ({exc})") from exc
+        return lambda text: pattern.search(text) is not None
+    needle = _fold(entry)
+    return lambda text: needle in _fold(text)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _keyword_clause(text: str, keywords: Sequence[str], not_keywords: Sequence[str]) -> str | None:
+    """The first clause that a keyword matches and no not-keyword does."""
+    for m in _CLAUSE.finditer(text):
+        clause = m.group().strip()
+        if clause and any(_matcher(k)(clause) for k in keywords) \
+                and not any(_matcher(k)(clause) for k in not_keywords):
+            return clause.rstrip("，,、；;。.")
+    return None
+
+
 def _place_in(place: str, names: Sequence[str]) -> bool:
     return bool(place) and any(n and (n in place or place in n) for n in names)
 
@@ -122,16 +192,22 @@ def facts(orders: Sequence[Order], receiver: Receiver, weight_g: int | None, dea
         receiver=receiver, skus=tuple(dict.fromkeys(o.sku for o in orders if o.sku)),
         quantity=sum(o.quantity for o in orders), weight_g=weight_g,
         amount=sum(amounts, Decimal(0)) if amounts else None,
-        text=" ".join(f"{o.merchant_remark} {o.buyer_message}" for o in orders), deadline=deadline, now=now)
+        text="\n".join(f"{o.merchant_remark}\n{o.buyer_message}" for o in orders), deadline=deadline, now=now)
 
 
 def first_match(rules: Sequence[Rule], f: ParcelFacts, remote_list: Sequence[str]
                 ) -> tuple[Rule | None, list[str]]:
-    """The first rule whose conditions all hold, and why each earlier rule did not."""
+    """The first rule whose conditions all hold, and the sentences explaining the choice.
+
+    The sentences say why each earlier rule did not apply and, for a keyword rule that did, which
+    text of the buyer's message or the seller's remark matched (`explain` prints them).
+    """
     why_not: list[str] = []
     for rule in rules:
         reason = rule.check(f, remote_list)
         if reason is None:
+            if rule.keywords:
+                why_not.append(rule.applies_because(f))
             return rule, why_not
         why_not.append(f"规则“{rule.name}”不适用：{reason}")
     return None, why_not

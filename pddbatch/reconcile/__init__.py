@@ -11,7 +11,6 @@ in the 问题清单 sheet and in `result.issues`.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pddbatch.errors import InputError, LedgerError
+from pddbatch.ledger.location import LedgerLocation, masked
 from pddbatch.reconcile.exceptions import KINDS, Finding
 from pddbatch.reconcile.inputs import FileIssue, read_inputs
 from pddbatch.reconcile.matching import Matching, match
@@ -67,6 +67,11 @@ class ReconcileResult:
         """
         return sum(1 for f, i in self.issues if i.severity == "error" and f not in self.order_files)
 
+    @property
+    def warnings(self) -> list[str]:
+        """Input problems that silence a check (a needed column not found), for the terminal."""
+        return [i.message for _, i in self.issues if i.code == "missing-column"]
+
     def as_json(self) -> dict[str, Any]:
         """A machine summary: money as exact strings ("1234.50")."""
         return {
@@ -74,13 +79,13 @@ class ReconcileResult:
             "refunded": self.refunded, "refunds_total": str(self.refunds_total),
             "matched_total": str(self.matched_total), "unmatched_total": str(self.unmatched_total),
             "exceptions": dict(self.exceptions), "exception_count": self.exception_count,
-            "issues": len(self.issues), "blocking_issues": self.blocking_issues,
+            "issues": len(self.issues), "blocking_issues": self.blocking_issues, "warnings": self.warnings,
             "files": [str(p) for p in self.files_written],
         }
 
 
 def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Sequence[Path], *,
-              ledger: Path | None = None, month: str | None = None, out: Path,
+              ledger: LedgerLocation | None = None, month: str | None = None, out: Path,
               basis: Basis = "buyer_paid", lang: str = "zh", write_back: bool = False) -> ReconcileResult:
     """Read, match, check and write the reconciliation workbook to `out`.
 
@@ -110,23 +115,13 @@ def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seque
         written, frozenset(str(p) for p in orders), s, m)
 
 
-def _ledger_tracking(path: Path, order_sns: Sequence[str]) -> dict[str, str]:
-    """Order key -> waybill number the ledger recorded for it (optional `pddbatch.ledger`)."""
+def _ledger_tracking(location: LedgerLocation, order_sns: Sequence[str]) -> dict[str, str]:
+    """Order key -> waybill number of the order's live parcel in the ledger (SQLite file or PostgreSQL URL)."""
+    from pddbatch.ledger import Ledger, ledger_exists
     from pddbatch.reconcile.inputs import norm_key
 
-    try:
-        mod = importlib.import_module("pddbatch.ledger")
-    except ImportError as exc:
-        raise LedgerError("这个版本的 pddbatch 还不能读取台账（ledger）：请去掉 --ledger 重试",
-                          "This pddbatch build cannot read a ledger yet: run without --ledger") from exc
-    if not Path(path).exists():
-        raise LedgerError(f"找不到台账文件：{path}", f"Ledger file not found: {path}")
-    led = mod.Ledger.open(path)
-    try:
+    if not ledger_exists(location):
+        raise LedgerError(f"找不到台账：{masked(location)}", f"Ledger not found: {masked(location)}")
+    with Ledger.open(location) as led:
         records = led.existing_for_orders(list(order_sns))
-    finally:
-        close = getattr(led, "close", None)
-        if callable(close):
-            close()
-    return {norm_key(sn): str(getattr(rec, "tracking_no", "") or "") for sn, rec in records.items()
-            if getattr(rec, "tracking_no", "")}
+    return {norm_key(sn): rec.tracking_no for sn, rec in records.items() if rec.tracking_no}

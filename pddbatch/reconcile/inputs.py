@@ -198,10 +198,17 @@ class _Row:
         return str(v).strip()
 
     def key_text(self, fname: str) -> str:
-        """An id cell (订单号, 单号): a float means Excel mangled it; report, never "fix"."""
+        """An id cell (订单号, 单号) stored as a number: intact up to 15 digits (Excel's precision), else
+        mangled. Report, never "fix"."""
         v = self.raw(fname)
         text = self.text(fname)
-        if isinstance(v, float) or _SCI.match(text):
+        if isinstance(v, float) and v.is_integer() and 0 < abs(v) < 1e15 and fname != "order_sn":
+            # a waybill number like 73100000000001 survives as a number: every digit is still there
+            self.issue(fname, "id-as-number",
+                       f"“{text}”存成了数字；数字完整，按 {text} 使用。建议把该列设为文本",
+                       f"'{text}' is stored as a number; the digits are intact and used as {text}. "
+                       f"Format the column as text", severity="warning")
+        elif isinstance(v, float) or _SCI.match(text):
             self.issue(fname, "id-not-text",
                        f"“{text}”被 Excel 当成了数字，可能已丢失位数：请把该列设为文本后重新导出",
                        f"'{text}' was turned into a number by Excel and may have lost digits: "
@@ -282,6 +289,7 @@ def _read(path: Path, table_name: str, required: Sequence[str] | None, what: str
                          f"{Path(path).name} (after-sales): missing amount column: one of "
                          f"{', '.join(at.display[f] for f in at.raw['amount_fields'])}")
     issues.extend((table.path, i) for i in cmap.issues)
+    issues.extend((table.path, i) for i in _missing_needed(path, table, cmap, at, table_name, what, lang))
     out = []
     for idx, cells in enumerate(table.rows):
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
@@ -291,6 +299,39 @@ def _read(path: Path, table_name: str, required: Sequence[str] | None, what: str
         rec = build(_Row(table, cmap, idx, lang, issues), at)
         if rec is not None:
             out.append(rec)
+    return out
+
+
+# Optional columns a check depends on: without them the check silently finds nothing, so say so.
+# table -> field -> (the check, zh / en)
+NEEDED: dict[str, dict[str, tuple[str, str]]] = {
+    RETURNS_TABLE: {"condition": ("退货有损仍全额退款", "damaged return, full refund"),
+                    "received_at": ("收货日期（按月份核对退货）", "received date (returns by month)")},
+    AFTERSALES_TABLE: {"return_tracking_no": ("退货未收到 / 已收货未退款（按退货单号核对）",
+                                              "return not received / received, not refunded (by return number)")},
+}
+
+
+def _missing_needed(path: Path, table: Table, cmap: ColumnMap, at: AliasTable, table_name: str, what: str,
+                    lang: str) -> list[RowIssue]:
+    """A warning per needed column that is not there: its accepted spellings and the columns not recognised."""
+    out: list[RowIssue] = []
+    unknown = [h.strip() for h in cmap.unknown if h and h.strip()]
+    for fname, (check_zh, check_en) in NEEDED.get(table_name, {}).items():
+        if cmap.col(fname) is not None:
+            continue
+        spellings = at.raw["fields"][fname]["headers"]
+        name = Path(path).name
+        if lang == "en":
+            left = f" Columns not recognised: {', '.join(unknown)}." if unknown else ""
+            msg = (f"{name} ({what}): no '{at.display[fname]}' column (accepted: {', '.join(spellings)}), so "
+                   f"'{check_en}' cannot be checked.{left} Rename the header to one of these and run again.")
+        else:
+            left = f"表中没认出的列：{'、'.join(unknown)}。" if unknown else ""
+            msg = (f"{name}（{what}）：没有找到“{at.display[fname]}”列（可写作：{'、'.join(spellings)}），"
+                   f"所以无法检查“{check_zh}”。{left}把表头改成其中一个写法后再运行。")
+        out.append(RowIssue(table.sheet, table.header_row, None, fname, at.display[fname], "missing-column", msg,
+                            "warning"))
     return out
 
 

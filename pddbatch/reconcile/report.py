@@ -160,14 +160,14 @@ def _summary(ws: Any, fmt: _Formats, s: Summary, basis: str, month: str | None, 
         row += 1
     ws.write_string(row, 0, "Exceptions by kind" if en else "异常（按类型）", fmt.title)
     row += 1
-    for c, h in enumerate(("代码", "异常类型", "条数", "涉及退款金额")):
+    # names in the reader's language only: the codes stay on the 异常 sheet for tools
+    for c, h in enumerate(("异常类型", "条数", "涉及退款金额")):
         ws.write_string(row, c, _t(h, lang), fmt.head)
     row += 1
     for code in KINDS:
-        ws.write_string(row, 0, code)
-        ws.write_string(row, 1, kind_name(code, lang))
-        ws.write_number(row, 2, s.exceptions[code])
-        ws.write_number(row, 3, float(s.exception_amounts[code]), fmt.money)
+        ws.write_string(row, 0, kind_name(code, lang))
+        ws.write_number(row, 1, s.exceptions[code])
+        ws.write_number(row, 2, float(s.exception_amounts[code]), fmt.money)
         row += 1
 
 

@@ -17,7 +17,8 @@ from pddbatch.render.fonts import FontUse
 from pddbatch.render.layout import SEP, Field, Layout, combined
 from pddbatch.render.pdf import DOT, MM
 from pddbatch.render.settings import RenderSettings
-from pddbatch.render.sortcode import hub_line, pack_hub, short_name, sort_code
+from pddbatch.render.sortcode import hub_line, parcel_route, short_name
+from pddbatch.routing import Route
 
 Op = tuple[Any, ...]
 ASCENT = 0.88     # Noto Sans SC typo ascender, em
@@ -44,7 +45,9 @@ def static_context(carrier: Carrier, s: RenderSettings) -> dict[str, Any]:
     }
 
 
-def parcel_context(p: Parcel, s: RenderSettings, base: dict[str, Any], seq: int, total: int) -> dict[str, Any]:
+def parcel_context(p: Parcel, s: RenderSettings, base: dict[str, Any], seq: int, total: int,
+                   route: Route | None = None) -> dict[str, Any]:
+    """Variables for one label. `sort_code` / `pack_hub` are "" unless `route` (real data) gives them."""
     r = p.receiver
     items: dict[str, dict[str, Any]] = {}
     for o in p.orders:
@@ -59,8 +62,8 @@ def parcel_context(p: Parcel, s: RenderSettings, base: dict[str, Any], seq: int,
     ctx = dict(base)
     ctx.update({
         "tracking_no": p.tracking_no, "parcel_key": p.key, "seq": seq, "total": total,
-        "sort_code": sort_code(r.province, r.city, r.district, r.street),
-        "hub_line": hub_line(r), "pack_hub": pack_hub(r),
+        "sort_code": route.sort_code if route else "", "pack_hub": route.pack_hub if route else "",
+        "hub_line": hub_line(r),
         "receiver": {"name": r.name, "phone": mask_phone(r.phone) if s.mask_phone else r.phone,
                      "province": short_name(r.province), "city": short_name(r.city), "district": r.district,
                      "street": r.street, "address": r.address, "full_address": r.full_address},
@@ -75,13 +78,16 @@ def parcel_context(p: Parcel, s: RenderSettings, base: dict[str, Any], seq: int,
 
 
 _NO_START = set("，。、；：？！）》」』】,.;:?!)]}%…·")
+_NO_END = set("（《「『【([{")
+# a privacy number's extension at the end of a name, phone or address: 张三[1234], 张三【1234】, …-1234
+_EXTENSION = re.compile(r"(?:[\[【]\d{1,6}[\]】]|-\d{1,6})$")
 _WORD = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_/#.×")
 
 
 def _break_at(text: str, start: int, i: int) -> int:
     """Move a break at `i` back so a line doesn't start with closing punctuation or split a word/number."""
     j = i
-    while j > start + 1 and text[j] in _NO_START:
+    while j > start + 1 and (text[j] in _NO_START or text[j - 1] in _NO_END):
         j -= 1
     if text[j] in _WORD and text[j - 1] in _WORD:
         k = j
@@ -143,20 +149,30 @@ def fit_text(font: FontUse, text: str, f: Field) -> tuple[float, list[tuple[str,
     maxu = w_pt * 1000 / size
     keep = max(1, int((h_pt + 0.01) // (size * f.line_height)))
     dropped = len(lines) > keep
-    cut = [_cut(font, ln, u, maxu, dropped and i == keep - 1) for i, (ln, u) in enumerate(lines[:keep])]
+    # a privacy extension on a dropped line still ends the label's text: the parcel can't arrive without it
+    m = _EXTENSION.search(text.rstrip()) if dropped else None
+    tail = m.group(0) if m else ""
+    cut = [_cut(font, ln, u, maxu, dropped and i == keep - 1, tail if i == keep - 1 else "")
+           for i, (ln, u) in enumerate(lines[:keep])]
     return size, cut, True
 
 
-def _cut(font: FontUse, line: str, units: int, maxu: float, force: bool) -> tuple[str, int]:
+def _cut(font: FontUse, line: str, units: int, maxu: float, force: bool, tail: str = "") -> tuple[str, int]:
+    """Shorten `line` to end in '…' (+ `tail`) within maxu; a trailing privacy extension is kept."""
     if units <= maxu and not force:
         return line, units
-    ell = font.width("…")
+    if not tail:
+        m = _EXTENSION.search(line)
+        if m and m.start() > 0:
+            tail = m.group(0)
+            line = line[: m.start()]
+    ell = font.width("…" + tail)
     lw = font.widths(line)
     total = sum(lw)
     while line and total + ell > maxu:
         total -= lw.pop()
         line = line[:-1]
-    return line + "…", total + ell
+    return line + "…" + tail, total + ell
 
 
 FIT_CACHE_TEXT = 80        # addresses and names are unique: only short texts are worth remembering
@@ -173,6 +189,24 @@ class LabelEngine:
         self.warnings: list[str] = []
         self._all = combined([f.text for f in self.page_fields])
         self._fitted: dict[tuple[str, str], tuple[float, list[tuple[str, int]], bool]] = {}
+        self._unrouted: dict[str, dict[str, None]] = {}     # carrier -> destinations its table lacks
+        self._route_problems: dict[str, str] = {}           # problem -> first waybill
+
+    def route_warnings(self) -> list[str]:
+        """One line per carrier whose table missed destinations, and per unusable export code."""
+        out = []
+        for code, places in self._unrouted.items():
+            eg = "、".join(list(places)[:3])
+            out.append(f"{code}：{len(places)} 个目的地不在分拣码表中（如 {eg}），这些面单不印三段码，只印目的地 / "
+                       f"{len(places)} destinations are not in the {code} routing table: no sorting code printed")
+        for problem, who in self._route_problems.items():
+            if problem == "conflict":
+                out.append(f"{who} 等：合并的订单三段码不一致，未使用订单表里的三段码 / "
+                           "merged orders disagree on 三段码: the export's code is not used")
+            else:
+                out.append(f"{who} 等：订单表里的三段码属于另一家快递，未使用 / "
+                           "the export's 三段码 is for another carrier: not used")
+        return out
 
     def static_ops(self, carrier: Carrier) -> list[Op]:
         ctx = static_context(carrier, self.settings)
@@ -183,7 +217,12 @@ class LabelEngine:
         return ops
 
     def page_ops(self, p: Parcel, base: dict[str, Any], seq: int, total: int) -> list[Op]:
-        ctx = parcel_context(p, self.settings, base, seq, total)
+        route, problem = parcel_route(p, self.settings.routing)
+        if problem:
+            self._route_problems.setdefault(problem, p.tracking_no)
+        elif route is None and p.carrier.code in self.settings.routing:
+            self._unrouted.setdefault(p.carrier.code, {}).setdefault(hub_line(p.receiver), None)
+        ctx = parcel_context(p, self.settings, base, seq, total, route)
         ops: list[Op] = []
         texts: list[str] | None = None
         if self._all is not None:

@@ -131,7 +131,8 @@ def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: Rend
         rel.append((n + 1, pos + len(page)))
         pos += len(page) + len(stream)
         parts += (page, stream)
-    return b"".join(parts), rel, [f.used for f in fs], engine.warnings + _glyph_warnings(fs)
+    return (b"".join(parts), rel, [f.used for f in fs],
+            engine.warnings + engine.route_warnings() + _glyph_warnings(fs))
 
 
 def _glyph_warnings(fs: Sequence[FontUse]) -> list[str]:

@@ -1,22 +1,36 @@
-"""Waybill labels as ZPL II for 203 dpi thermal printers, from the same layout and ops as the PDF.
+"""Waybill labels as ZPL II for 203 dpi thermal printers, carrying their own Chinese glyphs.
 
-Text uses `^CI28` (UTF-8) and a CJK-capable printer font via `^A@` (settings.zpl_font, e.g.
-E:SIMSUN.FNT); field data goes through `^FH` so `^`, `~` and `_` in order data are hex-escaped.
-Barcodes are `^BC` in automatic mode with our own interpretation line below.
+A stock Zebra-class printer has no Chinese font, so the job brings its glyphs: every (character,
+size, weight) the file uses is rasterised once from the label font (Noto Sans SC, the same one the PDF
+embeds) and downloaded as a graphic with `~DG` just before the first label that needs it; each
+character on a label is then a `^FO x,y ^XG` recall placed at the PDF's own glyph positions. `~DG` /
+`^XG` (and the ZPL II hex compression used in the downloads) are in every ZPL II printer and emulator,
+unlike TrueType downloads (`~DU` + `^A@`), which need recent firmware, and smaller than one `^GF`
+bitmap per text line (a line's bitmap is sent again on every label). Why and what it costs: docs/labels.md.
+
+Barcodes are native `^BC` (automatic subsets), rules `^GB`. The graphics live in the printer's DRAM
+(`R:`) under the names `PD<n>.GRF`; every job downloads what it uses before using it, so a job never
+depends on an earlier one.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pddbatch.model import Parcel
 from pddbatch.render.atomic import atomic_path
-from pddbatch.render.labelpage import LabelEngine, Op, static_context
-from pddbatch.render.labels_pdf import _layout, fonts
+from pddbatch.render.fonts import FontMetrics, FontUse, font_metrics
+from pddbatch.render.labelpage import ASCENT, LabelEngine, Op, static_context
+from pddbatch.render.labels_pdf import _layout
 from pddbatch.render.pdf import DOT
 from pddbatch.render.settings import RenderSettings
+
+INK_THRESHOLD = 104      # anti-aliased coverage (0-255) from which a dot is printed; thin strokes survive
+_RUN = re.compile(r"(.)\1{2,}")
 
 
 def _d(pt: float) -> int:
@@ -24,48 +38,199 @@ def _d(pt: float) -> int:
     return round(pt / DOT)
 
 
-def fh(text: str) -> str:
-    """Escape ZPL control characters for a ^FH field (hex with '_' as the indicator)."""
-    return text.replace("_", "_5F").replace("^", "_5E").replace("~", "_7E")
+def _count(n: int) -> str:
+    """ZPL II repeat count: G..Y = 1..19, g..z = 20..400 (added up)."""
+    out = "z" * (n // 400)
+    n %= 400
+    if n >= 20:
+        out += chr(ord("f") + n // 20)
+        n %= 20
+    return out + (chr(ord("F") + n) if n else "")
 
 
-def zpl_ops(ops: Sequence[Op], font: str) -> list[str]:
+def zpl_hex(data: bytes, row_bytes: int) -> str:
+    """Bitmap rows as ZPL II compressed hex: runs as counts, ',' zero-fills a row, ':' repeats the last."""
+    out: list[str] = []
+    prev = None
+    for i in range(0, len(data), row_bytes):
+        row = data[i:i + row_bytes]
+        if row == prev:
+            out.append(":")
+            continue
+        prev = row
+        body = row.rstrip(b"\0")
+        h = _RUN.sub(lambda m: _count(len(m.group(0))) + m.group(1), body.hex().upper())
+        out.append(h + ("," if len(body) < len(row) else ""))
+    return "".join(out)
+
+
+def hex_rows(text: str, total: int, row_bytes: int) -> bytes:
+    """Decode ZPL II compressed hex back to bytes (the inverse of `zpl_hex`; used by the tests too)."""
+    rows: list[bytes] = []
+    cur = ""
+    i, n = 0, len(text)
+    rep = 0
+    width = row_bytes * 2
+    while i < n:
+        c = text[i]
+        if "G" <= c <= "Y":
+            rep += ord(c) - ord("F")
+        elif "g" <= c <= "z":
+            rep += (ord(c) - ord("f")) * 20
+        elif c == ",":
+            rows.append(bytes.fromhex(cur.ljust(width, "0")))
+            cur = ""
+        elif c == ":":
+            rows.append(rows[-1] if rows else bytes(row_bytes))
+        else:
+            cur += c * (rep or 1)
+            rep = 0
+            if len(cur) >= width:
+                rows.append(bytes.fromhex(cur[:width]))
+                cur = cur[width:]
+        i += 1
+    if cur:
+        rows.append(bytes.fromhex(cur.ljust(width, "0")))
+    return b"".join(rows)[:total]
+
+
+Glyph = tuple[int, int, str] | None     # (dx, dy from the pen on the baseline, "^XG…^FS"), None = blank
+_MISSING: Glyph = (0, 0, "")
+
+
+class GlyphBank:
+    """The glyph graphics of one ZPL file: rasterised once per (char, size in dots, weight), named PD<n>."""
+
+    def __init__(self, metrics: Sequence[FontMetrics]) -> None:
+        self.metrics = metrics
+        self.tables: dict[tuple[int, int], dict[str, Glyph]] = {}   # (px, weight) -> char -> glyph
+        self.pending: list[str] = []          # ~DG commands not yet written
+        self.bitmaps: dict[str, tuple[int, int, bytes]] = {}   # name -> (width dots, height, packed rows)
+        self._fonts: dict[tuple[int, int], Any] = {}
+        self._table = [255 if v >= INK_THRESHOLD else 0 for v in range(256)]
+
+    def table(self, px: int, fi: int) -> dict[str, Glyph]:
+        t = self.tables.get((px, fi))
+        if t is None:
+            t = self.tables[(px, fi)] = {}
+        return t
+
+    def glyph(self, ch: str, px: int, fi: int) -> Glyph:
+        t = self.table(px, fi)
+        g = t.get(ch, _MISSING)
+        if g is _MISSING:
+            g = t[ch] = self._make(ch, px, fi)
+        return g
+
+    def _make(self, ch: str, px: int, fi: int) -> Glyph:
+        from PIL import Image, ImageDraw, ImageFont
+
+        font = self._fonts.get((fi, px))
+        if font is None:
+            font = self._fonts[(fi, px)] = ImageFont.truetype(str(self.metrics[fi].path), px)
+        bx0, by0, bx1, by1 = font.getbbox(ch, anchor="ls")
+        x0, y0, x1, y1 = math.floor(bx0), math.floor(by0), math.ceil(bx1), math.ceil(by1)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        im = Image.new("L", (x1 - x0, y1 - y0))
+        ImageDraw.Draw(im).text((-x0, -y0), ch, font=font, fill=255, anchor="ls")
+        bits = im.point(self._table, "1")
+        data = bits.tobytes()
+        if not data.strip(b"\0"):
+            return None
+        row_bytes = (bits.width + 7) // 8
+        name = f"PD{len(self.bitmaps)}"
+        self.bitmaps[name] = (bits.width, bits.height, data)
+        self.pending.append(f"~DGR:{name}.GRF,{len(data)},{row_bytes},{zpl_hex(data, row_bytes)}\n")
+        return x0, y0, f"^XGR:{name}.GRF,1,1^FS"
+
+    def take_pending(self) -> str:
+        out = "".join(self.pending)
+        self.pending.clear()
+        return out
+
+
+FRAGMENT_CACHE = 20_000     # text fields repeat from label to label (SKU lines, hub line, weight): format once
+
+
+def zpl_ops(ops: Sequence[Op], bank: GlyphBank, fonts: Sequence[FontUse],
+            cache: dict[tuple[Any, ...], str] | None = None) -> list[str]:
+    """ZPL fields for ops (see labelpage); text becomes one `^XG` glyph recall per visible character."""
     out: list[str] = []
     for op in ops:
         kind = op[0]
         if kind == "T":
-            _, x, y, size, _fi, s = op
-            h = _d(size)
-            out.append(f"^FO{_d(x)},{_d(y)}^A@N,{h},{h},{font}^FH^FD{fh(s)}^FS")
+            frag = cache.get(op) if cache is not None else None
+            if frag is None:
+                frag = _text(op, bank, fonts)
+                if cache is not None and len(op[5]) <= 80 and len(cache) < FRAGMENT_CACHE:
+                    cache[op] = frag
+            out.append(frag)
         elif kind == "B":
             _, x, y, m, h, bars, data = op
             quiet = bars[0][0] if bars else 0
             out.append(f"^FO{_d(x + quiet * m)},{_d(y)}^BY{_d(m)}^BCN,{_d(h)},N,N,N,A^FH^FD{fh(data)}^FS")
         elif kind == "L":
-            _, x1, y1, x2, y2, w, _dash = op
-            t = max(1, _d(w))
-            if abs(y2 - y1) < 0.01:
-                out.append(f"^FO{_d(min(x1, x2))},{_d(y1) - t // 2}^GB{max(t, _d(abs(x2 - x1)))},{t},{t}^FS")
-            else:
-                out.append(f"^FO{_d(x1) - t // 2},{_d(min(y1, y2))}^GB{t},{max(t, _d(abs(y2 - y1)))},{t}^FS")
+            out += _rule(op)
     return out
 
 
+def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
+    _, x, y, size, fi, s = op
+    px = _d(size)
+    base = _d(y + ASCENT * size)
+    scale = size / 1000 / DOT
+    pen = x / DOT + 0.5
+    table = bank.table(px, fi)
+    parts: list[str] = []
+    for ch, w in zip(s, fonts[fi].widths(s), strict=True):
+        g = table.get(ch, _MISSING)
+        if g is _MISSING:
+            g = bank.glyph(ch, px, fi)
+        if g is not None:
+            parts.append(f"^FO{int(pen) + g[0]},{base + g[1]}{g[2]}")
+        pen += w * scale
+    return "".join(parts)
+
+
+def _rule(op: Op) -> list[str]:
+    _, x1, y1, x2, y2, w, dash = op
+    t = max(1, _d(w))
+    if abs(y2 - y1) >= 0.01:
+        return [f"^FO{_d(x1) - t // 2},{_d(min(y1, y2))}^GB{t},{max(t, _d(abs(y2 - y1)))},{t}^FS"]
+    a, b, y = _d(min(x1, x2)), _d(max(x1, x2)), _d(y1) - t // 2
+    if not dash:
+        return [f"^FO{a},{y}^GB{max(t, b - a)},{t},{t}^FS"]
+    on, step = _d(3), _d(5)          # the PDF's [3 2] dash pattern
+    return [f"^FO{p},{y}^GB{min(on, b - p)},{t},{t}^FS" for p in range(a, b, step)]
+
+
+def fh(text: str) -> str:
+    """Escape ZPL control characters for a ^FH field (hex with '_' as the indicator)."""
+    return text.replace("_", "_5F").replace("^", "_5E").replace("~", "_7E")
+
+
 def render_zpl(parcels: Sequence[Parcel], path: Path, settings: RenderSettings) -> tuple[int, list[str]]:
-    """Write one ZPL label (^XA..^XZ) per parcel to `path` atomically; (labels, warnings)."""
+    """Write one ZPL label (^XA..^XZ) per parcel to `path` atomically, glyphs downloaded as first used."""
     if not parcels:
         raise ValueError("render_zpl needs at least one parcel")
     layout = _layout(settings.label_size, settings.layout_dir)
-    engine = LabelEngine(layout, settings, fonts())
-    start = f"^XA^CI28^PW{round(layout.width_mm * 8)}^LL{round(layout.height_mm * 8)}^LH0,0"
+    metrics = [font_metrics("regular"), font_metrics("bold")]
+    fonts = [FontUse(m) for m in metrics]
+    engine = LabelEngine(layout, settings, fonts)
+    bank = GlyphBank(metrics)
+    start = f"^XA^PW{round(layout.width_mm * 8)}^LL{round(layout.height_mm * 8)}^LH0,0"
     heads: dict[str, tuple[str, dict[str, Any]]] = {}
+    cache: dict[tuple[Any, ...], str] = {}
     total = len(parcels)
-    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as fh_:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="ascii", newline="\n") as out:
         for i, p in enumerate(parcels):
             if p.carrier.code not in heads:
-                heads[p.carrier.code] = (start + "".join(zpl_ops(engine.static_ops(p.carrier), settings.zpl_font)),
+                heads[p.carrier.code] = (start + "".join(zpl_ops(engine.static_ops(p.carrier), bank, fonts)),
                                          static_context(p.carrier, settings))
             head, base = heads[p.carrier.code]
-            ops = engine.page_ops(p, base, i + 1, total)
-            fh_.write(head + "".join(zpl_ops(ops, settings.zpl_font)) + "^XZ\n")
-    return total, engine.warnings
+            body = "".join(zpl_ops(engine.page_ops(p, base, i + 1, total), bank, fonts, cache))
+            if bank.pending:
+                out.write(bank.take_pending())
+            out.write(f"{head}{body}^XZ\n")
+    return total, engine.warnings + engine.route_warnings()

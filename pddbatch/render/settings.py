@@ -8,7 +8,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from pddbatch.clock import china_now
 from pddbatch.errors import PddBatchError
+from pddbatch.routing import RouteSource
 
 LabelSize = Literal["76x130", "100x180"]
 
@@ -34,12 +36,12 @@ class RenderSettings:
     sort_by: Literal["sku", "deadline"] = "sku"
     zpl: bool = False
     packing_slips: bool = False
-    printed_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    printed_at: datetime = field(default_factory=lambda: china_now().replace(microsecond=0))
     lang: str = "zh"
     workers: int = 0
     layout_dir: Path | None = None
     sku_names: Mapping[str, str] = field(default_factory=dict)
-    zpl_font: str = "E:SIMSUN.FNT"
+    routing: Mapping[str, RouteSource] = field(default_factory=dict)  # carrier code -> 三段码 source
     compress: int = 1           # zlib level for label page streams (0 = uncompressed)
 
 

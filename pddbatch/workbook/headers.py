@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from pddbatch.errors import InputError
+from pddbatch.messages import pick
 from pddbatch.model import CellValue, RowIssue
 from pddbatch.resources import load_json
 
@@ -29,6 +30,7 @@ class AliasTable:
     required: tuple[str, ...]
     display: dict[str, str]              # field -> the canonical (first) header spelling
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    fallbacks: dict[str, str] = field(default_factory=dict)   # field -> field whose column stands in
 
     def is_header_row(self, cells: Sequence[CellValue]) -> bool:
         """True when the row holds the key column's header (e.g. 订单号)."""
@@ -41,13 +43,17 @@ def alias_table(name: str = "columns.json") -> AliasTable:
     lookup: dict[str, str] = {}
     required: list[str] = []
     display: dict[str, str] = {}
+    fallbacks: dict[str, str] = {}
     for fname, spec in data["fields"].items():
         display[fname] = spec["headers"][0]
+        if spec.get("fallback"):
+            fallbacks[fname] = spec["fallback"]
         if spec.get("required"):
             required.append(fname)
         for h in spec["headers"]:
             lookup[norm_header(h)] = fname
-    return AliasTable(data.get("table", name), data["key_field"], lookup, tuple(required), display, data)
+    return AliasTable(data.get("table", name), data["key_field"], lookup, tuple(required), display, data,
+                      fallbacks)
 
 
 def key_header(table: AliasTable) -> str:
@@ -91,15 +97,31 @@ def map_headers(headers: Sequence[str], table: AliasTable, sheet: str, header_ro
             continue
         cols[fname] = idx
         spelled[fname] = str(raw).strip()
+    for fname, alt in table.fallbacks.items():
+        # an export without 详细地址 whose 街道 holds street and house number: 街道 is the address
+        if fname not in cols and alt in cols:
+            cols[fname] = cols.pop(alt)
+            spelled[fname] = spelled.pop(alt)
     need = table.required if required is None else tuple(required)
-    missing = [table.display[f] for f in need if f not in cols]
-    if missing:
+    absent = [f for f in need if f not in cols]
+    if absent:
         hint = table.raw.get("missing_hint", {"zh": "请在拼多多后台导出订单时勾选这些字段。",
                                               "en": "Tick these fields when exporting from the PDD seller back office."})
+        zh = "、".join(_missing_name(table, f, "zh") for f in absent)
+        en = ", ".join(_missing_name(table, f, "en") for f in absent)
         raise InputError(
-            f"缺少必需的列：{'、'.join(missing)}（工作表“{sheet}”第 {header_row} 行）。{hint['zh']}",
-            f"Missing required column(s): {', '.join(missing)} (sheet '{sheet}', row {header_row}). {hint['en']}")
+            f"缺少必需的列：{zh}（工作表“{sheet}”第 {header_row} 行）。{hint['zh']}",
+            f"Missing required column(s): {en} (sheet '{sheet}', row {header_row}). {hint['en']}")
     return ColumnMap(cols, spelled, tuple(unknown), tuple(issues))
+
+
+def _missing_name(table: AliasTable, fname: str, lang: str) -> str:
+    """How a missing column is named: 详细地址（或 街道） when another column could stand in."""
+    alt = table.fallbacks.get(fname)
+    if alt is None:
+        return table.display[fname]
+    name, other = table.display[fname], table.display[alt]
+    return pick(lang, f"{name}（或 {other}）", f"{name} (or {other})")
 
 
 def _letter(col: int) -> str:

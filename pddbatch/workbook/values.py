@@ -9,9 +9,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from pddbatch.model import CellValue
+from pddbatch.money import parse_money
 
 # (code, shown value, example) for a value that is reported before schema validation
 PreIssue = tuple[str, str, str]
@@ -84,42 +84,81 @@ _PLAIN_MONEY = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,2})?")
 
 
 def money(v: CellValue) -> Converted:
+    """An amount as the schema checks it ("39.90"), read by `money.parse_money` (the one money reader)."""
     if type(v) is str:
         plain = v.strip()
         if _PLAIN_MONEY.fullmatch(plain):   # the common case: already a plain amount
             return plain, None
-    if isinstance(v, float | int | Decimal) and not isinstance(v, bool):
-        d = Decimal(str(v))
-        q = d.quantize(Decimal("0.01"))
-        return (f"{q}" if q == d else str(d)), None
-    s, issue = text(v)
-    if not s:
-        return s, issue
-    s = unicodedata.normalize("NFKC", s).replace(",", "").replace("¥", "").replace("元", "").strip()
-    return s, issue
+    s, issue = text(v) if isinstance(v, str) else (None, None)
+    try:
+        amount = parse_money(s if isinstance(v, str) else v)
+    except ValueError:      # not an amount, or fractions of a fen: the schema reports the value as typed
+        return (s if isinstance(v, str) else str(v)), issue
+    return (None if amount is None else str(amount)), issue
+
+
+DATE_EXAMPLE = "2026-11-25 14:30:00"
 
 
 def when(v: CellValue) -> Converted:
+    """A date and time as PDD's 'YYYY-MM-DD HH:MM:SS'; an impossible date (2026-02-30) is reported."""
+    return _when(v, end_of_day=False)
+
+
+def deadline(v: CellValue) -> Converted:
+    """As `when`, but a date without a time (2026年11月30日) is a deadline: the end of that day."""
+    return _when(v, end_of_day=True)
+
+
+def _when(v: CellValue, *, end_of_day: bool) -> Converted:
     if v is None:
         return None, None
     if type(v) is str:
         plain = v.strip()
         if _CANONICAL_DT.fullmatch(plain):  # the common case: PDD's own format
-            return plain, None
+            return plain, (None if _real(plain) else ("impossible-date", plain, DATE_EXAMPLE))
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S"), None
     if isinstance(v, date):
-        return v.strftime("%Y-%m-%d 00:00:00"), None
+        return v.strftime("%Y-%m-%d 23:59:59" if end_of_day else "%Y-%m-%d 00:00:00"), None
     if isinstance(v, float | int) and not isinstance(v, bool):
         if 20000 <= v <= 80000:     # an Excel date serial (1954..2119)
             dt = _EXCEL_EPOCH + timedelta(days=float(v))
+            if end_of_day and float(v).is_integer():     # a date-only cell
+                dt += timedelta(days=1, seconds=-1)
             return dt.replace(microsecond=0).strftime("%Y-%m-%d %H:%M:%S"), None
         return str(v), None
     s, issue = text(v)
-    if not s or _CANONICAL_DT.fullmatch(s):
+    if not s:
         return s, issue
-    parsed = parse_datetime(s)
-    return (parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else s), issue
+    if _CANONICAL_DT.fullmatch(s):
+        return s, issue or (None if _real(s) else ("impossible-date", s, DATE_EXAMPLE))
+    m = _LOOSE_DT.fullmatch(s)
+    if m is None:
+        return s, issue             # not a date at all: the schema says bad-datetime
+    try:
+        parsed = _from_match(m, end_of_day)
+    except ValueError:
+        return s, ("impossible-date", s, DATE_EXAMPLE)
+    return parsed.strftime("%Y-%m-%d %H:%M:%S"), issue
+
+
+def _real(s: str) -> bool:
+    """Is a canonical 'YYYY-MM-DD HH:MM:SS' a date and time that exists? (string checks first: fast)"""
+    if "01" <= s[5:7] <= "12" and "01" <= s[8:10] <= "28" and s[11:13] <= "23" and s[14] < "6" and s[17] < "6":
+        return True
+    try:
+        canonical_datetime(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _from_match(m: re.Match[str], end_of_day: bool) -> datetime:
+    y, mo, d, h, mi, sec = m.groups()
+    if h is None and end_of_day:
+        return datetime(int(y), int(mo), int(d), 23, 59, 59)
+    return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0))
 
 
 def parse_datetime(s: str) -> datetime | None:
@@ -127,9 +166,8 @@ def parse_datetime(s: str) -> datetime | None:
     m = _LOOSE_DT.fullmatch(s.strip())
     if m is None:
         return None
-    y, mo, d, h, mi, sec = (int(g) if g else 0 for g in m.groups())
     try:
-        return datetime(y, mo, d, h, mi, sec)
+        return _from_match(m, False)
     except ValueError:
         return None
 
@@ -145,9 +183,11 @@ CONVERTERS: dict[str, Callable[[CellValue], Converted]] = {
     "quantity": quantity,
     **{f: money for f in ("goods_total", "postage", "shop_discount", "platform_discount", "duoduo_discount",
                           "buyer_paid", "merchant_received")},
-    **{f: when for f in ("paid_at", "grouped_at", "promised_ship_at", "promised_delivery_at", "shipped_at",
-                         "received_at", "created_at")},
+    **{f: when for f in ("paid_at", "grouped_at", "shipped_at", "received_at", "created_at")},
+    **{f: deadline for f in ("promised_ship_at", "promised_delivery_at")},
 }
+DATE_FIELDS = ("paid_at", "grouped_at", "promised_ship_at", "promised_delivery_at", "shipped_at", "received_at",
+               "created_at")
 
 PERSONAL = {"receiver_name", "receiver_phone", "address", "buyer_phone"}
 

@@ -10,7 +10,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from support import SAMPLE, generator, sample_rows
+from tests.support import SAMPLE, generator, sample_rows
 
 EXE = [sys.executable, "-c", "from pddbatch.cli import run; run()"]
 LEDGER = "pddbatch-ledger.sqlite"

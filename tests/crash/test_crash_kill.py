@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from crashkit import (
+
+from tests.crash.crashkit import (
     LEDGER,
     NOW,
     assert_clean_exit,

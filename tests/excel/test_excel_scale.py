@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import xlwings as xw
-from payload import actions, payload_from_xlsx
-from support import generator, sample_rows
-from test_excel_book import _colors
 
 import pddbatch.excel as px
 from pddbatch.workbook.livebook import MAX_ACTION_BYTES
+from tests.excel.payload import actions, payload_from_xlsx
+from tests.excel.test_excel_book import _colors
+from tests.support import generator, sample_rows
 
 
 def test_ten_thousand_rows_stay_under_the_remote_limits(tmp_path: Path) -> None:

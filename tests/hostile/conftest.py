@@ -8,7 +8,7 @@ from typing import Any
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
     import sys
 
-    runner = sys.modules.get("runner")
+    runner = sys.modules.get("tests.hostile.runner")
     if runner is None or not runner.RESULTS:
         return
     terminalreporter.section("hostile corpus")

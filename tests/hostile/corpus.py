@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from support import generator
-from xlsxcraft import Cell, Err, Formula, Package, Raw, SheetSpec, package
+from tests.hostile.xlsxcraft import Cell, Err, Formula, Package, Raw, SheetSpec, package
+from tests.support import generator
 
 HEADERS: list[str] = [h.strip() for h in generator.HEADERS]
 KEYS = HEADERS
@@ -412,7 +412,7 @@ def content_cases() -> Iterator[Case]:
 
 
 def _col(h: str) -> str:
-    from xlsxcraft import col_letter
+    from tests.hostile.xlsxcraft import col_letter
     return col_letter(HEADERS.index(h))
 
 

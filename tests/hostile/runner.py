@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus import Case
-from support import SAMPLE
+from tests.hostile.corpus import Case
+from tests.support import SAMPLE
 
 MEMORY_LIMIT = 2 * 1024**3
 CANARY = "CANARY-d41d8cd98f00-never-read-me"
@@ -204,7 +204,7 @@ def run_all(cases: Iterable[Case], root: Path, workers: int | None = None) -> di
 
 
 def _run_named(name: str, root: Path, aftersales: Path, returns: Path) -> CaseResult:
-    from corpus import cases
+    from tests.hostile.corpus import cases
 
     case = next(c for c in cases(0) if c.name == name)
     return run_case(case, root, aftersales, returns)

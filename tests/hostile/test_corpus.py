@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import runner
-from corpus import cases
+
+from tests.hostile import runner
+from tests.hostile.corpus import cases
 
 BIG_ROWS = 200_000
 CASES = cases(BIG_ROWS)

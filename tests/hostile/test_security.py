@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from support import SAMPLE, generator, sample_rows
 
 from pddbatch.cli import main
 from pddbatch.errors import TemplateError
 from pddbatch.render.layout import FieldTemplate, load_layout
 from pddbatch.resources import template_path
+from tests.support import SAMPLE, generator, sample_rows
 
 ESCAPES = ["{{ ''.__class__.__mro__[1].__subclasses__() }}",
            "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
@@ -85,8 +85,8 @@ def test_personal_data_is_masked_in_messages_and_ledger(tmp_path: Path) -> None:
 
 def test_written_workbook_has_no_formulas(tmp_path: Path) -> None:
     """Formula-looking text in every text column stays text in every workbook pddbatch writes."""
-    import runner
-    from corpus import FORMULA_TEXTS, base_rows, grid, package, sheet
+    from tests.hostile import runner
+    from tests.hostile.corpus import FORMULA_TEXTS, base_rows, grid, package, sheet
 
     free_text = ["商品", "商品规格", "商家编码-规格维度", "商家编码-商品维度", "商家备注", "买家留言", "收货人", "街道"]
     rows = base_rows(12)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from pddbatch.ledger import Ledger, ParcelRequest
+from pddbatch.ledger.location import from_setting
 
 
 def requests_for(tag: str, batch: int, size: int) -> list[ParcelRequest]:
@@ -27,7 +28,7 @@ def requests_for(tag: str, batch: int, size: int) -> list[ParcelRequest]:
 
 
 def main(argv: list[str]) -> None:
-    path, tag, batches, size = Path(argv[0]), argv[1], int(argv[2]), int(argv[3])
+    path, tag, batches, size = from_setting(argv[0]), argv[1], int(argv[2]), int(argv[3])
     void_every = int(argv[4]) if len(argv) > 4 else 0
     go = Path(argv[5]) if len(argv) > 5 else None
     out = sys.stdout

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from ledger_factory import req, sn
 
 from pddbatch.errors import LedgerError
-from pddbatch.ledger import Ledger, ParcelRequest, PoolStatus
+from pddbatch.ledger import Ledger, LedgerLocation, ParcelRequest, PoolStatus
+from tests.ledger.ledger_factory import raw_sql, req, sn
 
 
-def all_parcel_numbers(path: Path) -> list[str]:
-    raw = sqlite3.connect(path)
-    try:
-        return [r[0] for r in raw.execute("SELECT tracking_no FROM parcels")]
-    finally:
-        raw.close()
+def all_parcel_numbers(target: LedgerLocation) -> list[str]:
+    return [r[0] for r in raw_sql(target, "SELECT tracking_no FROM parcels")]
 
 
 def test_numbers_in_pool_order_for_requests_in_priority_order(ledger: Ledger) -> None:
@@ -88,7 +82,7 @@ def test_shortage_reported_per_carrier_and_earliest_deadlines_first(ledger: Ledg
     assert ledger.check_integrity() == []
 
 
-def test_void_then_allocate_gives_new_number_and_old_is_never_reused(ledger: Ledger, ledger_path: Path) -> None:
+def test_void_then_allocate_gives_new_number_and_old_is_never_reused(ledger: Ledger, ledger_path: LedgerLocation) -> None:
     ledger.add_range("ZTO", "73100000000001", 50, "t")
     run = ledger.begin_run("w.xlsx")
     first = ledger.allocate(run, [req("a", 1, 2), req("b", 3)])
@@ -158,15 +152,13 @@ def test_render_reprint_and_lookup(ledger: Ledger) -> None:
     assert (rec.status, rec.summary, rec.workbook) == ("done", {"allocated": 2, "备注": "ok"}, "w.xlsx")
 
 
-def test_integrity_check_catches_each_broken_invariant(ledger: Ledger, ledger_path: Path) -> None:
+def test_integrity_check_catches_each_broken_invariant(ledger: Ledger, ledger_path: LedgerLocation) -> None:
     ledger.add_range("ZTO", "73100000000001", 5, "t")
     ledger.allocate(ledger.begin_run("w"), [req("a", 1), req("b", 2)])
     assert ledger.check_integrity() == []
-    raw = sqlite3.connect(ledger_path, isolation_level=None)
-    raw.execute("UPDATE numbers SET state = 'used' WHERE number = '73100000000005'")     # half-used
-    raw.execute("UPDATE numbers SET state = 'free' WHERE number = '73100000000001'")     # reusable!
-    raw.execute("UPDATE parcel_orders SET live = NULL WHERE order_sn = ?", (sn(2),))      # orphan parcel
-    raw.close()
+    raw_sql(ledger_path, "UPDATE numbers SET state = 'used' WHERE number = '73100000000005'")     # half-used
+    raw_sql(ledger_path, "UPDATE numbers SET state = 'free' WHERE number = '73100000000001'")     # reusable!
+    raw_sql(ledger_path, "UPDATE parcel_orders SET live = NULL WHERE order_sn = ?", (sn(2),))      # orphan parcel
     problems = ledger.check_integrity()
     assert problems == [
         "1 个有效包裹没有订单：包裹 #2",
@@ -177,23 +169,24 @@ def test_integrity_check_catches_each_broken_invariant(ledger: Ledger, ledger_pa
     assert ledger.check_integrity(lang="en")[0] == "1 live parcels have no orders: parcel #2"
 
 
-def test_abandoned_runs_are_warned_about_and_closed(ledger: Ledger, ledger_path: Path) -> None:
+def test_abandoned_runs_are_warned_about_and_closed(ledger: Ledger, ledger_path: LedgerLocation) -> None:
     old = (datetime.now().astimezone() - timedelta(hours=2)).isoformat(timespec="seconds")
-    raw = sqlite3.connect(ledger_path, isolation_level=None)
     # pid 2**22 + 7 is above Linux's pid_max default range: a process that cannot exist
-    raw.execute("INSERT INTO runs (workbook, started_at, status, pid, host) VALUES ('old.xlsx', ?, "
-                "'running', ?, 'elsewhere')", (old, 2**22 + 7))
-    raw.close()
+    raw_sql(ledger_path, "INSERT INTO runs (workbook, started_at, status, pid, host) VALUES ('old.xlsx', ?, "
+            "'running', ?, 'elsewhere')", (old, 2**22 + 7))
     rep = ledger.integrity_report()
     assert rep.ok and len(rep.warnings) == 1 and "一直未结束" in rep.warnings[0]
     assert ledger.integrity_report(stale_after=timedelta(hours=3)).warnings == ()
 
 
-def test_allocating_100k_requests_in_one_call(ledger: Ledger) -> None:
+def test_allocating_100k_requests_in_one_call(ledger: Ledger, backend: str, request: pytest.FixtureRequest) -> None:
     """100k one-order parcels in one call, and the same call again allocates nothing new.
 
-    Speed is measured in benchmarks/ (timings printed here are information, not a pass/fail bar).
+    Speed is measured in benchmarks/bench_ledger.py (timings printed here are information, not a
+    pass/fail bar); on PostgreSQL this runs with `-m slow`.
     """
+    if backend == "postgresql" and "slow" not in (request.config.getoption("-m") or ""):
+        pytest.skip("100k on PostgreSQL runs with -m slow (and in benchmarks/bench_ledger.py)")
     ledger.add_range("ZTO", "73100000000001", 100_000, "t")
     run = ledger.begin_run("big.xlsx")
     requests = [ParcelRequest(f"k{i}", "ZTO", (sn(i),)) for i in range(100_000)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -24,7 +25,7 @@ def numbers_in(led: Ledger, carrier: str) -> list[str]:
 def test_range_keeps_prefix_and_width(ledger: Ledger) -> None:
     res = ledger.add_range("YTO", "YT0000000000098", 3, "outlet")
     assert res.added == 3 and res.carrier_code == "YTO" and res.source == "outlet"
-    assert res.duplicates == () and res.pattern_warnings == ()
+    assert res.duplicates == () and res.duplicate_count == 0
     assert numbers_in(ledger, "YTO") == ["YT0000000000098", "YT0000000000099", "YT0000000000100"]
 
 
@@ -48,17 +49,39 @@ def test_duplicates_refused_and_listed(ledger: Ledger) -> None:
                                         "73100000000005"], "second")
     assert res.added == 2
     assert res.duplicates == ("73100000000003", "73100000000004")
-    # the same number under another carrier is a duplicate too: one number, one parcel, ever
-    other = ledger.import_numbers("STO", ["73100000000001"], "third")
-    assert other.added == 0 and other.duplicates == ("73100000000001",)
+    assert res.duplicate_count == 2 and res.known_sources == (("ZTO", "first", 1),)
     assert ledger.pool_status() == [PoolStatus("ZTO", 5, 0, 0)]
 
 
-def test_pattern_warnings_accept_invalid_refuse(ledger: Ledger) -> None:
-    res = ledger.import_numbers("ZTO", ["73100000000001", "12345", "731 0000", "=cmd|x", "sf1"], "t")
-    assert res.added == 3
-    assert res.pattern_warnings == ("12345", "SF1")
-    assert res.rejected == ("731 0000", "=cmd|x")
+def test_another_carriers_numbers_are_reported(ledger: Ledger) -> None:
+    # 邮政 and EMS numbers share a shape: the same number under another carrier is a duplicate too
+    ledger.add_range("YZXB", "9800000000001", 3, "outlet-yzxb")
+    other = ledger.import_numbers("EMS", ["1100000000001", "9800000000002"], "ems-file")
+    assert other.added == 1 and other.duplicates == ("9800000000002",)
+    assert other.other_carrier == ("9800000000002",) and other.known_sources == (("YZXB", "outlet-yzxb", 1),)
+    assert ledger.pool_status() == [PoolStatus("EMS", 1, 0, 0), PoolStatus("YZXB", 3, 0, 0)]
+
+
+@pytest.mark.parametrize(("numbers", "bad"), [
+    (["73100000000001", "SF1000000000001"], "SF1000000000001"),   # 顺丰's number into 中通
+    (["73100000000001", "1234"], "1234"),
+    (["1", "2", "3", "4", "5"], "1、2、3、4、5"),
+    (["73100000000001", "731 0000", "=cmd|x"], "731 0000、=cmd|x"),
+])
+def test_wrong_carrier_or_implausible_numbers_refuse_the_import(ledger: Ledger, numbers: list[str],
+                                                                 bad: str) -> None:
+    with pytest.raises(LedgerError) as info:
+        ledger.import_numbers("ZTO", numbers, "t")
+    assert f"不是中通快递的单号：{bad}。" in info.value.message
+    assert "没有加入任何单号" in info.value.message and "nothing was added" in info.value.message_en
+    assert ledger.pool_status() == []
+
+
+def test_wrong_carrier_says_whose_numbers_they_look_like(ledger: Ledger) -> None:
+    with pytest.raises(LedgerError, match="看起来像顺丰快递的单号"):
+        ledger.import_numbers("ZTO", ["SF1000000000001"], "t")
+    with pytest.raises(LedgerError, match="号段 1–5 中有 2 个号码不是中通快递的单号"):
+        ledger.add_range("ZTO", "1", 5, "t")
 
 
 def test_text_file_with_carrier_header_is_idempotent(ledger: Ledger, tmp_path: Path) -> None:
@@ -93,16 +116,18 @@ def test_csv_and_xlsx_sheets_with_number_column(ledger: Ledger, tmp_path: Path) 
     ws.append([2, "73100000000002"])
     wb.save(xlsx)
     res = ledger.import_pool_file(xlsx, "ZTO")
-    assert res.added == 2 and res.pattern_warnings == ()
+    assert res.added == 2
     assert numbers_in(ledger, "ZTO") == ["73100000000001", "73100000000002"]
 
 
-def test_sample_demo_pools_import(ledger: Ledger) -> None:
-    zto = ledger.import_pool_file(SAMPLE / "demo-pool-ZTO.txt")
-    yzxb = ledger.import_pool_file(SAMPLE / "demo-pool-YZXB.txt")
-    assert (zto.carrier_code, zto.added, zto.pattern_warnings) == ("ZTO", 1000, ())
+def test_sample_demo_pools_import(ledger: Ledger, tmp_path: Path) -> None:
+    for name in ("demo-pool-ZTO.txt", "demo-pool-YZXB.txt"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    zto = ledger.import_pool_file(tmp_path / "demo-pool-ZTO.txt")
+    yzxb = ledger.import_pool_file(tmp_path / "demo-pool-YZXB.txt")
+    assert (zto.carrier_code, zto.added) == ("ZTO", 1000)
     assert (yzxb.carrier_code, yzxb.added) == ("YZXB", 200)
-    assert ledger.import_pool_file(SAMPLE / "demo-pool-ZTO.txt").added == 0
+    assert ledger.import_pool_file(tmp_path / "demo-pool-ZTO.txt").added == 0
 
 
 def test_missing_file(ledger: Ledger, tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from ledger_worker import requests_for
 
 from pddbatch.ledger import Ledger, ParcelRequest
+from tests.ledger.ledger_worker import requests_for
 
 WORKER = Path(__file__).with_name("ledger_worker.py")
 

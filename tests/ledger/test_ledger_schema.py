@@ -17,11 +17,11 @@ def test_open_creates_folders_file_and_schema(tmp_path: Path) -> None:
     with Ledger.open(path) as led:
         led.add_range("ZTO", "73100000000001", 3, "t")
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert raw.execute("PRAGMA application_id").fetchone()[0] == ledger_schema.APPLICATION_ID
     tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"numbers", "parcels", "parcel_orders", "runs", "reprints"} <= tables
+    assert {"numbers", "parcels", "parcel_orders", "runs", "reprints", "pddbatch_meta", "pool_batches"} <= tables
     raw.close()
     with Ledger.open(path) as again:       # reopening keeps the data and migrates nothing
         assert [(s.carrier_code, s.free) for s in again.pool_status()] == [("ZTO", 3)]
@@ -36,7 +36,7 @@ def test_later_release_migrates_an_existing_ledger(tmp_path: Path, monkeypatch: 
     with Ledger.open(path) as led:
         assert led.pool_status()[0].free == 2
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 3
     assert "weight_g" in {r[1] for r in raw.execute("PRAGMA table_info(parcels)")}
     raw.close()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reconcile_helpers import Case, base_aftersales, base_orders, base_returns
+
+from tests.reconcile.reconcile_helpers import Case, base_aftersales, base_orders, base_returns
 
 
 @pytest.fixture

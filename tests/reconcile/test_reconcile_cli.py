@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from reconcile_helpers import AS_HEADERS, O1, Case, write_xlsx
 
 from pddbatch.cli.reconcile import reconcile as reconcile_cmd
 from pddbatch.ledger import Ledger, ParcelRequest
 from pddbatch.reconcile import KINDS
+from tests.reconcile.reconcile_helpers import AS_HEADERS, O1, Case, write_xlsx
 
 
 def _args(case: Case, *extra: str) -> list[str]:
@@ -33,7 +33,7 @@ def test_exceptions_exit_1_with_counts_per_kind(case: Case) -> None:
     assert res.exit_code == 1
     assert res.output == (
         f"2 after-sales (2 refunded): refunds ¥76.60, matched to orders ¥76.60, without order ¥0.00; "
-        f"2 exceptions (return-not-received 1, received-unknown 1); 0 input issues; "
+        f"2 exceptions (Return not received 1, Unknown returned parcel 1); 0 input issues; "
         f"written to {case.tmp / 'rec.xlsx'}\n")
 
 
@@ -47,7 +47,7 @@ def test_json_summary(case: Case) -> None:
         "orders": 4, "aftersales": 3, "returns": 1, "refunded": 3, "refunds_total": "76.70",
         "matched_total": "76.60", "unmatched_total": "0.10",
         "exceptions": {k: int(k == "refund-without-order") for k in KINDS}, "exception_count": 1,
-        "issues": 0, "blocking_issues": 0, "files": [str(case.tmp / "rec.xlsx")]}
+        "issues": 0, "blocking_issues": 0, "warnings": [], "files": [str(case.tmp / "rec.xlsx")]}
 
 
 def test_missing_columns_exit_2_naming_them(case: Case) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reconcile_helpers import (
+
+from pddbatch.errors import InputError
+from pddbatch.reconcile import reconcile
+from tests.reconcile.reconcile_helpers import (
     AS_HEADERS,
     ORDER_HEADERS,
     RET_HEADERS,
@@ -17,9 +20,6 @@ from reconcile_helpers import (
     write_csv,
     write_xlsx,
 )
-
-from pddbatch.errors import InputError
-from pddbatch.reconcile import reconcile
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])

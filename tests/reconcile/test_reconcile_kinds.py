@@ -6,9 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from reconcile_helpers import O1, O2, O3, O4, Case, found
 
 from pddbatch.reconcile import KINDS
+from tests.reconcile.reconcile_helpers import O1, O2, O3, O4, Case, found
 
 
 def test_consistent_inputs_have_no_exceptions(case: Case) -> None:
@@ -185,7 +185,7 @@ def test_month_filter_uses_refund_then_application_date(case: Case) -> None:
 
 def test_every_kind_on_a_generated_month(tmp_path: Path) -> None:
     """make_aftersales over a freshly generated order export (another seed): findings == plants."""
-    from reconcile_helpers import make_aftersales
+    from tests.reconcile.reconcile_helpers import make_aftersales
 
     gen = _orders_generator()
     rows = list(gen.iter_orders(400, seed=7))
@@ -206,7 +206,7 @@ def _orders_generator():  # type: ignore[no-untyped-def]
 
     mod = sys.modules.get("pddbatch_sample_generate")
     if mod is None:
-        from reconcile_helpers import SAMPLE, _load
+        from tests.reconcile.reconcile_helpers import SAMPLE, _load
 
         mod = _load("pddbatch_sample_generate", SAMPLE / "generate.py")
     return mod

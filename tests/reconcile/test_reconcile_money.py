@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from reconcile_helpers import O4, Case
 
 from pddbatch.money import format_yuan, parse_money
+from tests.reconcile.reconcile_helpers import O4, Case
 
 
 @pytest.mark.parametrize(("value", "expect"), [

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import openpyxl
-from reconcile_helpers import SAMPLE, found, make_aftersales
 
 from pddbatch.reconcile import KINDS, reconcile
+from tests.reconcile.reconcile_helpers import SAMPLE, found, make_aftersales
 
 _ROW = re.compile(r"^\| `([a-z-]+)` \| ([^|]*) \| ([^|]*) \| ([^|]*) \|")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
-from reconcile_helpers import AS_HEADERS, Case, base_aftersales, write_csv
 
 from pddbatch.cli.reconcile import reconcile as reconcile_cmd
+from tests.reconcile.reconcile_helpers import AS_HEADERS, Case, base_aftersales, write_csv
 
 
 def test_status_column_written_and_the_rest_kept(case: Case) -> None:
@@ -35,7 +35,7 @@ def test_status_column_written_and_the_rest_kept(case: Case) -> None:
 
     # a rerun after the parcel turns up rewrites the same column, no second column
     case.returns.append(["JT0000000000022", "2026-11-08", "", 1, "完好"])
-    from reconcile_helpers import RET_HEADERS, write_xlsx
+    from tests.reconcile.reconcile_helpers import RET_HEADERS, write_xlsx
 
     write_xlsx(r, RET_HEADERS, case.returns)
     res = CliRunner().invoke(reconcile_cmd, [*args, "--write-back"])

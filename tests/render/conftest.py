@@ -7,10 +7,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from render_factory import make_parcel
 
 from pddbatch.model import Parcel
 from pddbatch.render.settings import RenderSettings
+from tests.render.render_factory import make_parcel
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 from python_calamine import CalamineWorkbook
-from render_factory import make_order, make_parcel, make_receiver
 
 from pddbatch.errors import PddBatchError
 from pddbatch.model import Parcel
 from pddbatch.render import CountMismatchError, RenderError, check_counts, write_documents
 from pddbatch.render.settings import RenderSettings
+from tests.render.render_factory import make_order, make_parcel, make_receiver
 
 EVIL_NAME = '=HYPERLINK("http://evil.example","点我")'
 

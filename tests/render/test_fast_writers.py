@@ -8,13 +8,13 @@ from pathlib import Path
 import openpyxl
 import xlsxwriter
 from python_calamine import CalamineWorkbook
-from render_factory import make_order, make_parcel, make_receiver
 
 from pddbatch.model import Parcel
 from pddbatch.render.labels_pdf import content, fonts
 from pddbatch.render.tables import PickRow, text
 from pddbatch.render.tables_pdf import Column, Section, _Hex, layout_sections
 from pddbatch.render.workbooks import _sheet_name, write_bulk_ship_xlsx, write_manifest_xlsx
+from tests.render.render_factory import make_order, make_parcel, make_receiver
 
 HOSTILE = ["=1+1", "+8613812345678", "-5", "@SUM(A1)", "http://evil.example", "a&b<c>d\"e'",
            " lead", "trail ", "\tTab", "line\nbreak", "ctl\x00\x01\x1f", "_x0041_ literal", "non\ufffechar\uffff",

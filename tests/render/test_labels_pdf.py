@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from render_factory import NUMBERS, make_order, make_parcel, make_receiver
 
 from pddbatch.render import render_labels
 from pddbatch.render.code128 import BarcodeError, symbols
 from pddbatch.render.labelpage import mask_phone
 from pddbatch.render.settings import RenderSettings
-from pddbatch.render.sortcode import hub_line, sort_code
+from pddbatch.render.sortcode import hub_line
+from tests.render.render_factory import NUMBERS, make_order, make_parcel, make_receiver
 
 MM = 72 / 25.4
 needs = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg") and shutil.which("pdftotext")),
@@ -69,10 +69,11 @@ def test_text_extracts_with_receiver_and_number(settings: RenderSettings, tmp_pa
     pdf = tmp_path / "labels.pdf"
     render_labels([p], pdf, settings)
     text = run("pdftotext", str(pdf), "-").replace("\n", "")   # wrapped lines joined
-    for want in ("欧阳娜娜", "SF1023574470215", "13812345678", "文三路101号", "集包地：浙江杭州", "浙江 杭州 西湖区",
-                 "李四", "梦想小镇", "马克杯 白色 ×3", "易碎轻放", "1.25kg", "2026-05-17 14:03", "顺丰",
-                 sort_code("浙江省", "杭州市", "西湖区", "文新街道")):
+    for want in ("欧阳娜娜", "SF1023574470215", "13812345678", "文三路101号", "浙江 杭州 西湖区",
+                 "李四", "梦想小镇", "马克杯 白色 ×3", "易碎轻放", "1.25kg", "2026-05-17 14:03", "顺丰"):
         assert want in text, want
+    # no routing data: no sorting code and no 集包地, the destination in words instead
+    assert "集包地" not in text and not re.search(r"\d{3}-\d{3}-\d{2}", text)
 
 
 def test_font_is_embedded_subset_with_tounicode(settings: RenderSettings, tmp_path: Path) -> None:
@@ -126,12 +127,49 @@ def test_code128_symbols_and_checksum() -> None:
         symbols("运单123")
 
 
-def test_sort_code_is_deterministic_and_shaped() -> None:
-    a = sort_code("浙江省", "杭州市", "西湖区", "文新街道")
-    assert a == sort_code("浙江", "杭州", "西湖区", "文新街道")
-    assert re.fullmatch(r"33\d-\d{3}-\d{2} \d{3}", a)
-    assert sort_code("广西壮族自治区", "南宁市", "青秀区").startswith("45")
+def test_hub_line_names_the_destination_in_words() -> None:
+    assert hub_line(make_receiver(0)) == "浙江 杭州 西湖区"
     assert hub_line(make_receiver(0, province="上海市", city="上海市", district="浦东新区")) == "上海 浦东新区"
+    assert hub_line(make_receiver(0, province="广西壮族自治区", city="南宁市", district="青秀区")) == "广西 南宁 青秀区"
+
+
+PRIVACY = [  # (name, phone, address): PDD privacy numbers and their extensions, copied exactly
+    ("张三[1234]", "13812345678-1234", "文三路100号【1234】"),
+    ("张三【1234】", "13812345678-1234", "文三路100号[5678]"),
+    ("欧阳娜娜娜娜娜【123456】", "+8613812345678-123456", "幸福里小区" * 40 + "000号【4321】"),
+]
+
+
+@needs
+@pytest.mark.parametrize("size", ["76x130", "100x180"])
+def test_privacy_numbers_and_extensions_print_exactly(size: str, settings: RenderSettings, tmp_path: Path) -> None:
+    ps = [make_parcel(i, receiver=make_receiver(i, name=n, phone=ph, address=a))
+          for i, (n, ph, a) in enumerate(PRIVACY)]
+    pdf = tmp_path / "labels.pdf"
+    _, warnings = render_labels(ps, pdf, replace(settings, label_size=size))
+    for k, (name, phone, addr) in enumerate(PRIVACY, 1):
+        text = run("pdftotext", "-f", str(k), "-l", str(k), str(pdf), "-")
+        flat = text.replace("\n", "")
+        for exact in (name, phone):   # whole, not cut: the field ends where the value ends
+            assert re.search(rf"(^|\s){re.escape(exact)}(\s|$)", text, re.M), exact
+        tail = re.search(r"[\[【]\d+[\]】]$", addr)
+        assert tail is not None
+        if k < 3:
+            assert addr in flat
+        else:   # too long for the box: shortened with … and a warning, the extension kept at the end
+            assert flat.count(tail.group(0)) == flat.count("…" + tail.group(0)) >= 1
+            assert any("recv_addr" in w for w in warnings)
+    masked = tmp_path / "masked.pdf"
+    render_labels(ps[:1], masked, replace(settings, label_size=size, mask_phone=True))
+    assert re.search(r"(^|\s)138\*{4}5678-1234$", run("pdftotext", str(masked), "-"), re.M)
+
+
+def test_truncation_keeps_a_trailing_extension(settings: RenderSettings, tmp_path: Path) -> None:
+    name = "很长很长的名字" * 4 + "【1234】"
+    pdf = tmp_path / "l.pdf"
+    _, warnings = render_labels([make_parcel(0, receiver=make_receiver(0, name=name))], pdf, settings)
+    text = PdfReader(pdf).pages[0].extract_text()
+    assert "…【1234】" in text and any("recv_name" in w for w in warnings)
 
 
 def test_mixed_carriers_in_one_reprint_file(settings: RenderSettings, tmp_path: Path) -> None:

@@ -1,36 +1,165 @@
-"""ZPL II labels for 203 dpi thermal printers."""
+"""ZPL II labels for 203 dpi thermal printers: they carry their own glyphs and print like the PDF."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
-from render_factory import make_parcel, make_receiver
+import pytest
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from pddbatch.render import render_labels
+from pddbatch.render.labels_zpl import hex_rows, zpl_hex
 from pddbatch.render.settings import RenderSettings
+from tests.render.render_factory import NUMBERS, make_parcel, make_receiver
+
+TOOL = Path(__file__).parent.parent / "tools" / "zpl-render"
+needs_poppler = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
+                                   reason="poppler-utils and zbar-tools are needed")
+needs_renderer = pytest.mark.skipif(
+    not (shutil.which("node") and (TOOL / "node_modules" / "zpl-renderer-js").is_dir()),
+    reason="independent ZPL renderer not installed: npm install --prefix tests/tools/zpl-render")
+DOWNLOAD = re.compile(r"~DGR:(PD\d+)\.GRF,(\d+),(\d+),([^\n~^]*)\n")
 
 
 def test_zpl_content(settings: RenderSettings, tmp_path: Path) -> None:
     ps = [make_parcel(0, code="ZTO"), make_parcel(1, code="YTO", receiver=make_receiver(1, name="王^五~_"))]
     path = tmp_path / "labels.zpl"
-    n, _ = render_labels(ps, path, replace(settings, zpl_font="E:SIMSUN.FNT", mask_phone=True))
-    labels = path.read_text(encoding="utf-8").strip().split("\n")
-    assert n == len(labels) == 2
+    n, _ = render_labels(ps, path, replace(settings, mask_phone=True))
+    job = path.read_text(encoding="ascii")
+    labels = [ln for ln in job.split("\n") if ln.startswith("^XA")]
+    assert n == len(labels) == 2 and job.count("^XA") == 2
     for lab, p in zip(labels, ps, strict=True):
-        assert lab.startswith("^XA^CI28^PW608^LL1040") and lab.endswith("^XZ")
+        assert lab.startswith("^XA^PW608^LL1040") and lab.endswith("^XZ")
         assert re.search(rf"\^BY[23]\^BCN,\d+,N,N,N,A\^FH\^FD{p.tracking_no}\^FS", lab)
-        assert "^A@N," in lab and ",E:SIMSUN.FNT^FH^FD" in lab
-        assert "138****5678" in lab and "13812345678" not in lab
-        assert "寄" in lab and "李四" in lab and "集包地：浙江杭州" in lab
-    # ZPL control characters from order data are hex-escaped inside ^FH fields
-    assert "王_5E五_7E_5F" in labels[1]
-    assert labels[1].count("^XA") == 1
+        assert "^A@" not in lab and ".FNT" not in lab and "^A" not in lab   # no printer font at all
+    # every glyph recalled is downloaded earlier in the job, exactly once
+    names = DOWNLOAD.findall(job)
+    assert len({n for n, *_ in names}) == len(names) > 50
+    first_use = {m.group(1): m.start() for m in reversed(list(re.finditer(r"\^XGR:(PD\d+)\.GRF", job)))}
+    downloaded = {m.group(1): m.start() for m in DOWNLOAD.finditer(job)}
+    assert set(first_use) == set(downloaded)
+    assert all(downloaded[k] < first_use[k] for k in first_use)
+    # the second label reuses the first one's glyphs: far fewer downloads before it
+    before_second = job.index(labels[1])
+    assert job[job.index(labels[0]) + len(labels[0]):before_second].count("~DG") < len(names) / 2
 
 
-def test_zpl_100x180(settings: RenderSettings, tmp_path: Path) -> None:
+def test_zpl_100x180_and_dashed_tear_line(settings: RenderSettings, tmp_path: Path) -> None:
     path = tmp_path / "l.zpl"
     render_labels([make_parcel(0)], path, replace(settings, label_size="100x180"))
-    lab = path.read_text(encoding="utf-8")
-    assert "^PW800^LL1440" in lab and lab.count("^BC") == 2 and "签收联" in lab
+    lab = path.read_text(encoding="ascii")
+    assert "^PW800^LL1440" in lab and lab.count("^BC") == 2
+    assert len(re.findall(r"\^GB\d+,\d,\d\^FS", lab)) > 20      # the tear line as dashes
+
+
+def test_compressed_hex_round_trips() -> None:
+    rows = [bytes([0, 0, 0xF0]), bytes([0, 0, 0xF0]), bytes(3), bytes([0xFF] * 3), bytes([0x0F, 0, 0])]
+    data = b"".join(rows)
+    text = zpl_hex(data, 3)
+    assert ":" in text and "," in text
+    assert hex_rows(text, len(data), 3) == data
+    big = bytes([0xAA] * 300)
+    assert hex_rows(zpl_hex(big, 300), 300, 300) == big and len(zpl_hex(big, 300)) < 10
+
+
+def zpl_bitmap(job: str, width: int, height: int) -> list[Image.Image]:
+    """Our own decoding of a job: the ~DG glyph graphics placed where ^XG recalls them, ^GB boxes drawn.
+
+    Barcodes (^BC) are left out: the printer draws them, and zbarimg reads them from the renderer test.
+    """
+    glyphs: dict[str, Image.Image] = {}
+    for name, total, row_bytes, data in DOWNLOAD.findall(job):
+        raw = hex_rows(data, int(total), int(row_bytes))
+        h = int(total) // int(row_bytes)
+        glyphs[name] = Image.frombytes("1", (int(row_bytes) * 8, h), raw)
+    pages = []
+    for lab in re.findall(r"\^XA.*?\^XZ", job):
+        im = Image.new("1", (width, height), 0)
+        draw = ImageDraw.Draw(im)
+        for x, y, name in re.findall(r"\^FO(-?\d+),(-?\d+)\^XGR:(PD\d+)\.GRF,1,1\^FS", lab):
+            g = glyphs[name]
+            im.paste(1, (int(x), int(y)), g)
+        for x, y, w, h in re.findall(r"\^FO(\d+),(\d+)\^GB(\d+),(\d+),\d+\^FS", lab):
+            draw.rectangle([int(x), int(y), int(x) + int(w) - 1, int(y) + int(h) - 1], fill=1)
+        pages.append(im)
+    return pages
+
+
+def ink(png: Path, size: tuple[int, int] | None = None) -> Image.Image:
+    """Black dots of a rendering as a 1-bit image (padded to `size`: pdftoppm rounds 1038.98 dots down)."""
+    im = Image.open(png).convert("L").point(lambda v: 255 if v < 128 else 0, "1")
+    if size is not None and im.size != size:
+        canvas = Image.new("1", size, 0)
+        canvas.paste(im, (0, 0))
+        im = canvas
+    return im
+
+
+def agreement(a: Image.Image, b: Image.Image, mask: Image.Image | None = None) -> float:
+    """Share of the ink in `a` that lies within one dot of ink in `b` (inside `mask` when given)."""
+    near_b = b.convert("L").filter(ImageFilter.MaxFilter(3)).convert("1")
+    if mask is not None:
+        a = ImageChops.logical_and(a, mask)
+    hit = ImageChops.logical_and(a, near_b)
+    total = a.histogram()[-1]
+    return hit.histogram()[-1] / total if total else 1.0
+
+
+def text_mask(size: tuple[int, int], barcodes: list[tuple[int, int, int, int]]) -> Image.Image:
+    m = Image.new("1", size, 1)
+    for box in barcodes:
+        ImageDraw.Draw(m).rectangle(box, fill=0)
+    return m
+
+
+def barcode_boxes(job_label: str) -> list[tuple[int, int, int, int]]:
+    return [(0, int(y) - 2, 10_000, int(y) + int(h) + 2)
+            for y, h in re.findall(r"\^FO\d+,(\d+)\^BY\d\^BCN,(\d+)", job_label)]
+
+
+@needs_poppler
+@pytest.mark.parametrize(("size", "w", "h"), [("76x130", 608, 1040), ("100x180", 800, 1440)])
+def test_zpl_glyphs_match_the_pdf_rendering(size: str, w: int, h: int, settings: RenderSettings,
+                                            tmp_path: Path) -> None:
+    ps = [make_parcel(0, receiver=make_receiver(0, name="张三【1234】", phone="13812345678-1234")),
+          make_parcel(1, code="SF", receiver=make_receiver(1, province="新疆维吾尔自治区", city="乌鲁木齐市"))]
+    s = replace(settings, label_size=size)
+    render_labels(ps, tmp_path / "l.pdf", s)
+    render_labels(ps, tmp_path / "l.zpl", s)
+    subprocess.run(["pdftoppm", "-r", "203", "-gray", "-png", str(tmp_path / "l.pdf"), str(tmp_path / "pdf")],
+                   check=True)
+    job = (tmp_path / "l.zpl").read_text(encoding="ascii")
+    labels = re.findall(r"\^XA.*?\^XZ", job)
+    for k, zimg in enumerate(zpl_bitmap(job, w, h)):
+        pimg = ink(tmp_path / f"pdf-{k + 1}.png", (w, h))
+        mask = text_mask((w, h), barcode_boxes(labels[k]))
+        assert agreement(zimg, pimg, mask) > 0.97       # every ZPL dot is where the PDF has ink...
+        assert agreement(pimg, zimg, mask) > 0.95       # ...and the PDF's text is all there
+
+
+@needs_renderer
+@needs_poppler
+def test_independent_renderer_prints_text_and_scannable_barcodes(settings: RenderSettings, tmp_path: Path) -> None:
+    ps = [make_parcel(i, code=code, receiver=make_receiver(i, name=f"欧阳{i}【1234】"))
+          for i, code in enumerate(NUMBERS)]
+    render_labels(ps, tmp_path / "l.zpl", settings)
+    render_labels(ps, tmp_path / "l.pdf", settings)
+    out = subprocess.run(["node", str(TOOL / "render.cjs"), str(tmp_path / "l.zpl"), str(tmp_path / "z"), "76", "130"],
+                         check=True, capture_output=True, text=True, timeout=120).stdout
+    assert out.strip().splitlines()[-1] == str(len(ps))
+    subprocess.run(["pdftoppm", "-r", "203", "-gray", "-png", str(tmp_path / "l.pdf"), str(tmp_path / "pdf")],
+                   check=True)
+    job = (tmp_path / "l.zpl").read_text(encoding="ascii")
+    labels = re.findall(r"\^XA.*?\^XZ", job)
+    for k, p in enumerate(ps, 1):
+        png = tmp_path / f"z-{k:03d}.png"
+        res = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True)
+        assert res.stdout.split() == [p.tracking_no]
+        zimg = ink(png)
+        pimg = ink(tmp_path / f"pdf-{k}.png", zimg.size)
+        mask = text_mask(zimg.size, barcode_boxes(labels[k - 1]))
+        assert agreement(zimg, pimg, mask) > 0.95 and agreement(pimg, zimg, mask) > 0.95

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from markbooks import live_book, plan, play, seller_book, snapshot
 
 from pddbatch.model import WritePlan
 from pddbatch.workbook.backend import FileSheet, LiveSheet
 from pddbatch.workbook.marks import note_text
+from tests.workbook.markbooks import live_book, plan, play, seller_book, snapshot
 
 
 def apply_file(path: Path, p: WritePlan) -> None:

@@ -8,7 +8,6 @@ import random
 from pathlib import Path
 
 import pytest
-from desktopbook import Calls, DesktopBook
 from python_calamine import CalamineWorkbook
 
 import pddbatch.excel as px
@@ -16,6 +15,7 @@ from pddbatch.errors import SaveError
 from pddbatch.model import OwnedColumn, WritePlan
 from pddbatch.workbook.livebook import execute, plan_writes
 from pddbatch.workbook.marks import MARK_FILL, RECORD_SHEET, note_text
+from tests.workbook.desktopbook import Calls, DesktopBook
 
 ROWS = 10_000
 WIDTH = 30

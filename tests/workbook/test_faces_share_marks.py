@@ -8,14 +8,14 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
-from markbooks import live_book, play
 
 import pddbatch.excel as px
-from pddbatch.cli.main import main
+from pddbatch.cli import main
 from pddbatch.model import a1
 from pddbatch.pipeline import load_table
 from pddbatch.validate import validate_table
 from pddbatch.workbook.marks import is_mark_note, read_record
+from tests.workbook.markbooks import live_book, play
 
 
 def bad_cells(path: Path) -> dict[str, tuple[int, int]]:

@@ -10,10 +10,10 @@ from copy import copy
 from pathlib import Path
 
 import pytest
-from markbooks import libreoffice_save, openpyxl_save, plan, seller_book, snapshot
 
 from pddbatch.workbook.marks import note_text, read_record_meta
 from pddbatch.workbook.save import apply_plan
+from tests.workbook.markbooks import libreoffice_save, openpyxl_save, plan, seller_book, snapshot
 
 MARKS = {(3, 3): "手机号应为11位数字", (4, 3): "手机号重复", (5, 2): "收货人为空", (6, 4): "地址太短"}
 EDITORS: dict[str, Callable[[Path], None]] = {

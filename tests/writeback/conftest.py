@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from wb_fixtures import build_rich
+
+from tests.writeback.wb_fixtures import build_rich
 
 
 @pytest.fixture()

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from wb_fixtures import build_rich, plan_for
 
 from pddbatch.errors import WorkbookBusyError
 from pddbatch.model import IssuesSheet, OwnedColumn, WritePlan
 from pddbatch.workbook.locks import workbook_lock
 from pddbatch.workbook.save import apply_plan
+from tests.writeback.wb_fixtures import build_rich, plan_for
 
 ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -96,7 +96,7 @@ FULL_DISK = textwrap.dedent("""
     import resource, signal, sys
     sys.path.insert(0, sys.argv[2])
     from pathlib import Path
-    from wb_fixtures import plan_for
+    from tests.writeback.wb_fixtures import plan_for
     from pddbatch.errors import SaveError
     from pddbatch.workbook.save import apply_plan
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -112,7 +112,7 @@ FULL_DISK = textwrap.dedent("""
 def test_disk_full_leaves_original_intact(tmp_path: Path) -> None:
     book = build_rich(tmp_path / "orders.xlsx", rows=300)
     before = book.read_bytes()
-    res = subprocess.run([sys.executable, "-c", FULL_DISK, str(book), str(Path(__file__).parent)],
+    res = subprocess.run([sys.executable, "-c", FULL_DISK, str(book), str(Path(__file__).parents[2])],
                          capture_output=True, env=ENV, timeout=120)
     assert res.returncode == 3, res.stderr.decode()
     assert b"original is unchanged" in res.stdout

@@ -11,12 +11,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
-from wb_fixtures import VBA_PROJECT, build_rich, plan_for
 
 from pddbatch.errors import InputError
 from pddbatch.model import OwnedColumn, WritePlan
 from pddbatch.workbook.marks import note_text
 from pddbatch.workbook.save import apply_plan
+from tests.writeback.wb_fixtures import VBA_PROJECT, build_rich, plan_for
 
 PATCHED = {"xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/comments1.xml", "xl/drawings/vmlDrawing1.vml",
            "[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",

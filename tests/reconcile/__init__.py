@@ -1,0 +1,1 @@
+"""Test package (helpers import as `tests.reconcile`)."""
