@@ -7,13 +7,15 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pddbatch.config import Config
 from pddbatch.model import BatchResult, Parcel
 
 if TYPE_CHECKING:
-    from pddbatch.pipeline.batch import Options
+    from pddbatch.render import RenderSettings
+
+LEDGER_SUMMARY_URGENT = 20      # urgent orders a run's ledger summary names (the rest are counted)
 
 def default_out_dir(path: Path, config: Config) -> Path:
     if config.out_dir:
@@ -22,17 +24,17 @@ def default_out_dir(path: Path, config: Config) -> Path:
     return path.with_name(path.stem + ".pddbatch")
 
 
-def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, opts: Options, lang: str,
-            now: datetime, result: BatchResult, sku_names: dict[str, str] | None = None,
-            after_labels: Callable[[], None] | None = None) -> list[Path]:
+def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, lang: str, now: datetime,
+                     result: BatchResult, sku_names: dict[str, str] | None = None, *, label_size: str | None = None,
+                     zpl: bool | None = None, after_labels: Callable[[], None] | None = None) -> list[Path]:
+    """Labels, pick list, bulk-ship file… for `parcels` into `out_dir` (earlier files moved to earlier/)."""
     from pddbatch.render import write_documents
 
-    settings = render_settings(config, label_size=opts.label_size, zpl=opts.zpl, now=now, lang=lang,
-                               sku_names=sku_names)
-    if opts.label_size:     # --label-size: every label on that stock, whatever the rules said
+    settings = render_settings(config, label_size=label_size, zpl=zpl, now=now, lang=lang, sku_names=sku_names)
+    if label_size:     # --label-size: every label on that stock, whatever the rules said
         from dataclasses import replace
 
-        parcels = [replace(p, label_size=opts.label_size) for p in parcels]
+        parcels = [replace(p, label_size=label_size) for p in parcels]
     retire_earlier_outputs(out_dir, now)
     docs = write_documents(parcels, out_dir, settings, after_labels=after_labels)
     result.notes.extend(docs.warnings)
@@ -40,8 +42,20 @@ def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, o
 
 
 def run_summary(result: BatchResult) -> dict[str, object]:
+    """The run's figures for summary.json (no per-row issues: personal data stays in the workbook)."""
     data = result.to_json()
-    data.pop("issues", None)          # personal data stays in the workbook, not in the ledger
+    data.pop("issues", None)
+    return data
+
+
+def ledger_summary(result: BatchResult) -> dict[str, object]:
+    """What the ledger keeps about a run: bounded whatever the day's size (the urgent list is cut short)."""
+    data = run_summary(result)
+    urgent = result.urgent
+    data["urgent"] = urgent[:LEDGER_SUMMARY_URGENT]
+    data["urgent_count"] = len(urgent)
+    data["notes"] = result.notes[:LEDGER_SUMMARY_URGENT]
+    data["files"] = [Path(f).name for f in result.files[:LEDGER_SUMMARY_URGENT]]
     return data
 
 
@@ -58,7 +72,7 @@ def write_summary(out_dir: Path, result: BatchResult) -> None:
 
 
 def render_settings(config: Config, *, label_size: str | None, zpl: bool | None, now: datetime, lang: str,
-                    sku_names: dict[str, str] | None = None) -> Any:
+                    sku_names: dict[str, str] | None = None) -> RenderSettings:
     """The renderer's settings from the config, with the face's overrides."""
     from pddbatch.render import RenderSettings
 

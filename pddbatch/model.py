@@ -24,6 +24,14 @@ def col_letter(col: int) -> str:
     return letters
 
 
+def col_number(letters: str) -> int:
+    """Excel letters -> 1-based column index (A -> 1, AA -> 27); the inverse of `col_letter`."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 def a1(row: int, col: int) -> str:
     return f"{col_letter(col)}{row}"
 
@@ -190,6 +198,7 @@ class WritePlan:
     - marks pddbatch made on an earlier run are removed first, restoring the cell as it was;
     - strings are written as text, never as formulas.
     `values` maps (row, col) -> value; `marks` maps (row, col) -> note text for a red-filled cell.
+    `record_meta` is stored with pddbatch's mark record in the workbook (`workbook.marks`).
     """
 
     sheet: str
@@ -199,6 +208,7 @@ class WritePlan:
     marks: Mapping[tuple[int, int], str] = field(default_factory=dict)
     issues_sheet: IssuesSheet | None = None
     last_row: int = 0             # last data row of the table (rows after it are untouched)
+    record_meta: dict[str, str] = field(default_factory=dict)   # kept in the mark record (e.g. ledger_id)
 
 
 @dataclass(frozen=True, slots=True)

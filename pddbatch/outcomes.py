@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
+from pddbatch.allocate import Numbered
+from pddbatch.ledger import Ledger
 from pddbatch.messages import held_count_text, masked_text, pick
-from pddbatch.model import BatchResult, Parcel, RowIssue, RowOutcome, RowStatus
+from pddbatch.model import BatchResult, Order, Parcel, RowIssue, RowOutcome, RowStatus
 from pddbatch.plan.parcels import Plan, deadline_text
 from pddbatch.validate import Validation
 
@@ -60,7 +61,6 @@ def not_shipped_notes(r: BatchResult, lang: str) -> list[str]:
     return [held_count_text(status, n, lang) for status, n in counts if n]
 
 
-Numbered = dict[str, tuple[str, int, bool]]   # order_sn -> (tracking no, parcel id, new in this run)
 
 
 def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
@@ -74,7 +74,7 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
     ready: list[Parcel] = []
     for parcel in plan.parcels:
         # the ledger may split a planned parcel (some orders kept an earlier number): group again
-        groups: dict[str, list[Any]] = {}
+        groups: dict[str, list[Order]] = {}
         for o in parcel.orders:
             hit = numbered.get(o.order_sn)
             groups.setdefault(hit[0] if hit else "", []).append(o)
@@ -96,7 +96,7 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
     return outcomes, ready
 
 
-def note_live_numbers(outcomes: dict[int, RowOutcome], v: Validation, ledger: Any, lang: str) -> None:
+def note_live_numbers(outcomes: dict[int, RowOutcome], v: Validation, ledger: Ledger, lang: str) -> None:
     """A rejected row whose order already has a live number says so: the label may be printed already.
 
     The number stays the order's own (a corrected rerun reuses it); `pddbatch void` frees it.
@@ -136,7 +136,7 @@ def _carrier_names() -> dict[str, str]:
 MERGE_NOTE_MAX = 5      # order numbers a row's "merged with" note names
 
 
-def row_notes(o: Any, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: Sequence[RowIssue],
+def row_notes(o: Order, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: Sequence[RowIssue],
                lang: str) -> list[str]:
     notes: list[str] = []
     others = [s for s in sns if s != o.order_sn]

@@ -2,13 +2,19 @@
 
 The write-back of a big workbook and the label rendering don't depend on each other; on a 2-core
 office PC running them side by side saves their overlap. Off Linux (no fork, or fork-unsafe) the
-stage simply runs inline when joined.
+stage simply runs inline when joined. `can_fork()` is the one answer to "may we fork here?".
+
+A child never outlives its parent: it is killed when the parent dies (Linux PR_SET_PDEATHSIG), and
+`cancel()` stops it when the run is interrupted (it writes atomically, so its file stays as it was).
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -50,6 +56,19 @@ class Background(Generic[T]):
             child.close()
             self._conn = parent
 
+    def cancel(self) -> None:
+        """Stop a forked child that has not finished (interrupted run); an inline stage never runs."""
+        self._started = True
+        if self._proc is None:
+            self._fn = _cancelled
+            return
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join()
+        self._conn.close()
+        self._proc = None
+        self._fn = _cancelled
+
     def join(self) -> T:
         self.start()
         if self._proc is None:
@@ -64,10 +83,37 @@ class Background(Generic[T]):
         if message[0] == "ok":
             return message[1]  # type: ignore[no-any-return]
         if message[0] == "err":
-            _, name, zh, en = message
-            cls = getattr(errors, name, PddBatchError)
-            raise cls(zh, en)
+            _, module, name, zh, en = message
+            raise _error_class(module, name)(zh, en)
         raise PddBatchError(f"后台步骤异常结束：{message[1]}", f"A background stage failed: {message[1]}")
+
+
+def _cancelled() -> Any:
+    raise PddBatchError("后台步骤已取消", "The background stage was cancelled")
+
+
+def _error_class(module: str, name: str) -> type[PddBatchError]:
+    """The child's PddBatchError subclass, found again in the parent (same code: a fork)."""
+    with contextlib.suppress(Exception):
+        cls = getattr(importlib.import_module(module), name)
+        if isinstance(cls, type) and issubclass(cls, PddBatchError):
+            return cls
+    found = getattr(errors, name, PddBatchError)
+    return found if isinstance(found, type) and issubclass(found, PddBatchError) else PddBatchError
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this child when the parent dies (a killed run leaves no writer behind)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:       # the parent died before prctl took effect
+        os._exit(1)
 
 
 def can_fork() -> bool:
@@ -76,12 +122,13 @@ def can_fork() -> bool:
 
 
 def _child(fn: Callable[[], Any], conn: Any, nice: int = 0) -> None:
+    _die_with_parent()
     if nice:
         os.nice(nice)       # lower priority: use the CPU the parent's more urgent work leaves
     try:
         result = fn()
     except PddBatchError as exc:
-        conn.send(("err", type(exc).__name__, exc.message, exc.message_en))
+        conn.send(("err", type(exc).__module__, type(exc).__name__, exc.message, exc.message_en))
     except BaseException as exc:  # carried back as a sentence; the parent decides
         conn.send(("crash", f"{type(exc).__name__}: {str(exc)[:300]}"))
     else:

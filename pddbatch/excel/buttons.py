@@ -24,13 +24,13 @@ from pddbatch.config import CONFIG_NAME, load_config
 from pddbatch.errors import InputError, PddBatchError
 from pddbatch.ledger.location import LedgerLocation
 from pddbatch.messages import pick
-from pddbatch.model import BatchResult, WritePlan
+from pddbatch.model import BatchResult
 from pddbatch.money import format_yuan
-from pddbatch.pipeline.batch import Options, process, validate
+from pddbatch.pipeline import Options, process, validate
 from pddbatch.pipeline.tracking import TrackOptions, TrackResult, track
 from pddbatch.reconcile import KINDS, ReconcileResult, reconcile
-from pddbatch.workbook.livebook import LiveWrites, execute, plan_writes, read_book, snapshot_xlsx
-from pddbatch.workbook.read import Table
+from pddbatch.workbook.backend import LiveSheet
+from pddbatch.workbook.livebook import read_book, snapshot_xlsx
 
 TITLE = "拼多多发货"
 TITLE_EN = "PDD shipping"
@@ -42,40 +42,12 @@ log = logging.getLogger("pddbatch.excel")
 T = TypeVar("T")
 
 
-class _LiveSheet:
-    """The two callables the pipeline's seam takes, bound to one book."""
-
-    def __init__(self, book: Any, lang: str) -> None:
-        self.book = book
-        self.lang = lang
-        self.table: Table | None = None
-        self.writes: LiveWrites | None = None
-        self.side: dict[str, Table] = {}     # 商品资料 / 库存 sheets read for the plan
-
-    def read(self) -> Table:
-        self.table = read_book(self.book, lang=self.lang)
-        return self.table
-
-    def read_sheet(self, name: str, header_test: Any, what: str, expect: str) -> Table:
-        self.side[name] = read_book(self.book, name, self.lang, header_test, what, expect)
-        return self.side[name]
-
-    def apply(self, plan: WritePlan) -> LiveWrites:
-        table = self.side.get(plan.sheet) if self.table is None or plan.sheet != self.table.sheet else self.table
-        writes = plan_writes(self.book, plan, table)   # every read and check before any write
-        execute(self.book, writes)
-        if table is self.table:
-            self.writes = writes
-        return writes
-
-
 def validate_book(book: Any, *, lang: str | None = None) -> BatchResult | None:
     """校验: check every row, mark bad cells red with a note, list problems in 问题清单."""
     lg = lang or "zh"
 
     def run() -> BatchResult:
-        live = _LiveSheet(book, lg)
-        return validate(_book_path(book), Options(lang=lg), read=live.read, apply=live.apply)
+        return validate(LiveSheet(book, lg), Options(lang=lg))
 
     result = _guarded(book, lg, run)
     if result is not None:
@@ -88,9 +60,8 @@ def process_book(book: Any, *, lang: str | None = None) -> BatchResult | None:
     lg = lang or "zh"
 
     def run() -> BatchResult:
-        path = _saved_path(book, lg)
-        live = _LiveSheet(book, lg)
-        return process(path, Options(lang=lang), read=live.read, apply=live.apply, read_sheet=live.read_sheet)
+        _saved_path(book, lg)
+        return process(LiveSheet(book, lg), Options(lang=lang))
 
     result = _guarded(book, lg, run)
     if result is not None:
@@ -143,9 +114,7 @@ def track_book(book: Any, *, lang: str | None = None, now: datetime | None = Non
                              "放在这个工作簿旁边，或在 pddbatch.toml 里配置 [tracking.kuaidi100]，再点“物流跟踪”",
                              f"No tracking export in {path.parent}: put one beside this workbook (file name containing "
                              "轨迹, 物流 or 'tracking'), or configure [tracking.kuaidi100], then click 物流跟踪 again")
-        sheet = _LiveSheet(book, lg)
-        return track(path, TrackOptions(lang=lg, events=tuple(files), live=live, now=now), read=sheet.read,
-                     apply=sheet.apply)
+        return track(LiveSheet(book, lg), TrackOptions(lang=lg, events=tuple(files), live=live, now=now))
 
     result = _guarded(book, lg, run)
     if result is not None:

@@ -1,28 +1,42 @@
-"""`pddbatch explain`: every decision for one order, in sentences. Changes nothing."""
+"""`pddbatch explain`: every decision for one order, in sentences. Changes nothing.
+
+The story comes from the same `prepare` that `process` runs (ledger numbers, voided numbers, rules,
+stock, merges), with the planner's tracing on.
+"""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
-from pddbatch.clock import china_now
-from pddbatch.config import find_config, load_config
 from pddbatch.errors import InputError
-from pddbatch.pipeline.batch import Options, load_table, side_tables
-from pddbatch.plan.parcels import deadline_text, make_plan
-from pddbatch.validate import validate_table
+from pddbatch.ledger import Ledger, ledger_exists
+from pddbatch.model import BatchResult
+from pddbatch.pipeline.options import Clock, Options, no_progress
+from pddbatch.pipeline.prepare import as_backend, config_for, prepare
+from pddbatch.plan.parcels import deadline_text
+from pddbatch.validate import Validation
+from pddbatch.workbook.backend import SheetBackend
 
 
-def explain(path: Path, order_sn: str, options: Options | None = None) -> list[str]:
+def explain(workbook: Path | SheetBackend, order_sn: str, options: Options | None = None) -> list[str]:
     """Every decision pddbatch makes for one order, as sentences (no ledger change, no file written)."""
-    from pddbatch.ledger import Ledger
-
     opts = options or Options()
-    config = load_config(find_config(path, opts.config))
+    path = Path(workbook) if isinstance(workbook, Path | str) else workbook.path
+    config = config_for(path, opts)
     lang = opts.lang or config.lang
-    now = opts.now or china_now()
-    table = load_table(path, opts.sheet)
-    v = validate_table(table, lang=lang)
+    backend = as_backend(workbook, lang)
+    clock = Clock(BatchResult("explain", str(path)))
+
+    def open_ledger(stack: ExitStack, v: Validation) -> Ledger | None:
+        if not ledger_exists(config.ledger):       # explain never creates a ledger
+            return None
+        return stack.enter_context(Ledger.open(config.ledger))
+
+    with ExitStack() as stack:
+        prep = prepare(backend, opts, lang, clock, no_progress, config=config, stack=stack, open_ledger=open_ledger,
+                       tracing=True)
+    table, v, plan = prep.table, prep.validation, prep.plan
     lines: list[str] = []
     row = next((o.row for o in v.orders if o.order_sn == order_sn), None)
     if row is None:
@@ -40,23 +54,15 @@ def explain(path: Path, order_sn: str, options: Options | None = None) -> list[s
     if row in v.rejected_rows:
         lines.append("结论：校验失败，不分配单号")
         return lines
-    known: dict[str, Any] = {}
-    from pddbatch.ledger import ledger_exists
-
-    if ledger_exists(config.ledger):
-        with Ledger.open(config.ledger) as ledger:
-            known = ledger.existing_for_orders([o.order_sn for o in v.orders])
-    catalog, stock = side_tables(path, table, config)
-    plan = make_plan(v.orders, config, now=now, lang=lang,
-                     ledger_numbers={sn: p.tracking_no for sn, p in known.items()}, catalog=catalog, stock=stock,
-                     tracing=True)
     lines.extend(plan.trace.get(order_sn, []))
+    lines.extend(plan.notes.get(order_sn, []))
     d = plan.deadlines.get(order_sn)
     if d is not None:
         lines.append(deadline_text(d, lang))
-    rec = known.get(order_sn)
+    rec = prep.known.get(order_sn)
     if rec is not None:
         lines.append(f"台账：已分配 {rec.carrier_code} {rec.tracking_no}（包裹 #{rec.id}，第 {rec.run_id} 次运行）")
     elif row not in plan.outcomes:
-        lines.append("台账：尚未分配单号；处理时会分配")
+        voided = prep.voided.get(order_sn)
+        lines.append(f"台账：原单号 {voided} 已作废，处理时会分配新单号" if voided else "台账：尚未分配单号；处理时会分配")
     return lines

@@ -14,14 +14,17 @@ from pathlib import Path
 from pddbatch.carriers import all_carriers
 from pddbatch.clock import china_now
 from pddbatch.config import find_config, load_config
+from pddbatch.documents import default_out_dir, render_settings
 from pddbatch.errors import InputError, LedgerError
-from pddbatch.ledger import ParcelRecord
+from pddbatch.ledger import Ledger, ParcelRecord, ledger_exists
 from pddbatch.ledger import masked as shown_location
 from pddbatch.messages import masked_reprint_text
-from pddbatch.model import Order, Parcel
+from pddbatch.model import BatchResult, Order, Parcel
+from pddbatch.pipeline.options import Clock, Options, no_progress
+from pddbatch.pipeline.prepare import prepare
 from pddbatch.plan.parcels import parcel_key
-from pddbatch.validate import validate_table
-from pddbatch.workbook.read import read_table
+from pddbatch.render import render_labels
+from pddbatch.workbook.backend import FileSheet
 
 
 @dataclass
@@ -34,16 +37,13 @@ class ReprintResult:
 def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path | None = None,
             workbook: Path | None = None, out_dir: Path | None = None, label_size: str | None = None,
             zpl: bool | None = None, now: datetime | None = None, lang: str = "zh") -> ReprintResult:
-    """Render labels again for parcels found by order number / tracking number, or by run id."""
-    from pddbatch.documents import render_settings
-    from pddbatch.ledger import Ledger
-    from pddbatch.render import render_labels
-    from pddbatch.workbook.headers import alias_table
+    """Render labels again for parcels found by order number / tracking number, or by run id.
 
+    The labels go to `--out`, else `reprint-<time>/` inside the run's output folder (the config's
+    [output] folder, else `<workbook>.pddbatch/`).
+    """
     config = load_config(find_config(workbook, config_path)) if (config_path or workbook) else \
         load_config(find_config(None, None))
-    from pddbatch.ledger import ledger_exists
-
     if not ledger_exists(config.ledger):
         raise LedgerError(f"台账不存在：{shown_location(config.ledger)}", f"No ledger at {shown_location(config.ledger)}")
     result = ReprintResult()
@@ -71,8 +71,9 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
             if not path.is_file():
                 raise InputError(f"包裹所在的工作簿已不在原处：{book}；请用 --workbook 指定它现在的位置",
                                  f"The workbook these parcels came from is gone: {book}; pass --workbook")
-            table = read_table(path, alias_table().is_header_row)
-            orders: dict[str, Order] = {o.order_sn: o for o in validate_table(table, lang=lang).orders}
+            prep = prepare(FileSheet(path, lang), Options(lang=lang), lang, Clock(BatchResult("reprint", book)),
+                           no_progress, planning=False)
+            orders: dict[str, Order] = {o.order_sn: o for o in prep.validation.orders}
             for rec in recs:
                 members = tuple(orders[sn] for sn in rec.order_sns if sn in orders)
                 if not members:
@@ -87,7 +88,7 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
                                       tracking_no=rec.tracking_no, label_size=label_size or config.label_size))
         stamp = (now or china_now()).strftime("%Y%m%d-%H%M%S")
         first_book = Path(next(iter(by_book)))
-        target = out_dir or first_book.with_name(first_book.stem + ".pddbatch") / f"reprint-{stamp}"
+        target = out_dir or default_out_dir(first_book, config) / f"reprint-{stamp}"
         target.mkdir(parents=True, exist_ok=True)
         settings = render_settings(config, label_size=label_size, zpl=zpl, now=now or china_now(), lang=lang)
         by_carrier: dict[str, list[Parcel]] = {}

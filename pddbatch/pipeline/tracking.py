@@ -8,9 +8,8 @@ same lossless write-back as `process`) -> `<stem>.pddbatch/tracking.xlsx`. Nothi
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,12 +22,17 @@ from pddbatch.errors import ConfigError, LedgerError
 from pddbatch.ledger.events import EventRow
 from pddbatch.messages import pick
 from pddbatch.model import CellValue, OwnedColumn, RowIssue, WritePlan
+from pddbatch.pipeline.batch import with_ledger_id
+from pddbatch.pipeline.guards import check_ledger_identity
+from pddbatch.pipeline.options import Clock, no_progress
+from pddbatch.pipeline.prepare import as_backend
 from pddbatch.tracking.alerts import ParcelTrack, Thresholds, alert_counts, assess
 from pddbatch.tracking.events import EventImport, TrackingEvent, parse_time, read_events
 from pddbatch.tracking.provider import LiveQuery, LiveRun, TrackingProvider, ask_live
 from pddbatch.tracking.report import REPORT_NAME, UnknownNumber, write_report
 from pddbatch.tracking.status import Status
 from pddbatch.validate import Validation, validate_table
+from pddbatch.workbook.backend import SheetBackend
 from pddbatch.workbook.headers import norm_header
 from pddbatch.workbook.read import Table
 from pddbatch.workbook.values import order_sn as order_sn_value
@@ -93,48 +97,51 @@ class TrackResult:
                 "timings": {k: round(v, 3) for k, v in self.timings.items()}, "exit_code": self.exit_code}
 
 
-def track(path: Path, options: TrackOptions | None = None, progress: Progress | None = None, *,
-          read: Callable[[], Table] | None = None, apply: Callable[[WritePlan], Any] | None = None,
+def track(workbook: Path | SheetBackend, options: TrackOptions | None = None, progress: Progress | None = None, *,
           provider: TrackingProvider | None = None) -> TrackResult:
     """Import events, (optionally) ask the live service, assess every parcel, write back and report.
 
-    `read`/`apply` bind an open Excel book (the live-book backend); without them the file at `path`
-    is read and patched. `provider` replaces the configured live service (another aggregator).
+    `workbook` is a file or an open book (`LiveSheet`), through the same `SheetBackend` seam as
+    `process`. `provider` replaces the configured live service (another aggregator).
     """
-    from pddbatch.ledger import Ledger
+    from pddbatch.ledger import Ledger, ledger_exists, masked
 
     opts = options or TrackOptions()
-    progress = progress or (lambda stage, done, total: None)
+    progress = progress or no_progress
+    path = Path(workbook) if isinstance(workbook, Path | str) else workbook.path
     config = load_config(find_config(path, opts.config))
     lang = opts.lang or config.lang
+    backend = as_backend(workbook, lang)
     now = opts.now or china_now()
     result = TrackResult(str(path), dry_run=opts.dry_run)
-    clock = _Clock(result.timings)
+    stage = Clock(result).stage
+    out_dir = opts.out_dir or default_out_dir(path, config)
     if opts.live:
         if opts.dry_run:
             raise ConfigError("--live 会向快递100 发起查询并记入台账，不能和 --dry-run 一起用",
                               "--live asks 快递100 and records it in the ledger; it can't run with --dry-run")
         provider = provider or _configured_provider(config)
-    if not config.ledger_path.is_file():
-        raise LedgerError(f"还没有台账（{config.ledger_path}）：先用 pddbatch process 给订单分配单号，再跟踪物流",
-                          f"No ledger yet ({config.ledger_path}): run pddbatch process first, then track")
+    if not ledger_exists(config.ledger):
+        raise LedgerError(f"还没有台账（{masked(config.ledger)}）：先用 pddbatch process 给订单分配单号，再跟踪物流",
+                          f"No ledger yet ({masked(config.ledger)}): run pddbatch process first, then track")
     progress("read", 0, len(opts.events) + 1)
-    with clock("import"):
+    with stage("import"):
         imports = [read_events(p, lang) for p in opts.events]      # a bad file stops us before anything changes
-    lock = _lock(path) if not opts.dry_run and apply is None else nullcontext()
-    with lock:
-        with clock("read"):
-            table = read() if read is not None else _load(path, opts.sheet)
+    with backend.locked() if not opts.dry_run else nullcontext():
+        with stage("read"):
+            table = backend.read_table(opts.sheet)
             result.sheet = table.sheet
             v = validate_table(table, lang=lang)
             sheet_rows = _sheet_rows(table, v)
-        ledger = Ledger.open(config.ledger_path)
+        ledger = Ledger.open(config.ledger)
         try:
-            with clock("ledger"):
+            with stage("ledger"):
+                check_ledger_identity(ledger, path, table, out_dir)    # never mix two ledgers' numbers
+                ledger_id = ledger.ledger_id
                 known = ledger.existing_for_orders(list(sheet_rows.order_rows))
                 tracks, rows_of = _parcels(known, sheet_rows)
             progress("import", 0, sum(len(i.events) for i in imports))
-            with clock("import"):
+            with stage("import"):
                 unknown = _store_imports(ledger, imports, result, now, opts.dry_run)
                 stored = _stored_events(ledger, [t.tracking_no for t in tracks])
                 if opts.dry_run:
@@ -146,7 +153,7 @@ def track(path: Path, options: TrackOptions | None = None, progress: Progress | 
                 assess(tracks, now, limits)          # statuses so far: a delivered parcel isn't asked again
                 queries = [LiveQuery(t.tracking_no, t.carrier, t.phone) for t in tracks if not t.status.final]
                 progress("live", 0, len(queries))
-                with clock("live"):
+                with stage("live"):
                     live = ask_live(provider, queries, ledger.events, now, lang,
                                     lambda done, total: progress("live", done, total))
                     added = ledger.events.add(_rows(live.events, now))
@@ -158,7 +165,7 @@ def track(path: Path, options: TrackOptions | None = None, progress: Progress | 
                 result.notes.extend(a.message for a in live.failed[:20])
                 if live.stopped:
                     result.notes.append(live.stopped)
-            with clock("assess"):
+            with stage("assess"):
                 flagged = assess(tracks, now, limits)
             result.parcels = len(tracks)
             result.by_status = {s.value: 0 for s in Status}
@@ -180,16 +187,11 @@ def track(path: Path, options: TrackOptions | None = None, progress: Progress | 
         if opts.dry_run:
             return result
         progress("write_back", 0, 1)
-        with clock("write_back"):
-            plan = tracking_write_plan(table, v, sheet_rows, tracks, lang)
-            if apply is not None:
-                apply(plan)
-            else:
-                from pddbatch.workbook.save import apply_plan
-
-                result.backup = apply_plan(path, plan, backup=opts.backup, lang=lang).backup
-    with clock("report"):
-        target = (opts.out_dir or default_out_dir(path, config)) / REPORT_NAME
+        with stage("write_back"):
+            plan = with_ledger_id(tracking_write_plan(table, v, sheet_rows, tracks, lang), ledger_id)
+            result.backup = backend.apply(plan, backup=opts.backup).backup
+    with stage("report"):
+        target = out_dir / REPORT_NAME
         issues = [(i.source, issue) for i in imports for issue in i.issues]
         write_report(target, tracks, flagged, unknown, issues, rows_of, lang)
         result.report = str(target)
@@ -395,33 +397,6 @@ def _urgent(t: ParcelTrack, rows_of: dict[str, tuple[int, ...]], lang: str) -> d
             "hours_since_issue": round(t.hours_since_issue, 1) if t.hours_since_issue is not None else None,
             "last_event": t.latest_text(), "what_to_do": a.what_to_do(t.status, lang),
             "rows": list(rows_of.get(t.tracking_no, ()))}
-
-
-def _load(path: Path, sheet: str | None) -> Table:
-    from pddbatch.pipeline.batch import load_table
-
-    return load_table(path, sheet)
-
-
-def _lock(path: Path) -> Any:
-    if not path.is_file():
-        return nullcontext()
-    from pddbatch.workbook.locks import workbook_lock
-
-    return workbook_lock(path)
-
-
-class _Clock:
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
 
 
 __all__ = ["LATEST_HEADER", "STATUS_HEADER", "RowIssue", "TrackOptions", "TrackResult", "track",

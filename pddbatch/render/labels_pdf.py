@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pddbatch.model import Carrier, Parcel
+from pddbatch.parallel import can_fork
 from pddbatch.render.atomic import atomic_path
 from pddbatch.render.fonts import FontUse, font_metrics
 from pddbatch.render.labelpage import ASCENT, LabelEngine, Op, static_context
@@ -161,7 +161,7 @@ def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSetting
     n_workers = min(_workers(settings), max(1, total // CHUNK))
     with ExitStack() as stack:
         results: Iterable[tuple[Any, ...]]
-        if total < PARALLEL_MIN or n_workers < 2 or not _can_fork():
+        if total < PARALLEL_MIN or n_workers < 2 or not can_fork():
             # Spawn platforms (Windows, macOS) render in-process: a spawned worker would re-import the
             # host program (e.g. Excel's embedded Python) and pickle every parcel.
             results = [_render_pages(parcels, 0, total, settings)]
@@ -214,7 +214,3 @@ def _assemble(path: Path, results: Iterable[tuple[Any, ...]], carriers: dict[str
     return total, list(dict.fromkeys(warnings))
 
 
-def _can_fork() -> bool:
-    from multiprocessing import get_all_start_methods
-
-    return sys.platform.startswith("linux") and "fork" in get_all_start_methods()

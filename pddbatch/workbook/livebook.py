@@ -8,17 +8,21 @@ queues actions). Rules:
   computing changes nothing;
 - only cells whose value changes are written, as column blocks (one call per run of changed rows),
   each block split so one action stays well under Excel on the web's 5 MB request cap;
-- fills go through `Range.set_colors` one column block of at most 10,000 cells at a time (the
-  remote engine's limit), with `...` for cells left as they are;
+- fills: on the remote engine through `Range.set_colors`, one column block of at most 10,000 cells
+  at a time (its limit), with `...` for cells left as they are; on desktop Excel (COM/AppleScript,
+  where `set_colors` is one round trip per cell) as one multi-area range per colour, chunked so each
+  address stays under Excel's 255-character limit. Desktop writes run with screen updating off,
+  restored afterwards (also on error); an error midway says what was already written;
 - text is never written as a formula: text Excel would parse (formula, number, date, boolean) gets
   the apostrophe prefix, which keeps it text without touching the cell's format;
-- pddbatch's own marks are recorded in a hidden sheet `_pddbatch` (sheet, cell, the fill the cell had,
-  whether pddbatch added the note), so a rerun removes exactly them and restores the old fill.
-  Where the engine cannot read a fill (remote engine) the restored fill is "none".
+- pddbatch's own marks are kept in the one mark record both faces share (`workbook.marks`: the
+  hidden sheet `_pddbatch`), so a rerun removes exactly them, whichever face made them, and restores
+  the old fill. Where the engine cannot read a fill (remote engine) the restored fill is "none".
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -27,15 +31,25 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pddbatch.errors import InputError
-from pddbatch.model import CellValue, IssuesSheet, WritePlan, a1
+from pddbatch.errors import InputError, PddBatchError, SaveError
+from pddbatch.model import CellValue, IssuesSheet, WritePlan, col_letter, col_number
 from pddbatch.workbook.headers import alias_table
+from pddbatch.workbook.marks import (
+    MARK_FILL,
+    RECORD_SHEET,
+    UNKNOWN_FILL,
+    Mark,
+    MarkRecord,
+    fill_hex,
+    is_mark_note,
+    is_mark_rgb,
+    note_text,
+    parse_rows,
+)
 from pddbatch.workbook.read import HEADER_SEARCH_ROWS, Table
 
-RECORD_SHEET = "_pddbatch"
-RECORD_HEADER = ("sheet", "cell", "fill", "note")
-MARK_FILL = "#FFC7CE"                # Excel's "light red fill"
 MAX_COLOR_CELLS = 10_000             # remote engine: cells per set_colors call
+MAX_ADDRESS = 255                    # Excel: characters in one Range("A1,B2,...") address
 MAX_ACTION_BYTES = 1_000_000         # JSON budget per written block (Excel on the web caps 5 MB a request)
 
 _PARSEABLE = re.compile(
@@ -128,11 +142,11 @@ class LiveWrites:
     """Everything `execute` will do, computed from reads only."""
 
     blocks: list[Block] = field(default_factory=list)
-    colors: list[Block] = field(default_factory=list)          # values are colours, `...` keeps
-    notes_delete: list[tuple[str, int, int]] = field(default_factory=list)
+    colors: dict[Key, Any] = field(default_factory=dict)       # cell -> "#RRGGBB" or None (no fill)
+    notes_delete: list[tuple[str, int, int, Any]] = field(default_factory=list)   # + the note, when read
     notes_add: list[tuple[str, int, int, str]] = field(default_factory=list)
     issues: IssuesSheet | None = None
-    record: list[tuple[str, str, str, int]] = field(default_factory=list)
+    record: MarkRecord = field(default_factory=MarkRecord)
     target_sheet: str = ""
     marks_touched: bool = True      # False: a values-only plan (e.g. the 库存 sheet); the record stays as it is
 
@@ -144,36 +158,52 @@ class LiveWrites:
 def plan_writes(book: Any, plan: WritePlan, table: Table | None = None) -> LiveWrites:
     """Compute the live writes for `plan`; `table` (the values read before) lets unchanged cells alone."""
     out = LiveWrites(issues=plan.issues_sheet, target_sheet=plan.sheet)
-    sheet_names = {s.name for s in book.sheets}
+    sheet_names = [s.name for s in book.sheets]
     if plan.sheet not in sheet_names:
         raise InputError(f"工作表“{plan.sheet}”已不存在：请重新运行", f"Sheet '{plan.sheet}' is gone: run again")
     _plan_values(out, plan, table)
     old = read_record(book)
-    new_marks = {(plan.sheet, r, c): text for (r, c), text in plan.marks.items()}
-    if not new_marks and not any(k[0] == plan.sheet for k in old):
+    prev = old.for_sheet(plan.sheet)
+    sh = book.sheets[plan.sheet]
+    notes = _notes(sh)
+    for cell, (_handle, text) in notes.items():     # a mark the record lost (desktop reads note text)
+        if cell not in prev and is_mark_note(text):
+            prev[cell] = Mark(plan.sheet, cell[0], cell[1], "", True)
+    meta_changed = {**old.meta, **plan.record_meta} != old.meta
+    if not plan.marks and not prev and not meta_changed:
         out.marks_touched = False       # nothing to mark or unmark here: leave fills, notes and record alone
         return out
-    noted = {name: _noted_cells(book.sheets[name]) for name in {k[0] for k in [*old, *new_marks]}
-             if name in sheet_names}
+    now = {} if _is_remote(book) else _read_fills(sh, sorted(set(prev) | set(plan.marks)))
     colors: dict[Key, Any] = {}
-    for key, (prior, had_note) in old.items():
-        if key[0] != plan.sheet:            # marks are per sheet: another sheet's stay, and stay recorded
-            if key[0] in sheet_names:
-                out.record.append((key[0], a1(key[1], key[2]), prior, 1 if had_note else 0))
-            continue
-        if had_note and (key[1], key[2]) in noted[key[0]]:
-            out.notes_delete.append(key)
-            noted[key[0]].discard((key[1], key[2]))
-        if key not in new_marks:
-            colors[key] = prior or None
-    for key, text in sorted(new_marks.items()):
-        prior = old[key][0] if key in old else _fill_of(book.sheets[key[0]], key[1], key[2])
-        colors[key] = MARK_FILL
-        add_note = (key[1], key[2]) not in noted[key[0]]      # never cover the seller's own note
-        if add_note:
-            out.notes_add.append((*key, text))
-        out.record.append((key[0], a1(key[1], key[2]), prior, 1 if add_note else 0))
-    out.colors = _color_blocks(colors)
+    kept: set[tuple[int, int]] = set()
+    for cell, m in prev.items():
+        handle, text = notes.get(cell, (None, None))
+        ours = m.noted and cell in notes and (text is None or is_mark_note(text))
+        if ours and cell in plan.marks and text is not None and text == note_text(plan.marks[cell]):
+            kept.add(cell)                  # the same note again (desktop read it): leave it be
+        elif ours:
+            out.notes_delete.append((plan.sheet, *cell, handle))
+            del notes[cell]
+        current = now.get(cell)
+        if cell not in plan.marks and (current is None or is_mark_rgb(current)):  # the seller's own fill stays
+            colors[(plan.sheet, *cell)] = m.fill if m.fill not in ("", UNKNOWN_FILL) else None
+    marks: list[Mark] = []
+    for cell, message in sorted(plan.marks.items()):
+        current = now.get(cell)
+        if cell in prev:
+            prior = prev[cell].fill
+        else:
+            prior = "" if current is None or is_mark_rgb(current) else current
+        if not (current is not None and is_mark_rgb(current)):     # desktop: already red stays as it is
+            colors[(plan.sheet, *cell)] = MARK_FILL
+        noted = cell in kept or cell not in notes       # never cover the seller's own note
+        if noted and cell not in kept:
+            out.notes_add.append((plan.sheet, cell[0], cell[1], note_text(message)))
+        marks.append(Mark(plan.sheet, cell[0], cell[1], prior, noted,
+                          prev[cell].style if cell in prev else None))
+    out.record = old.with_sheet(plan.sheet, marks, plan.record_meta,
+                                [n for n in sheet_names if n != RECORD_SHEET])
+    out.colors = colors
     return out
 
 
@@ -254,33 +284,79 @@ def _xl(v: CellValue) -> Any:
     return v
 
 
-def _noted_cells(sh: Any) -> set[tuple[int, int]]:
-    cells: set[tuple[int, int]] = set()
+def _notes(sh: Any) -> dict[tuple[int, int], tuple[Any, str | None]]:
+    """Cell -> (the note object or None, its text when the engine can read it)."""
+    cells: dict[tuple[int, int], tuple[Any, str | None]] = {}
     try:
-        for note in sh.notes:
-            try:
-                rng = note.location
-                cells.add((rng.row, rng.column))
-            except NotImplementedError:   # remote engine: the payload entry carries the address
-                m = _A1.match(str(note.api["address"]).replace("$", "").upper())
-                if m:
-                    cells.add((int(m.group(2)), _col_number(m.group(1))))
+        notes = list(sh.notes)
     except NotImplementedError:      # engines without notes: nothing to protect
-        pass
+        return cells
+    for note in notes:
+        try:
+            rng = note.location
+            cell = (rng.row, rng.column)
+        except NotImplementedError:   # remote engine: the payload entry carries the address, not the text
+            m = _A1.match(str(note.api["address"]).replace("$", "").upper())
+            if m:
+                cells[(int(m.group(2)), col_number(m.group(1)))] = (None, None)
+            continue
+        try:
+            text: str | None = note.text
+        except NotImplementedError:
+            text = None
+        cells[cell] = (note, text)
     return cells
 
 
-def _fill_of(sh: Any, row: int, col: int) -> str:
-    try:
-        rgb = sh.range((row, col)).color
-    except NotImplementedError:      # the remote engine cannot read fills synchronously
-        return ""
-    if not rgb:
-        return ""
-    return "#{:02X}{:02X}{:02X}".format(*rgb)
+def _read_fills(sh: Any, cells: Sequence[tuple[int, int]]) -> dict[tuple[int, int], str | None]:
+    """The fills of `cells` ("#RRGGBB" or "" for none); empty when the engine cannot read fills.
+
+    Desktop Excel reads a multi-area range's colour in one round trip when it is uniform (the usual
+    case: bad cells without a fill); a mixed chunk is read cell by cell.
+    """
+    out: dict[tuple[int, int], str | None] = {}
+    for addr, chunk in _address_chunks(cells):
+        try:
+            rgb = sh.range(addr).color
+        except NotImplementedError:      # the remote engine cannot read fills synchronously
+            return {}
+        except Exception:  # a mixed multi-area range has no one colour (COM returns null)
+            for cell in chunk:
+                out[cell] = fill_hex(sh.range(cell).color)
+            continue
+        for cell in chunk:
+            out[cell] = fill_hex(rgb)
+    return out
+
+
+def _address_chunks(cells: Sequence[tuple[int, int]]) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Multi-area addresses ("C5:C9,F7") covering `cells`, each under Excel's 255-character limit."""
+    by_col: dict[int, list[int]] = {}
+    for r, c in cells:
+        by_col.setdefault(c, []).append(r)
+    areas: list[tuple[str, list[tuple[int, int]]]] = []
+    for c in sorted(by_col):
+        rows = sorted(set(by_col[c]))
+        letters = col_letter(c)
+        start = prev = rows[0]
+        for r in [*rows[1:], 0]:          # 0: the end
+            if r == prev + 1:
+                prev = r
+                continue
+            ref = f"{letters}{start}" if start == prev else f"{letters}{start}:{letters}{prev}"
+            areas.append((ref, [(x, c) for x in range(start, prev + 1)]))
+            start = prev = r
+    out: list[tuple[str, list[tuple[int, int]]]] = []
+    for ref, members in areas:
+        if out and len(out[-1][0]) + 1 + len(ref) <= MAX_ADDRESS:
+            out[-1] = (out[-1][0] + "," + ref, out[-1][1] + members)
+        else:
+            out.append((ref, members))
+    return out
 
 
 def _color_blocks(colors: dict[Key, Any]) -> list[Block]:
+    """Remote engine: one `set_colors` block per column run, `...` for the rows in between."""
     by_col: dict[tuple[str, int], dict[int, Any]] = {}
     for (sheet, row, col), color in colors.items():
         by_col.setdefault((sheet, col), {})[row] = color
@@ -300,52 +376,121 @@ def _color_blocks(colors: dict[Key, Any]) -> list[Block]:
 
 # ---- the record of pddbatch's marks -----------------------------------------------------------------
 
-def read_record(book: Any) -> dict[Key, tuple[str, bool]]:
-    """(sheet, row, col) -> (the fill the cell had before, whether pddbatch added its note)."""
+def read_record(book: Any) -> MarkRecord:
+    """The workbook's mark record (`workbook.marks`), empty when there is none."""
     if RECORD_SHEET not in {s.name for s in book.sheets}:
-        return {}
-    out: dict[Key, tuple[str, bool]] = {}
-    for row in _sheet_values(book.sheets[RECORD_SHEET])[1:]:
-        if len(row) < 4 or not row[0] or not row[1]:
-            continue
-        m = _A1.match(str(row[1]).replace("$", "").upper())
-        if m is None:
-            continue
-        out[(str(row[0]), int(m.group(2)), _col_number(m.group(1)))] = (str(row[2] or ""), bool(row[3]))
-    return out
-
-
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
+        return MarkRecord()
+    return parse_rows(_sheet_values(book.sheets[RECORD_SHEET]))
 
 
 # ---- executing ---------------------------------------------------------------------------------------
 
 def execute(book: Any, w: LiveWrites) -> None:
-    """Apply computed writes to the book; text is written as text, marks recorded for the next run."""
+    """Apply computed writes to the book; text is written as text, marks recorded for the next run.
+
+    Desktop Excel writes at once: screen updating is off meanwhile, and an error midway becomes a
+    SaveError that says what was already written (the remote engine only queues actions, which the
+    Excel face drops on error).
+    """
+    remote = _is_remote(book)
+    done = _Progress()
+    screen = None if remote else _screen_off(book)
+    try:
+        _execute(book, w, remote, done)
+    except Exception as exc:
+        if remote or done.nothing:
+            raise
+        detail = exc.text("zh") if isinstance(exc, PddBatchError) else f"{type(exc).__name__}: {exc}"[:200]
+        detail_en = exc.text("en") if isinstance(exc, PddBatchError) else detail
+        raise SaveError(
+            f"写回工作表时出错（{detail}）：已写入 {done.cells} 个单元格、{done.fills} 处填充颜色、"
+            f"删除 {done.notes_deleted} 条旧批注、添加 {done.notes_added} 条批注"
+            f"{'、问题清单' if done.issues else ''}，其余未写入，工作表只更新了一部分。"
+            "请不要保存，关闭后重新打开再点一次按钮（重新运行不会重复分配单号）",
+            f"Writing to the sheet failed ({detail_en}): {done.cells} cells, {done.fills} fills, "
+            f"{done.notes_deleted} old notes removed and {done.notes_added} notes added"
+            f"{', the issues sheet' if done.issues else ''} were written, the rest was not: the sheet is "
+            "only partly updated. Do not save; reopen it and click the button again (a rerun never "
+            "allocates a number twice)") from exc
+    finally:
+        if screen is not None:
+            _screen_restore(book, screen)
+
+
+@dataclass
+class _Progress:
+    cells: int = 0
+    fills: int = 0
+    notes_deleted: int = 0
+    notes_added: int = 0
+    issues: bool = False
+    record: bool = False
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.cells or self.fills or self.notes_deleted or self.notes_added or self.issues
+                    or self.record)
+
+
+def _execute(book: Any, w: LiveWrites, remote: bool, done: _Progress) -> None:
     sheets = {s.name: s for s in book.sheets}
-    for key in w.notes_delete:
-        note = sheets[key[0]].range((key[1], key[2])).note
+    for sheet, row, col, handle in w.notes_delete:
+        note = handle if handle is not None else sheets[sheet].range((row, col)).note
         if note is not None:
             note.delete()
+        done.notes_deleted += 1
     for b in w.blocks:
         _write(sheets[b.sheet], b.row, b.col, b.values)
-    for b in w.colors:
-        sheets[b.sheet].range((b.row, b.col), (b.row + len(b.values) - 1, b.col)).set_colors(b.values)
+        done.cells += len(b.values) * len(b.values[0]) if b.values else 0
+    if remote:
+        for b in _color_blocks(w.colors):
+            sheets[b.sheet].range((b.row, b.col), (b.row + len(b.values) - 1, b.col)).set_colors(b.values)
+            done.fills += sum(1 for v in b.values if v[0] is not ...)
+    else:
+        by_color: dict[tuple[str, Any], list[tuple[int, int]]] = {}
+        for (sheet, row, col), color in w.colors.items():
+            by_color.setdefault((sheet, color), []).append((row, col))
+        for (sheet, color), cells in sorted(by_color.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+            for addr, chunk in _address_chunks(cells):
+                sheets[sheet].range(addr).color = color
+                done.fills += len(chunk)
     for sheet, row, col, text in w.notes_add:
         # the cell is known to have no note (plan_writes checked): skip Range.add_note's own check,
         # which scans every note of the sheet on the remote engine (quadratic for thousands of marks)
         rng = sheets[sheet].range((row, col))
         impl = getattr(rng, "impl", None)
         (impl.add_note if impl is not None and hasattr(impl, "add_note") else rng.add_note)(text)
+        done.notes_added += 1
     if w.issues is not None:
-        _write_issues(book, w.issues, after=sheets[w.target_sheet])
+        _write_issues(book, w.issues, after=book.sheets[-1])     # last, as the file backend adds it
+        done.issues = True
     if w.marks_touched:
         _write_record(book, w.record)
+        done.record = True
         book.sheets[w.target_sheet].activate()
+
+
+def _is_remote(book: Any) -> bool:
+    """The remote engine (xlwings Server/Lite) queues actions; desktop Excel writes at once."""
+    try:
+        data = book.json()
+    except Exception:  # desktop engines have no queue
+        return False
+    return isinstance(data, dict) and isinstance(data.get("actions"), list)
+
+
+def _screen_off(book: Any) -> bool | None:
+    try:
+        before = bool(book.app.screen_updating)
+        book.app.screen_updating = False
+    except Exception:  # an engine without the setting: write as is
+        return None
+    return before
+
+
+def _screen_restore(book: Any, before: bool) -> None:
+    with contextlib.suppress(Exception):     # never hide the write's own outcome behind this
+        book.app.screen_updating = before
 
 
 def _write(sh: Any, row: int, col: int, values: Sequence[Sequence[Any]]) -> None:
@@ -374,12 +519,13 @@ def _write_issues(book: Any, issues: IssuesSheet, after: Any) -> None:
     _table_block(sh, issues.header, issues.rows)
 
 
-def _write_record(book: Any, record: list[tuple[str, str, str, int]]) -> None:
+def _write_record(book: Any, record: MarkRecord) -> None:
     exists = RECORD_SHEET in {s.name for s in book.sheets}
-    if not record and not exists:
+    if record.empty and not exists:
         return
     sh = _replace_sheet(book, RECORD_SHEET, after=book.sheets[-1])
-    _table_block(sh, RECORD_HEADER, record)
+    rows = record.rows()
+    _table_block(sh, rows[0], rows[1:])
     if sh.visible:
         sh.visible = False
 

@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -119,10 +120,24 @@ def _check_zip(p: Path, magic: bytes) -> None:
                     raise _bomb(p)
             if total > MAX_UNCOMPRESSED_BYTES:
                 raise _bomb(p)
+            for info in infos[:400]:
+                if info.filename.endswith(".xml") and info.file_size >= 2:
+                    try:
+                        with zf.open(info) as fh:
+                            lead = fh.read(2)
+                    except (zlib.error, EOFError, OSError) as exc:    # a damaged member
+                        raise zipfile.BadZipFile(str(exc)) from exc
+                    if lead in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in lead:
+                        raise InputError(
+                            f"{p.name} 的部件 {info.filename} 以 UTF-16 编码保存，读不出它的数据：请用 Excel 或 WPS "
+                            "打开后另存为 .xlsx", f"Part {info.filename} of {p.name} is stored as UTF-16 and "
+                            "cannot be read: open it in Excel or WPS and save it as .xlsx")
     except zipfile.BadZipFile as exc:
         raise InputError(f"{p.name} 已损坏（不是完整的 zip/xlsx 文件）：请重新导出",
                          f"{p.name} is corrupt (not a complete zip/xlsx): export it again") from exc
-    if "[Content_Types].xml" not in names or not any(n.startswith("xl/worksheets/") for n in names):
+    # sheets are found through the workbook's relationships, wherever a producer stored them
+    if "[Content_Types].xml" not in names or not any(n.endswith(".xml") and n != "[Content_Types].xml"
+                                                     for n in names):
         raise InputError(f"{p.name} 不是 Excel 工作簿（缺少工作表部件）",
                          f"{p.name} is not an Excel workbook (no worksheet parts)")
 

@@ -6,7 +6,11 @@ file). When the result would be identical to the file on disk nothing is written
 made, so rerunning the same plan is free and leaves the file untouched.
 
 CSV cannot carry fills or notes: the issues list goes to a sidecar `<stem>.问题清单.csv`
-(UTF-8 with BOM). Text pddbatch writes into a CSV that a spreadsheet would read as a formula
+(UTF-8 with BOM) and `WritePlan.record_meta` to `<file>.pddbatch-record.json` (`workbook.marks`).
+A CSV is written back in the encoding it was read in (UTF-8 with or without BOM, GBK, GB18030,
+UTF-16); a character pddbatch writes that the encoding cannot hold (⚠ in GBK) is substituted, never
+turned into bytes a GBK reader rejects. Tracking numbers get PDD's own CSV convention, a leading
+tab, so Excel and LibreOffice keep them as text (not 7.31E+13); the reader strips it again. Text pddbatch writes into a CSV that a spreadsheet would read as a formula
 (starting with = + - @, tab or CR) gets a leading single quote: it is visible, survives trimming
 and re-saving, and is what OWASP's CSV-injection guidance recommends; a tab would be invisible and is
 stripped by many tools, bringing the formula back.
@@ -14,6 +18,7 @@ stripped by many tools, bringing the formula back.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import glob
@@ -30,34 +35,62 @@ from typing import IO
 
 from pddbatch.errors import InputError, SaveError
 from pddbatch.model import CellValue, IssuesSheet, WriteOutcome, WritePlan
-from pddbatch.workbook.read import decode_text
+from pddbatch.workbook.read import Table, decode_text
 
 BACKUP_DIR = "pddbatch-backup"
 KEEP_BACKUPS = 5
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def apply_plan(path: Path, plan: WritePlan, *, backup: bool = True, lang: str = "zh") -> WriteOutcome:
+Guard = Callable[[os.stat_result], None]   # raises when the file on disk is no longer the one that was read
+
+
+def apply_plan(path: Path, plan: WritePlan, *, backup: bool = True, lang: str = "zh",
+               guard: Guard | None = None) -> WriteOutcome:
     """Apply `plan` to the workbook or CSV at `path`; see the module docstring for the guarantees.
 
     Raises InputError for a file that cannot be patched safely, SaveError when writing fails
-    (the original is then intact).
+    (the original is then intact). `guard(stat)` is called on the file as it is when the save starts
+    and again just before the swap (raise to refuse).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"找不到文件：{path}", f"File not found: {path}")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _apply_xlsx(path, plan, backup)
+        return _apply_xlsx(path, plan, backup, guard)
     if suffix in (".csv", ".txt"):
-        return _apply_csv(path, plan, backup)
+        return _apply_csv(path, plan, backup, guard)
     raise InputError(f"不支持写回 {suffix} 文件：请使用 .xlsx、.xlsm 或 .csv",
                      f"Cannot write back into {suffix} files: use .xlsx, .xlsm or .csv")
 
 
 # ---- xlsx / xlsm -------------------------------------------------------------------------------------
 
-def _apply_xlsx(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
+def check_patchable(path: Path, sheet: str, table: Table | None = None) -> None:
+    """The patcher's structure checks for `sheet` of the .xlsx/.xlsm at `path`, before anything is decided.
+
+    With the `table` read from it, formulas over the columns pddbatch will write are checked too.
+    """
+    from pddbatch.workbook.xlsx.patcher import check_patchable as check
+
+    columns: list[int] = []
+    header_row = 0
+    if table is not None:
+        from pddbatch.workbook.headers import alias_table, map_headers
+        from pddbatch.workbook.writeplan import owned_columns
+
+        cmap = map_headers(table.headers, alias_table(), table.sheet, table.header_row, required=())
+        columns = [c.col for c in owned_columns(table, cmap, shipping=True).values()]
+        header_row = table.header_row
+    try:
+        check(path, sheet, columns, header_row)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise InputError(f"{path.name} 已损坏（{exc}）：请重新导出", f"{path.name} is corrupt ({exc}): export it again") \
+            from exc
+
+
+def _apply_xlsx(path: Path, plan: WritePlan, backup: bool, guard: Guard | None = None) -> WriteOutcome:
     from pddbatch.workbook.xlsx.patcher import patch_workbook
 
     counts: list[int] = []
@@ -72,13 +105,14 @@ def _apply_xlsx(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
         counts.extend((res.cells_written, res.marks_written, res.marks_cleared))
         return res.changed
 
-    saved_backup = atomic_write(path, write, backup=backup)
+    saved_backup = atomic_write(path, write, backup=backup, guard=guard)
     return WriteOutcome(str(path), saved_backup, counts[0], counts[1], counts[2])
 
 
 # ---- atomic save -------------------------------------------------------------------------------------
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool = True) -> str | None:
+def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool = True,
+                 guard: Guard | None = None) -> str | None:
     """Write a new version of `path` through `write(fh) -> changed` and swap it in atomically.
 
     Returns the backup's path (None when no backup was made or nothing changed).
@@ -87,6 +121,8 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool
         before = path.stat()
     except OSError as exc:
         raise SaveError(f"无法读取 {path.name}：{_why(exc)}", f"Cannot read {path.name}: {_why_en(exc)}") from exc
+    if guard is not None:
+        guard(before)
     _remove_stale_temps(path)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=".pddbatch-tmp", dir=str(path.parent))
@@ -103,6 +139,8 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], bool], *, backup: bool
         with contextlib.suppress(OSError):
             os.chmod(tmp, before.st_mode & 0o7777)
         now = path.stat()
+        if guard is not None:
+            guard(now)
         if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size):
             raise SaveError(f"{path.name} 在处理期间被其他程序修改，未保存：请重新运行",
                             f"{path.name} was changed by another program meanwhile; not saved: run again")
@@ -189,17 +227,33 @@ def _save_error(path: Path, exc: OSError) -> SaveError:
 # ---- csv ---------------------------------------------------------------------------------------------
 
 def neutralise(value: CellValue) -> str:
-    """Text for a CSV cell pddbatch writes; formula-looking text gets a leading single quote."""
+    """Text for a CSV cell pddbatch writes; formula-looking text gets a leading single quote.
+
+    A tab before plain text (PDD's own "keep as text" marker: `\t7312…`) is not a formula and stays.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if not isinstance(value, str):
         return str(value)
+    if _TEXT_MARKED.match(value):
+        return value
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _apply_csv(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
+_TEXT_MARKED = re.compile(r"\t[0-9A-Za-z][0-9A-Za-z-]*\Z")
+_KEEP_AS_TEXT = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]*\Z")
+
+
+def as_csv_text(value: CellValue) -> CellValue:
+    """A number-like identifier (tracking number) as PDD's exports write it: a leading tab keeps it text."""
+    if isinstance(value, str) and _KEEP_AS_TEXT.match(value) and any(ch.isdigit() for ch in value):
+        return "\t" + value
+    return value
+
+
+def _apply_csv(path: Path, plan: WritePlan, backup: bool, guard: Guard | None = None) -> WriteOutcome:
     raw = path.read_bytes()
     text, encoding = decode_text(raw)
     if encoding == "utf-8" and b"\xef\xbf\xbd" not in raw and "\ufffd" in text:
@@ -220,12 +274,17 @@ def _apply_csv(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
     for oc in plan.columns:
         if oc.is_new:
             _put(rows, hr, oc.col, oc.header)
+    text_cols = {oc.col for oc in plan.columns if oc.header in _TEXT_HEADERS}
     for r in range(hr + 1, last + 1):
         for oc in plan.columns:
             v = plan.values.get((r, oc.col))
             if v is not None:
                 written += 1
+            if oc.col in text_cols:
+                v = as_csv_text(v)
             _put(rows, r, oc.col, neutralise(v))     # rows stay rectangular: blanks are written too
+    if encoding == "gb18030" and _is_gbk(raw):
+        encoding = "gbk"           # a GBK file stays GBK: GB18030's 4-byte forms are refused by GBK readers
     out = io.StringIO()
     writer = csv.writer(out, delimiter=dialect.delimiter, quotechar=dialect.quotechar or '"',
                         lineterminator=newline, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
@@ -236,11 +295,70 @@ def _apply_csv(path: Path, plan: WritePlan, backup: bool) -> WriteOutcome:
         fh.write(data)
         return data != raw
 
-    saved = atomic_write(path, write, backup=backup)
+    saved = atomic_write(path, write, backup=backup, guard=guard)
     sidecars: tuple[str, ...] = ()
     if plan.issues_sheet is not None:
         sidecars = (str(_write_sidecar(path, plan.issues_sheet)),)
+    if plan.record_meta:
+        _write_csv_record(path, plan.record_meta)
     return WriteOutcome(str(path), saved, written, 0, 0, sidecars)
+
+
+_TEXT_HEADERS = {"快递单号"}     # writeplan.TRACKING_HEADER
+
+
+def _is_gbk(raw: bytes) -> bool:
+    try:
+        raw.decode("gbk")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_SUBSTITUTES = {"⚠": "!", "✓": "√", "✔": "√", "✗": "×", "✘": "×", "→": "->", "←": "<-", "•": "·",
+                "\u2003": " ", "\u00a0": " ", "“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-"}
+
+
+def _substitute(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a character the CSV's encoding cannot hold becomes a close look-alike."""
+    import unicodedata
+
+    assert isinstance(err, UnicodeEncodeError)
+    out = []
+    for ch in err.object[err.start:err.end]:
+        alt = _SUBSTITUTES.get(ch) or unicodedata.normalize("NFKC", ch)
+        try:
+            alt.encode(err.encoding)
+        except UnicodeEncodeError:
+            alt = "?"
+        out.append(alt)
+    return "".join(out), err.end
+
+
+codecs.register_error("pddbatch-substitute", _substitute)
+
+
+def _write_csv_record(path: Path, meta: dict[str, str]) -> None:
+    import json
+
+    from pddbatch.workbook.marks import csv_record_path, read_record
+
+    merged = {**read_record(path).meta, **meta}
+    target = csv_record_path(path)
+    data = (json.dumps({"meta": merged}, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    if target.exists() and target.read_bytes() == data:
+        return
+
+    def write(fh: IO[bytes]) -> bool:
+        fh.write(data)
+        return True
+
+    if not target.exists():
+        try:
+            target.write_bytes(b"")
+        except OSError as exc:
+            raise _save_error(target, exc) from exc
+    atomic_write(target, write, backup=False)
 
 
 def _put(rows: list[list[str]], r: int, c: int, value: str) -> None:
@@ -255,7 +373,7 @@ def _put(rows: list[list[str]], r: int, c: int, value: str) -> None:
 def _encode(text: str, encoding: str) -> bytes:
     if encoding == "utf-8-sig":
         return b"\xef\xbb\xbf" + text.encode("utf-8")
-    return text.encode(encoding)
+    return text.encode(encoding, "pddbatch-substitute")
 
 
 def _write_sidecar(path: Path, sheet: IssuesSheet) -> Path:

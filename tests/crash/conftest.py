@@ -14,6 +14,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any)
     conc = sys.modules.get("tests.crash.test_crash_concurrency")
     if conc is not None and conc.FIGURES["parallel_runs"]:
         lines.append("parallel runs: " + ", ".join(f"{k} {v}" for k, v in conc.FIGURES.items()))
+    changed = sys.modules.get("tests.crash.test_crash_changed")
+    if changed is not None and changed.FIGURES["runs"]:
+        lines.append("workbook changed mid-run: " + ", ".join(f"{k} {v}" for k, v in changed.FIGURES.items()))
+    interrupt = sys.modules.get("tests.crash.test_crash_interrupt")
+    if interrupt is not None and interrupt.SIGNALS["runs"]:
+        lines.append("SIGINT/SIGTERM runs: " + ", ".join(f"{k} {v}" for k, v in interrupt.SIGNALS.items()))
     if lines:
         terminalreporter.section("crash tests")
         for line in lines:

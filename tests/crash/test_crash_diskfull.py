@@ -63,6 +63,8 @@ def test_process_with_little_room(tmp_path: Path, limit_kb: int) -> None:
         assert path.read_bytes() == old
     ledger = tmp_path / LEDGER
     before = live_numbers(ledger)
+    if rc == 2 and before:      # a late failure says what was produced and what a rerun does
+        assert "已分配单号" in text and "重新运行会给每个订单同样的单号" in text, text
     if ledger.exists():
         assert doctor(ledger).returncode == 0
     assert_clean_exit(process(path))
@@ -95,3 +97,29 @@ def test_disk_full_while_writing_the_ledger_says_so(tmp_path: Path) -> None:
     doctor = subprocess.run(["pddbatch", "doctor", "--ledger", str(tmp_path / "pddbatch-ledger.sqlite")],
                             capture_output=True, text=True, timeout=60)
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+
+
+@pytest.mark.parametrize("limit_kb", [300, 500])
+def test_a_late_failure_says_what_was_produced(tmp_path: Path, limit_kb: int) -> None:
+    """Pools already in the ledger: the numbers are taken, then labels or the workbook hit the wall."""
+    from pddbatch.ledger import Ledger
+
+    path = make_shop(tmp_path)
+    old = path.read_bytes()
+    with Ledger.open(tmp_path / LEDGER) as ledger:
+        for code in ("ZTO", "YZXB", "SF"):
+            ledger.import_pool_file(tmp_path / f"demo-pool-{code}.txt", code)
+    rc, text = limited(["process", path.name, "--now", NOW], tmp_path, limit_kb * 1024)
+    assert rc == 2 and "Traceback" not in text, text
+    before = live_numbers(tmp_path / LEDGER)
+    assert before, "the numbers were allocated before the failure"
+    assert f"本次新分配 {len(set(before.values()))} 个" in text, text
+    out = tmp_path / "orders.pddbatch"
+    made = sorted(p.name for p in out.glob("*") if p.is_file()) if out.is_dir() else []
+    if "面单和单据已写入" not in text:         # exactly the files that exist are named
+        assert all(name in text for name in made) and ("没有生成" in text) == (not made), (made, text)
+    assert "工作簿没有写回（保持原样）" in text and path.read_bytes() == old, text
+    assert "重新运行会给每个订单同样的单号" in text
+    assert_clean_exit(process(path))
+    after = live_numbers(tmp_path / LEDGER)
+    assert {sn: after[sn] for sn in before} == before

@@ -13,7 +13,8 @@ import xlwings as xw
 import pddbatch.excel as px
 from pddbatch.pipeline import load_table
 from pddbatch.validate import validate_table
-from pddbatch.workbook.livebook import MARK_FILL, _xl, split_rows
+from pddbatch.workbook.livebook import _xl, split_rows
+from pddbatch.workbook.marks import MARK_FILL, note_text
 from tests.excel.payload import actions, book_from_xlsx, sheet_payload
 from tests.support import SAMPLE, generator, sample_rows
 
@@ -69,7 +70,7 @@ def test_validate_marks_bad_cells_writes_status_and_issues_sheet(orders_xlsx: Pa
     assert sum(1 for r in range(2, 322) if statuses[r] == "校验通过") == 308
     expected = _expected_errors(orders_xlsx)
     notes = {a["args"][0]: a["args"][1] for a in actions(book, "addNote")}
-    assert notes == expected
+    assert notes == {cell: note_text(message) for cell, message in expected.items()}
     red = {k for k, v in _colors(book).items() if v == RED}
     assert {f"${xw.utils.col_name(c)}${r}" for r, c in red} == set(expected)
     adds = {a["args"][1]: a["args"][0] for a in actions(book, "addSheet")}

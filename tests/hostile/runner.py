@@ -266,7 +266,8 @@ def _csv_formulas(path: Path, original: Path | None) -> list[str]:
     for r, row in enumerate(new):
         for c, v in enumerate(row):
             was = old[r][c] if r < len(old) and c < len(old[r]) else None
-            if v != was and v.startswith(FORMULA_START) and not re.fullmatch(r"-\d+(\.\d+)?", v):
+            # a negative number, or PDD's own "keep as text" tab before a tracking number, is no formula
+            if v != was and v.startswith(FORMULA_START) and not re.fullmatch(r"-\d+(\.\d+)?|\t[0-9A-Za-z][0-9A-Za-z-]*", v):
                 bad.append(f"{path.name} row {r + 1} col {c + 1}: {v[:40]!r}")
     return bad[:5]
 

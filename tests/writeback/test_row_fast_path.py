@@ -28,7 +28,8 @@ ROWS = [
 
 def _run(fast: bool, values: dict[tuple[int, int], object]) -> tuple[bytes, int]:
     job = SheetJob(header_row=1, first_row=2, last_row=13, owned=(3, 5), values=values,  # type: ignore[arg-type]
-                   headers={}, marks=frozenset(), prev={}, mark_style=lambda s: 9)
+                   headers={}, marks=frozenset(), prev=frozenset(), unmark=lambda c, s: s,
+                   mark_style=lambda s: 9)
     rw = SheetRewriter(job)
     if not fast:
         rw.fast_cols = []

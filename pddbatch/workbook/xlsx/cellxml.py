@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
 
-from pddbatch.model import CellValue, col_letter
+from pddbatch.model import CellValue, col_letter, col_number
 from pddbatch.workbook.xlsx.parts import esc
 
 _REF = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})$")
@@ -18,17 +18,13 @@ _ATTR_SPANS = re.compile(rb'\sspans\s*=\s*"([^"]*)"')
 MAX_EXACT_INT = 10**15   # Excel keeps 15 significant digits: longer integers are written as text
 
 
-@cache
-def col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
 letters_of = cache(col_letter)
 # b"A".."XFD" -> column number: lets the row fast path read a reference with one dict look-up
 COL_OF: dict[bytes, int] = {col_letter(c).encode(): c for c in range(1, 16385)}
+
+
+def col_index(letters: bytes) -> int:
+    return COL_OF.get(letters) or col_number(letters.decode("ascii"))
 
 
 def split_ref(ref: bytes) -> tuple[int, int] | None:

@@ -3,13 +3,16 @@ form controls in the same VML stay exactly as they were."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from pddbatch.model import a1
+from pddbatch.workbook.marks import NOTE_AUTHOR, is_mark_note, note_text
 from pddbatch.workbook.xlsx.cellxml import split_ref
 from pddbatch.workbook.xlsx.parts import MAIN_NS, XML_DECL, esc, xml_prefix
 
-AUTHOR = "pddbatch"
+AUTHOR = NOTE_AUTHOR
+_T = re.compile(rb"<(?:[\w.-]+:)?t\b[^>]*>(.*?)</(?:[\w.-]+:)?t>|<(?:[\w.-]+:)?t\b[^>]*/>", re.S)
 _REF_ATTR = re.compile(rb'\sref\s*=\s*"([^"]*)"')
 _AUTHOR_ATTR = re.compile(rb'\sauthorId\s*=\s*"(\d+)"')
 
@@ -17,10 +20,10 @@ _AUTHOR_ATTR = re.compile(rb'\sauthorId\s*=\s*"(\d+)"')
 class Comments:
     """The comments part of one sheet: authors and one raw <comment> per cell, in document order."""
 
-    def __init__(self, xml: bytes | None) -> None:
+    def __init__(self, xml: bytes | None, main_ns: str = MAIN_NS) -> None:
         self.original = xml
         if xml is None:
-            xml = (XML_DECL + f'<comments xmlns="{MAIN_NS}"><authors></authors><commentList>'
+            xml = (XML_DECL + f'<comments xmlns="{main_ns}"><authors></authors><commentList>'
                    '</commentList></comments>').encode()
         p = self.p = xml_prefix(xml, b"comments")
         am = re.search(rb"<" + p + rb"authors\s*/>|<" + p + rb"authors\b[^>]*>(.*?)</" + p + rb"authors>",
@@ -46,19 +49,33 @@ class Comments:
         self._mine = mine
 
     def is_ours(self, cell: tuple[int, int]) -> bool:
+        """The note on `cell` is pddbatch's: its marker line, or pddbatch as its author."""
         raw = self.entries.get(cell)
-        if raw is None or self.author_id < 0:
+        if raw is None:
             return False
         m = _AUTHOR_ATTR.search(raw[: raw.index(b">")])
-        return m is not None and int(m.group(1)) == self.author_id
+        author = "pddbatch" if m is not None and int(m.group(1)) == self.author_id else None
+        return is_mark_note(self.text(cell), author)
 
-    def put_ours(self, cell: tuple[int, int], text: str) -> None:
+    def text(self, cell: tuple[int, int]) -> str | None:
+        """The plain text of the note on `cell` (runs joined), None when there is none."""
+        raw = self.entries.get(cell)
+        if raw is None:
+            return None
+        return "".join(html.unescape((m.group(1) or b"").decode("utf-8", "replace")) for m in _T.finditer(raw))
+
+    def ours(self) -> list[tuple[int, int]]:
+        """Every cell holding a note pddbatch made (recognised from the note itself)."""
+        return [cell for cell in self.entries if self.is_ours(cell)]
+
+    def put_ours(self, cell: tuple[int, int], message: str) -> None:
         if self.author_id < 0:
             self.authors.append(self._mine)
             self.author_id = len(self.authors) - 1
         p = self.p.decode()
         self.entries[cell] = (f'<{p}comment ref="{a1(*cell)}" authorId="{self.author_id}"><{p}text>'
-                              f'<{p}t xml:space="preserve">{esc(text)}</{p}t></{p}text></{p}comment>').encode()
+                              f'<{p}t xml:space="preserve">{esc(note_text(message))}</{p}t></{p}text>'
+                              f'</{p}comment>').encode()
 
     def render(self) -> bytes:
         p = self.p

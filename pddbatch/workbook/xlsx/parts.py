@@ -19,6 +19,7 @@ from pddbatch.errors import InputError
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+STRICT_REL_NS = "http://purl.oclc.org/ooxml/officeDocument/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 RT_WORKSHEET = RT + "worksheet"
@@ -27,12 +28,10 @@ RT_COMMENTS = RT + "comments"
 RT_VML = RT + "vmlDrawing"
 RT_STYLES = RT + "styles"
 RT_CUSTOM_XML = RT + "customXml"
-RT_CUSTOM_XML_PROPS = RT + "customXmlProps"
 RT_THREADED = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
-CT_CUSTOM_PROPS = "application/vnd.openxmlformats-officedocument.customXmlProperties+xml"
 XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -58,10 +57,42 @@ def parse_xml(data: bytes, what: str) -> Any:
                          "write-back stopped") from exc
 
 
-def check_ns(root: Any, what: str) -> None:
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """The namespaces a package uses: transitional OOXML (what Excel saves by default) or ISO Strict
+    (Excel's "Strict Open XML" save). Parts pddbatch adds are written in the package's own dialect."""
+
+    main: str
+    rel: str
+
+    @property
+    def strict(self) -> bool:
+        return self.main == STRICT_NS
+
+    def rel_type(self, rel_type: str) -> str:
+        """A (transitional) relationship type as this package spells it."""
+        return STRICT_REL_NS + "/" + rel_type[len(RT):] if self.strict and rel_type.startswith(RT) else rel_type
+
+
+TRANSITIONAL = Dialect(MAIN_NS, REL_NS)
+STRICT = Dialect(STRICT_NS, STRICT_REL_NS)
+
+
+def check_ns(root: Any, what: str) -> Dialect:
+    """The dialect of a workbook part's root element; InputError for a namespace we do not know."""
     if root.tag.startswith("{" + STRICT_NS):
-        raise InputError(f"不支持 Strict Open XML 格式的工作簿（{what}）：请在 Excel 中另存为普通 .xlsx",
-                         f"Strict Open XML workbooks are not supported ({what}): save as a normal .xlsx")
+        return STRICT
+    if root.tag.startswith("{" + MAIN_NS):
+        return TRANSITIONAL
+    raise InputError(f"工作簿部件 {what} 使用了无法识别的命名空间，已停止写回",
+                     f"Workbook part {what} uses an unknown namespace; write-back stopped")
+
+
+def norm_type(rel_type: str) -> str:
+    """Strict relationship types read as their transitional twins, so one comparison serves both."""
+    if rel_type.startswith(STRICT_REL_NS + "/"):
+        return RT + rel_type[len(STRICT_REL_NS) + 1:]
+    return rel_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +130,8 @@ def read_rels(zf: zipfile.ZipFile, part: str) -> list[Rel]:
             continue
         external = el.get("TargetMode") == "External"
         target = el.get("Target", "")
-        out.append(Rel(el.get("Id", ""), el.get("Type", ""), target if external else resolve(part, target),
-                       external))
+        out.append(Rel(el.get("Id", ""), norm_type(el.get("Type", "")),
+                       target if external else resolve(part, target), external))
     return out
 
 
@@ -165,8 +196,8 @@ def xml_prefix(text: bytes, local: bytes, ns: str = MAIN_NS) -> bytes:
         return b""
     prefix = m.group(1) or b""
     if prefix:
-        decl = b"xmlns:" + prefix[:-1] + b'="' + ns.encode() + b'"'
-        if decl not in text:
+        decl = b"xmlns:" + prefix[:-1] + b'="'
+        if decl + ns.encode() + b'"' not in text and decl + STRICT_NS.encode() + b'"' not in text:
             raise InputError("工作表使用了无法识别的命名空间，已停止写回",
                              "Sheet uses an unrecognised namespace; write-back stopped")
     return prefix

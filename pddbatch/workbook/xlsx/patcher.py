@@ -1,38 +1,42 @@
 """Apply a WritePlan to an .xlsx/.xlsm package by streaming: untouched members are copied as-is.
 
 Rewritten: the target sheet (streamed), styles.xml, the sheet's comments + VML + .rels, the
-issues sheet, workbook.xml/.rels and [Content_Types].xml when parts are added, and pddbatch's
-record (a custom XML part). Every other member keeps its bytes, name, date and compression.
+issues sheet, pddbatch's mark record (the hidden sheet `_pddbatch`, see `workbook.marks`), and
+workbook.xml/.rels and [Content_Types].xml when parts are added. Every other member keeps its
+bytes, name, date and compression.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from pddbatch.errors import InputError
-from pddbatch.model import WritePlan
-from pddbatch.workbook.xlsx.issues_sheet import issues_sheet_xml
+from pddbatch.model import WritePlan, col_letter
+from pddbatch.workbook.marks import RECORD_SHEET, UNKNOWN_FILL, Mark, MarkRecord, read_record
+from pddbatch.workbook.xlsx.cellxml import parse_range
+from pddbatch.workbook.xlsx.issues_sheet import issues_sheet_xml, record_sheet_xml
 from pddbatch.workbook.xlsx.notes import Comments, Vml, new_vml, vml_idmaps
 from pddbatch.workbook.xlsx.parts import (
     CT_COMMENTS,
-    CT_CUSTOM_PROPS,
     CT_VML,
     CT_WORKSHEET,
-    MAIN_NS,
-    REL_NS,
+    RT,
     RT_CHARTSHEET,
     RT_COMMENTS,
     RT_CUSTOM_XML,
-    RT_CUSTOM_XML_PROPS,
     RT_STYLES,
     RT_THREADED,
     RT_VML,
     RT_WORKSHEET,
+    TRANSITIONAL,
     Rel,
     add_content_type,
     add_rel,
@@ -40,17 +44,18 @@ from pddbatch.workbook.xlsx.parts import (
     esc_attr,
     free_part,
     new_rel_id,
+    norm_type,
     parse_xml,
     read_rels,
     relative,
     rels_name,
     resolve,
 )
-from pddbatch.workbook.xlsx.record import ITEM_PROPS, MarkEntry, is_record, parse_record, render_record
+from pddbatch.workbook.xlsx.record import is_record, parse_record
 from pddbatch.workbook.xlsx.styles import StyleBook
-from pddbatch.workbook.xlsx.worksheet import SheetJob, rewrite_sheet
+from pddbatch.workbook.xlsx.worksheet import RowsOutOfOrder, SheetJob, rewrite_sheet, sort_rows
 
-OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+OFFICE_DOC = RT + "officeDocument"
 Cell = tuple[int, int]
 
 
@@ -71,6 +76,7 @@ class _Package:
         self.replaced: dict[str, bytes] = {}
         self.added: dict[str, bytes] = {}
         self.removed: set[str] = set()
+        self.dialect = TRANSITIONAL
         for info in zin.infolist():
             if info.flag_bits & 0x1:
                 raise InputError("工作簿内含加密部件，无法写回", "The workbook has encrypted parts; cannot write back")
@@ -100,7 +106,7 @@ class _Package:
         rn = rels_name(part)
         if rn in self.added or rn in self.replaced:
             root = parse_xml(self.read(rn), rn)
-            return [Rel(e.get("Id", ""), e.get("Type", ""),
+            return [Rel(e.get("Id", ""), norm_type(e.get("Type", "")),
                         e.get("Target", "") if e.get("TargetMode") == "External" else resolve(part, e.get("Target", "")),
                         e.get("TargetMode") == "External") for e in root]
         return read_rels(self.zin, part)
@@ -109,7 +115,8 @@ class _Package:
         rels = self.rels(source)
         rid = new_rel_id(rels)
         rn = rels_name(source)
-        self.put(rn, add_rel(self.read(rn) if self.exists(rn) else None, rid, rel_type, relative(source, target)))
+        self.put(rn, add_rel(self.read(rn) if self.exists(rn) else None, rid, self.dialect.rel_type(rel_type),
+                             relative(source, target)))
         return rid
 
     def content_type(self, *, override: tuple[str, str] | None = None,
@@ -121,6 +128,108 @@ class _Package:
         return (self.names - self.removed) | set(self.added)
 
 
+@dataclass(frozen=True)
+class _Located:
+    wb_part: str
+    wb_rels: list[Rel]
+    sheets: dict[str, Rel]
+    sheet_ids: list[int]
+    sheet_part: str
+    styles_part: str
+
+
+def _locate(zin: zipfile.ZipFile, pkg: _Package, sheet: str) -> _Located:
+    """The workbook part, the target sheet and the styles: InputError when any is missing or wrong."""
+    wb_part = next((r.target for r in read_rels(zin, "") if r.type == OFFICE_DOC), "xl/workbook.xml")
+    if wb_part not in pkg.names:
+        raise InputError("工作簿缺少 workbook 部件", "The package has no workbook part")
+    wb_root = parse_xml(zin.read(wb_part), wb_part)
+    dialect = check_ns(wb_root, wb_part)
+    pkg.dialect = dialect
+    wb_rels = read_rels(zin, wb_part)
+    by_id = {r.id: r for r in wb_rels}
+    sheets: dict[str, Rel] = {}
+    sheet_ids: list[int] = []
+    for el in wb_root.iter(f"{{{dialect.main}}}sheet"):
+        rel = by_id.get(el.get(f"{{{dialect.rel}}}id", ""))
+        if rel is not None:
+            sheets[el.get("name", "")] = rel
+        sid = el.get("sheetId", "0")
+        sheet_ids.append(int(sid) if sid.isdigit() else 0)
+    target = sheets.get(sheet)
+    if target is None:
+        raise InputError(f"工作簿中没有工作表“{sheet}”", f"No sheet named '{sheet}' in the workbook")
+    if target.type == RT_CHARTSHEET or target.type != RT_WORKSHEET:
+        raise InputError(f"“{sheet}”是图表工作表，无法写回", f"'{sheet}' is a chart sheet")
+    sheet_part = target.target
+    if sheet_part not in pkg.names:
+        raise InputError("工作表部件缺失", "The sheet part is missing")
+    styles_part = next((r.target for r in wb_rels if r.type == RT_STYLES), None)
+    if styles_part is None or styles_part not in pkg.names:
+        raise InputError("工作簿缺少样式部件 styles.xml，无法安全写回", "The workbook has no styles part")
+    return _Located(wb_part, wb_rels, sheets, sheet_ids, sheet_part, styles_part)
+
+
+def check_patchable(src: Path, sheet: str, columns: Collection[int] = (), header_row: int = 0) -> None:
+    """The patcher's structure checks, made before anything is decided (InputError as `patch_workbook`).
+
+    Besides the package structure: a part pddbatch edits stored as UTF-16, and a shared or array
+    formula over one of `columns` below `header_row` (overwriting one cell of it would break the
+    rest), are refused here, before a number is allocated.
+    """
+    try:
+        zin = zipfile.ZipFile(src)
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"{src.name} 已损坏（不是完整的 xlsx 文件）", f"{src.name} is corrupt") from exc
+    with zin:
+        pkg = _Package(zin)
+        loc = _locate(zin, pkg, sheet)
+        for part in (loc.wb_part, loc.sheet_part, loc.styles_part):
+            with zin.open(part) as fh:
+                head = fh.read(4)
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[1:2] == b"\x00" or head[:1] == b"\x00":
+                raise InputError(f"{src.name} 的部件 {part} 以 UTF-16 编码保存，pddbatch 不能安全写回：请用 Excel "
+                                 "或 WPS 打开后另存为 .xlsx（会存成 UTF-8），没有分配任何单号",
+                                 f"Part {part} of {src.name} is stored as UTF-16, which pddbatch cannot write back "
+                                 "safely: open it in Excel or WPS and save as .xlsx (UTF-8); nothing was allocated")
+        if columns:
+            with zin.open(loc.sheet_part) as fh:
+                _check_formulas(fh, sheet, set(columns), header_row)
+
+
+_SHARED_F = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*\bref\s*=\s*\"([^\"]*)\"[^>]*)>")
+
+
+def _check_formulas(fh: IO[bytes], sheet: str, columns: set[int], header_row: int) -> None:
+    """Refuse a shared/array formula whose range covers an owned column below the header row."""
+    tail = b""
+    while True:
+        chunk = fh.read(1 << 20)
+        buf = tail + chunk
+        for m in _SHARED_F.finditer(buf):
+            if not re.search(rb'\bt\s*=\s*"(shared|array)"', m.group(1)):
+                continue
+            rng = parse_range(m.group(2))
+            if rng is None:
+                continue
+            r1, c1, r2, c2 = rng
+            hit = sorted(c for c in columns if c1 <= c <= c2)
+            if hit and r2 > header_row:
+                ref = m.group(2).decode("ascii", "replace")
+                kind = "数组" if b'"array"' in m.group(1) else "共享"
+                raise InputError(
+                    f"工作表“{sheet}”的 {ref} 是{kind}公式，覆盖了 pddbatch 要写入的 {col_letter(hit[0])} 列："
+                    f"写入其中一格会破坏整组公式。请先把这一列的公式转成数值（复制后“选择性粘贴-数值”）或删掉，"
+                    "再运行；没有分配任何单号",
+                    f"{ref} in sheet '{sheet}' is a {'n array' if kind == '数组' else ' shared'} formula over column "
+                    f"{col_letter(hit[0])}, which pddbatch writes: writing one cell of it breaks the whole group. "
+                    "Turn that column's formulas into values (copy, paste values) or delete them and run again; "
+                    "nothing was allocated")
+        if not chunk:
+            return
+        tail = buf[-4096:]
+
+
 def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
     """Write the patched package to `dst`. `changed` is False when the result equals the input."""
     try:
@@ -129,43 +238,13 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
         raise InputError(f"{src.name} 已损坏（不是完整的 xlsx 文件）", f"{src.name} is corrupt") from exc
     with zin:
         pkg = _Package(zin)
-        wb_part = next((r.target for r in read_rels(zin, "") if r.type == OFFICE_DOC), "xl/workbook.xml")
-        if wb_part not in pkg.names:
-            raise InputError("工作簿缺少 workbook 部件", "The package has no workbook part")
-        wb_root = parse_xml(zin.read(wb_part), wb_part)
-        check_ns(wb_root, wb_part)
-        wb_rels = read_rels(zin, wb_part)
-        by_id = {r.id: r for r in wb_rels}
-        sheets: dict[str, Rel] = {}
-        sheet_ids: list[int] = []
-        for el in wb_root.iter(f"{{{MAIN_NS}}}sheet"):
-            rel = by_id.get(el.get(f"{{{REL_NS}}}id", ""))
-            if rel is not None:
-                sheets[el.get("name", "")] = rel
-            sid = el.get("sheetId", "0")
-            sheet_ids.append(int(sid) if sid.isdigit() else 0)
-        target = sheets.get(plan.sheet)
-        if target is None:
-            raise InputError(f"工作簿中没有工作表“{plan.sheet}”", f"No sheet named '{plan.sheet}' in the workbook")
-        if target.type == RT_CHARTSHEET or target.type != RT_WORKSHEET:
-            raise InputError(f"“{plan.sheet}”是图表工作表，无法写回", f"'{plan.sheet}' is a chart sheet")
-        sheet_part = target.target
-        if sheet_part not in pkg.names:
-            raise InputError("工作表部件缺失", "The sheet part is missing")
-        styles_part = next((r.target for r in wb_rels if r.type == RT_STYLES), None)
-        if styles_part is None or styles_part not in pkg.names:
-            raise InputError("工作簿缺少样式部件 styles.xml，无法安全写回", "The workbook has no styles part")
+        loc = _locate(zin, pkg, plan.sheet)
+        wb_part, wb_rels, sheets, sheet_ids = loc.wb_part, loc.wb_rels, loc.sheets, loc.sheet_ids
+        sheet_part, styles_part = loc.sheet_part, loc.styles_part
 
-        # ---- earlier record ----------------------------------------------------------------------
-        record_part: str | None = None
-        record: dict[str, dict[Cell, MarkEntry]] = {}
-        for r in wb_rels:
-            if r.type == RT_CUSTOM_XML and r.target in pkg.names:
-                data = zin.read(r.target)
-                if is_record(data):
-                    record_part = r.target
-                    record = parse_record(data)
-        prev = record.get(plan.sheet, {})
+        # ---- earlier marks: the record sheet (or an older pddbatch's custom XML part) ----------------
+        record = _read_record(src, zin, pkg, wb_rels, sheets)
+        prev = record.for_sheet(plan.sheet)
 
         # ---- styles --------------------------------------------------------------------------------
         book = StyleBook(zin.read(styles_part))
@@ -176,12 +255,14 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
         vml_part = next((r.target for r in sheet_rels if r.type == RT_VML), None)
         threaded = any(r.type == RT_THREADED for r in sheet_rels)
         legacy_rel_id: str | None = None
-        need_notes = bool(plan.marks) or any(e.note != "none" for e in prev.values())
+        has_comments = comments_part is not None and comments_part in pkg.names
+        need_notes = bool(plan.marks) or any(m.noted for m in prev.values()) or has_comments
         comments: Comments | None = None
         vml: Vml | None = None
         if need_notes:
             try:
-                comments = Comments(zin.read(comments_part) if comments_part in pkg.names else None)
+                comments = Comments(zin.read(comments_part) if comments_part in pkg.names else None,
+                                    pkg.dialect.main)
             except ValueError as exc:
                 raise InputError("批注部件格式异常，无法安全写回", "Malformed comments part") from exc
             if vml_part is not None and vml_part in pkg.names:
@@ -189,37 +270,30 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
             else:
                 used = [m for n in pkg.names if n.endswith(".vml") for m in vml_idmaps(zin.read(n))]
                 vml = Vml(new_vml(max(used, default=0) + 1))
+            for cell in comments.ours():       # a mark the record lost (record gone, rows moved): undo it too
+                prev.setdefault(cell, Mark(plan.sheet, cell[0], cell[1], "", True, None))
 
-        new_record: dict[Cell, MarkEntry] = {}
-        cleared = 0
+        noted: dict[Cell, bool] = {}
+        cleared = sum(1 for c in prev if c not in plan.marks)
         if comments is not None and vml is not None:
-            for cell, entry in prev.items():
-                if cell not in plan.marks:
-                    cleared += 1
-                if entry.note == "added" and comments.is_ours(cell):
+            for cell, m in prev.items():
+                if m.noted and comments.is_ours(cell):
                     del comments.entries[cell]
                     vml.remove_note(cell)
-                elif entry.note == "replaced" and comments.is_ours(cell) and entry.orig_comment:
-                    comments.entries[cell] = entry.orig_comment
-            notes: dict[Cell, tuple[str, bytes]] = {}
+                elif (plan.sheet, *cell) in record.legacy_notes and comments.is_ours(cell):
+                    comments.entries[cell] = record.legacy_notes[(plan.sheet, *cell)]   # an older pddbatch covered it
             for cell in sorted(plan.marks):
-                text = plan.marks[cell]
-                if cell in comments.entries:
-                    if threaded:
-                        notes[cell] = ("none", b"")
-                        continue
-                    notes[cell] = ("replaced", comments.entries[cell])
-                    comments.put_ours(cell, text)
-                else:
-                    notes[cell] = ("added", b"")
-                    comments.put_ours(cell, text)
-                    if not vml.has_note_shape(cell):
-                        vml.add_note(cell, text)
+                if cell in comments.entries or threaded:
+                    noted[cell] = False          # the seller's own note stays as it is
+                    continue
+                noted[cell] = True
+                comments.put_ours(cell, plan.marks[cell])
+                if not vml.has_note_shape(cell):
+                    vml.add_note(cell, plan.marks[cell])
         else:
-            cleared = sum(1 for c in prev if c not in plan.marks)
-            notes = {cell: ("none", b"") for cell in plan.marks}
+            noted = {cell: False for cell in plan.marks}
 
-        if comments is not None and vml is not None:
+        if comments is not None and vml is not None and (comments.render() != comments.original or plan.marks):
             if comments_part is None:
                 comments_part = free_part(pkg.all_names(), "xl/comments{}.xml")
                 pkg.put(comments_part, comments.render())
@@ -242,22 +316,29 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
             header_row=plan.header_row, first_row=plan.header_row + 1, last_row=last,
             owned=tuple(sorted({c.col for c in plan.columns})), values=plan.values,
             headers={c.col: c.header for c in plan.columns if c.is_new},
-            marks=frozenset(plan.marks), prev={c: (e.orig_style, e.mark_style) for c, e in prev.items()},
-            mark_style=book.mark_style, legacy_rel_id=legacy_rel_id)
+            marks=frozenset(plan.marks), prev=frozenset(prev),
+            unmark=lambda cell, style: book.unmark(style, prev[cell].style, prev[cell].fill),
+            mark_style=book.mark_style, legacy_rel_id=legacy_rel_id, rel_ns=pkg.dialect.rel)
         with tempfile.TemporaryFile(dir=str(src.parent)) as spool:
-            with zin.open(sheet_part) as sheet_in:
-                result = rewrite_sheet(sheet_in, spool, job)
+            try:
+                with zin.open(sheet_part) as sheet_in:
+                    result = rewrite_sheet(sheet_in, spool, job)
+            except RowsOutOfOrder:        # rare (some tools' edits): sort in memory, then the same rewrite
+                spool.seek(0)
+                spool.truncate()
+                result = rewrite_sheet(io.BytesIO(sort_rows(zin.read(sheet_part))), spool, job)
+                result.changed = True
+            new_marks = []
             for cell in plan.marks:
-                kind, orig = notes.get(cell, ("none", b""))
                 origin = result.origins.get(cell)
-                new_record[cell] = MarkEntry(origin, book.mark_style(origin), kind, orig)
+                new_marks.append(Mark(plan.sheet, cell[0], cell[1], book.fill_of(origin), noted[cell], origin))
             pkg.put(styles_part, book.render())
             if result.formula_overwritten:
                 _drop_calc_chain(pkg, wb_part, wb_rels)
 
             # ---- issues sheet ------------------------------------------------------------------------
             if plan.issues_sheet is not None:
-                xml = issues_sheet_xml(plan.issues_sheet)
+                xml = issues_sheet_xml(plan.issues_sheet, pkg.dialect)
                 existing = sheets.get(plan.issues_sheet.name)
                 if existing is not None and existing.type == RT_WORKSHEET and existing.target in pkg.names:
                     pkg.put(existing.target, xml)
@@ -266,23 +347,28 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
                     pkg.put(part, xml)
                     rid = pkg.link(wb_part, RT_WORKSHEET, part)
                     pkg.content_type(override=(part, CT_WORKSHEET))
-                    _add_sheet_entry(pkg, wb_part, plan.issues_sheet.name, max(sheet_ids, default=0) + 1, rid)
+                    sheet_ids.append(max(sheet_ids, default=0) + 1)
+                    _add_sheet_entry(pkg, wb_part, plan.issues_sheet.name, sheet_ids[-1], rid)
 
-            # ---- record --------------------------------------------------------------------------------
-            record[plan.sheet] = new_record
-            if record_part is not None or new_record:
-                data = render_record(record)
-                if record_part is None:
-                    record_part = free_part(pkg.all_names(), "customXml/item{}.xml")
-                    props = record_part.replace("item", "itemProps")
-                    pkg.put(record_part, data)
-                    pkg.put(props, ITEM_PROPS)
-                    pkg.link(record_part, RT_CUSTOM_XML_PROPS, props)
-                    pkg.content_type(override=(props, CT_CUSTOM_PROPS))
-                    pkg.content_type(default=("xml", "application/xml"))
-                    pkg.link(wb_part, RT_CUSTOM_XML, record_part)
+            # ---- the mark record ---------------------------------------------------------------------
+            names = [n for n in sheets if n != RECORD_SHEET]
+            if plan.issues_sheet is not None and plan.issues_sheet.name not in names:
+                names.append(plan.issues_sheet.name)
+            new_record = record.with_sheet(plan.sheet, new_marks, plan.record_meta, names)
+            if record.found or not new_record.empty:
+                xml = record_sheet_xml(new_record.rows(), pkg.dialect)
+                existing = sheets.get(RECORD_SHEET)
+                if existing is not None and existing.type == RT_WORKSHEET and existing.target in pkg.names:
+                    pkg.put(existing.target, xml)
                 else:
-                    pkg.put(record_part, data)
+                    part = free_part(pkg.all_names(), "xl/worksheets/sheet{}.xml")
+                    pkg.put(part, xml)
+                    rid = pkg.link(wb_part, RT_WORKSHEET, part)
+                    pkg.content_type(override=(part, CT_WORKSHEET))
+                    sheet_ids.append(max(sheet_ids, default=0) + 1)
+                    _add_sheet_entry(pkg, wb_part, RECORD_SHEET, sheet_ids[-1], rid, hidden=True)
+            for rel in record.legacy_parts:
+                _drop_part(pkg, wb_part, rel)
 
             changed = result.changed or bool(pkg.replaced) or bool(pkg.added) or bool(pkg.removed)
             if changed:
@@ -291,7 +377,8 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
     return PatchResult(changed, result.cells_written, len(plan.marks), cleared)
 
 
-def _add_sheet_entry(pkg: _Package, wb_part: str, name: str, sheet_id: int, rid: str) -> None:
+def _add_sheet_entry(pkg: _Package, wb_part: str, name: str, sheet_id: int, rid: str, *,
+                     hidden: bool = False) -> None:
     import re
 
     text = pkg.read(wb_part)
@@ -299,25 +386,71 @@ def _add_sheet_entry(pkg: _Package, wb_part: str, name: str, sheet_id: int, rid:
     if m is None:
         raise InputError("workbook.xml 格式异常", "Malformed workbook.xml")
     p = m.group(1) or b""
-    entry = (b"<" + p + b'sheet xmlns:r="' + REL_NS.encode() + b'" name="' + esc_attr(name).encode()
-             + b'" sheetId="%d" r:id="' % sheet_id + rid.encode() + b'"/>')
+    state = b' state="hidden"' if hidden else b""
+    entry = (b"<" + p + b'sheet xmlns:r="' + pkg.dialect.rel.encode() + b'" name="' + esc_attr(name).encode()
+             + b'" sheetId="%d"' % sheet_id + state + b' r:id="' + rid.encode() + b'"/>')
     pkg.put(wb_part, text[:m.start()] + entry + text[m.start():])
 
 
 def _drop_calc_chain(pkg: _Package, wb_part: str, wb_rels: list[Rel]) -> None:
     """A formula pddbatch overwrote may be listed in calcChain.xml; Excel rebuilds the chain."""
-    import re
-
     for r in wb_rels:
         if r.type.endswith("/calcChain") and r.target in pkg.names:
-            pkg.removed.add(r.target)
-            rn = rels_name(wb_part)
-            text = pkg.read(rn)
-            text = re.sub(rb'<Relationship\b[^>]*\sId="' + re.escape(r.id.encode()) + rb'"[^>]*/>', b"", text)
-            pkg.put(rn, text)
-            ct = pkg.read("[Content_Types].xml")
-            ct = re.sub(rb'<Override\b[^>]*PartName="/' + re.escape(r.target.encode()) + rb'"[^>]*/>', b"", ct)
-            pkg.put("[Content_Types].xml", ct)
+            _drop_part(pkg, wb_part, r)
+
+
+def _drop_part(pkg: _Package, source: str, rel: Rel) -> None:
+    """Remove a part with its relationship from `source`, its content type and the parts it relates
+    to (an older pddbatch's record: customXml item + itemProps)."""
+    import re
+
+    for sub in pkg.rels(rel.target):
+        if not sub.external and sub.target in pkg.names:
+            pkg.removed.add(sub.target)
+            _drop_override(pkg, sub.target)
+    if rels_name(rel.target) in pkg.names:
+        pkg.removed.add(rels_name(rel.target))
+    pkg.removed.add(rel.target)
+    rn = rels_name(source)
+    text = pkg.read(rn)
+    text = re.sub(rb'<Relationship\b[^>]*\sId="' + re.escape(rel.id.encode()) + rb'"[^>]*/>', b"", text)
+    pkg.put(rn, text)
+    _drop_override(pkg, rel.target)
+
+
+def _drop_override(pkg: _Package, part: str) -> None:
+    import re
+
+    ct = pkg.read("[Content_Types].xml")
+    ct = re.sub(rb'<Override\b[^>]*PartName="/' + re.escape(part.encode()) + rb'"[^>]*/>', b"", ct)
+    pkg.put("[Content_Types].xml", ct)
+
+
+@dataclass
+class _FileRecord(MarkRecord):
+    legacy_parts: list[Rel] = field(default_factory=list)
+    legacy_notes: dict[tuple[str, int, int], bytes] = field(default_factory=dict)
+
+
+def _read_record(src: Path, zin: zipfile.ZipFile, pkg: _Package, wb_rels: list[Rel],
+                 sheets: dict[str, Rel]) -> _FileRecord:
+    """The record sheet's marks, else an older pddbatch's custom XML record converted to marks."""
+    rec = _FileRecord()
+    legacy = [r for r in wb_rels if r.type == RT_CUSTOM_XML and r.target in pkg.names
+              and is_record(zin.read(r.target))]
+    if RECORD_SHEET in sheets:
+        found = read_record(src)
+        rec.marks, rec.meta, rec.found = found.marks, found.meta, True
+    elif legacy:
+        for sheet, entries in parse_record(zin.read(legacy[0].target)).items():
+            for cell, e in entries.items():
+                rec.marks[(sheet, *cell)] = Mark(sheet, cell[0], cell[1], UNKNOWN_FILL, e.note == "added",
+                                                 e.orig_style)
+                if e.note == "replaced" and e.orig_comment:
+                    rec.legacy_notes[(sheet, *cell)] = e.orig_comment
+        rec.found = True
+    rec.legacy_parts = legacy
+    return rec
 
 
 def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

@@ -48,9 +48,11 @@ class SheetJob:
     values: Mapping[Cell, CellValue]
     headers: dict[int, str]                        # new columns: col -> header text
     marks: frozenset[Cell]
-    prev: dict[Cell, tuple[int | None, int]]       # earlier marks: cell -> (original s, mark s)
+    prev: frozenset[Cell]                          # cells pddbatch marked on an earlier run
+    unmark: Callable[[Cell, int | None], int | None]   # (cell, its s now) -> the s to put back
     mark_style: Callable[[int | None], int]
     legacy_rel_id: str | None = None               # insert <legacyDrawing r:id=...> when set
+    rel_ns: str = REL_NS                           # the package's relationships namespace (Strict differs)
 
 
 @dataclass
@@ -130,11 +132,9 @@ class SheetRewriter:
     # ---- before sheetData -------------------------------------------------------------------------
 
     def _head(self, head: bytes) -> bytes:
-        if STRICT_NS.encode() in head:
-            raise InputError("不支持 Strict Open XML 格式的工作簿：请在 Excel 中另存为普通 .xlsx",
-                             "Strict Open XML workbooks are not supported: save as a normal .xlsx")
         root = re.search(rb"<([\w.-]+:)?(worksheet|chartsheet|dialogsheet)\b", head)
-        if root is None or root.group(2) != b"worksheet" or MAIN_NS.encode() not in head:
+        if root is None or root.group(2) != b"worksheet" or (MAIN_NS.encode() not in head
+                                                              and STRICT_NS.encode() not in head):
             raise InputError("目标不是普通工作表（可能是图表工作表），无法写回",
                              "The target is not a normal worksheet (chart sheet?); cannot write back")
         p = self.p
@@ -225,7 +225,7 @@ class SheetRewriter:
             r_attr = get_attr(open_tag, _ATTR_R)
             rownum = int(r_attr) if r_attr and r_attr.isdigit() else last_row + 1
             if rownum <= last_row:
-                raise InputError("工作表的行顺序异常，无法安全写回", "Rows are out of order; cannot write back")
+                raise RowsOutOfOrder("工作表的行顺序异常，无法安全写回", "Rows are out of order; cannot write back")
             last_row = rownum
             pending = self._flush_needed(rownum)
             if pending:
@@ -424,12 +424,13 @@ class SheetRewriter:
         key = (r, c)
         i = cells.find(c)
         style = cells.style_of(i) if i >= 0 else None
-        prev = job.prev.get(key)
-        if prev is not None and i >= 0 and style == prev[1]:
-            style = prev[0]
-            self.res.restored += 1
-            cells.restyle(i, style)
-            i = cells.find(c)
+        if key in job.prev and i >= 0:
+            before = job.unmark(key, style)
+            if before != style:
+                style = before
+                self.res.restored += 1
+                cells.restyle(i, style)
+                i = cells.find(c)
         ref = f"{letters_of(c)}{r}"
         write = False
         value: CellValue = None
@@ -478,7 +479,7 @@ class SheetRewriter:
                     new = set_attr(af.group(0), b"ref", range_ref(rng[0], rng[1], rng[2], hi))
                     out = out[:af.start()] + new + out[af.end():]
         if job.legacy_rel_id is not None:
-            el = (b"<" + p + b'legacyDrawing xmlns:r="' + REL_NS.encode() + b'" r:id="'
+            el = (b"<" + p + b'legacyDrawing xmlns:r="' + job.rel_ns.encode() + b'" r:id="'
                   + job.legacy_rel_id.encode() + b'"/>')
             at = -1
             for name in _AFTER_LEGACY:
@@ -497,6 +498,34 @@ class SheetRewriter:
 
 
 _NO_CELLS = re.compile(rb"(?!)")
+
+
+class RowsOutOfOrder(InputError):
+    """The sheet stores its rows out of order (some tools do after an edit): `sort_rows` first."""
+
+
+def sort_rows(xml: bytes) -> bytes:
+    """The worksheet part with its <row> elements in row order, everything else as it was.
+
+    Rows out of order are legal to read but the streaming rewrite needs them sorted; a sheet whose
+    rows number the same row twice (or leave a row unnumbered) is refused: which one wins is unclear.
+    """
+    m = re.search(rb"<([\w.-]+:)?sheetData\b[^>]*>", xml)
+    end = xml.rfind(b"</" + ((m.group(1) or b"") if m else b"") + b"sheetData>")
+    if m is None or end < 0:
+        raise InputError("工作表部件缺少 sheetData，无法安全写回", "Sheet part has no sheetData")
+    p = m.group(1) or b""
+    inner = xml[m.end():end]
+    rows = list(re.finditer(rb"<" + p + rb"row\b[^>]*?(?:/>|>.*?</" + p + rb"row>)", inner, re.S))
+    keyed: dict[int, bytes] = {}
+    for row in rows:
+        r = get_attr(row.group(0)[: row.group(0).index(b">") + 1], _ATTR_R)
+        if r is None or not r.isdigit() or int(r) in keyed:
+            raise InputError("工作表的行顺序异常（有行号重复或缺少行号），无法安全写回",
+                             "Rows are out of order with duplicate or missing row numbers; cannot write back")
+        keyed[int(r)] = row.group(0)
+    body = b"".join(keyed[r] for r in sorted(keyed))
+    return xml[:m.end()] + body + xml[end:]
 
 
 def rewrite_sheet(src: IO[bytes], dst: IO[bytes], job: SheetJob) -> SheetResult:
