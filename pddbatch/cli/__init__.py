@@ -1,21 +1,59 @@
 """The terminal face: `pddbatch …` commands (click). Every command translates arguments into one
 library call and its result into text or JSON and an exit code.
 
-`app` holds the group and what all commands share; one module per kind of work registers its
-commands here: `orders` (validate, process, explain, reprint), `setup` (init), `ledger` (pool,
-void, doctor, ledger migrate), `reconcile`, `addin`, `track`.
+`app` holds the group and what all commands share; `commands` registers one module per kind of
+work. `run()` is the installed entry point. Ctrl-C and SIGTERM while the commands are still being
+imported give the plain 已中断 sentence too, never a traceback: quiet handlers are installed first
+thing (and restored after the import, so importing this package changes nothing for its caller).
 """
 
-from pddbatch.cli.addin import addin
-from pddbatch.cli.app import main, run
-from pddbatch.cli.ledger import doctor, ledger_group, pool, void
-from pddbatch.cli.orders import explain_cmd, process_cmd, reprint_cmd, validate_cmd
-from pddbatch.cli.reconcile import reconcile
-from pddbatch.cli.setup import init_cmd
-from pddbatch.cli.track import track_cmd
+from __future__ import annotations
 
-for _command in (validate_cmd, process_cmd, explain_cmd, reprint_cmd, init_cmd, pool, void, doctor, ledger_group,
-                 reconcile, addin, track_cmd):
-    main.add_command(_command)
+import os
+import signal
+import sys
+
+_NOT_STARTED = ("已中断：还没有开始处理，没有分配任何单号，工作簿未改动；可以直接重新运行。",
+                "Interrupted before anything started: no number allocated, the workbook unchanged; just run again.")
+
+
+def _quiet_stop(signum: int, frame: object) -> None:
+    english = "--lang=en" in sys.argv or ("--lang" in sys.argv and "en" in sys.argv) \
+        or os.environ.get("PDDBATCH_LANG", "").strip().lower() == "en"
+    sys.stderr.write(("Error: " + _NOT_STARTED[1]) if english else ("错误：" + _NOT_STARTED[0]))
+    sys.stderr.write("\n")
+    os._exit(2)     # nothing to clean up yet; don't unwind half-done imports into a traceback
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_before = {s: signal.signal(s, _quiet_stop) for s in _SIGNALS}
+
+
+def run() -> None:
+    """`pddbatch`: the commands, with every stop and every error as one plain sentence."""
+    for s in _SIGNALS:
+        signal.signal(s, _quiet_stop)
+    from pddbatch.cli.app import run as run_app
+    from pddbatch.cli.commands import main  # noqa: F401  (registers every command)
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)     # from here the run says 已中断 itself
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    run_app()
+
+
+def __getattr__(name: str) -> object:
+    if name == "main":      # `from pddbatch.cli import main`: the click group with every command
+        from pddbatch.cli.commands import main
+
+        return main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+for _s, _h in _before.items():
+    signal.signal(_s, _h)
 
 __all__ = ["main", "run"]

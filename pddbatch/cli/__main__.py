@@ -1,6 +1,6 @@
 """`python -m pddbatch.cli …`: the same as the installed `pddbatch` command."""
 
-from pddbatch.cli.app import run
+from pddbatch.cli import run
 
 if __name__ == "__main__":
     run()

@@ -187,6 +187,9 @@ def run() -> None:
         main(standalone_mode=True)
     except SystemExit:
         raise
+    except KeyboardInterrupt:     # outside a command's own handling (parsing, the summary print)
+        click.echo(pick(_argv_lang(), "错误：", "Error: ") + interrupted_text(_argv_lang()), err=True)
+        sys.exit(2)
     except Exception as exc:  # last line of defence: a plain sentence, exit 2
         if os.environ.get("PDDBATCH_DEBUG"):
             raise
