@@ -121,7 +121,7 @@ def _ledger_tracking(location: LedgerLocation, order_sns: Sequence[str]) -> dict
     from pddbatch.reconcile.inputs import norm_key
 
     if not ledger_exists(location):
-        raise LedgerError(f"找不到台账：{masked(location)}", f"Ledger not found: {masked(location)}")
+        raise LedgerError(f"找不到台账文件：{masked(location)}", f"Ledger not found: {masked(location)}")
     with Ledger.open(location) as led:
         records = led.existing_for_orders(list(order_sns))
     return {norm_key(sn): rec.tracking_no for sn, rec in records.items() if rec.tracking_no}
