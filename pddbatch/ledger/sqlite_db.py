@@ -250,7 +250,11 @@ def _check_file(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(head[28:32], "big")
     header_valid = head[92:96] == head[24:28]
-    if header_valid and pages and size < pages * page_size:
+    wal = path.with_name(path.name + "-wal")
+    # pages still in the write-ahead log (a checkpoint the disk stopped half-way) belong to the ledger:
+    # SQLite recovers them on open, so a short main file beside a non-empty WAL is not a truncation
+    pending = wal.exists() and wal.stat().st_size > 0
+    if header_valid and pages and size < pages * page_size and not pending:
         raise LedgerDamaged(
             f"台账文件被截断了：{path} 只有 {size} 字节，文件头记录应有 {pages * page_size} 字节。请从备份恢复台账文件",
             f"The ledger file is truncated: {path} has {size} bytes, its header says {pages * page_size}. "

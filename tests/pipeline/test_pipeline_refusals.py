@@ -64,7 +64,26 @@ def test_a_replaced_ledger_is_refused_before_allocating(orders_xlsx: Path, how: 
 
 
 def test_an_empty_ledger_with_numbered_rows_but_no_records_is_refused(orders_xlsx: Path) -> None:
-    """Outputs gone too: the rows' own 已分配 numbers are the evidence."""
+    """Outputs gone and the mark record too (an editor dropped the hidden sheet): the rows' own 已分配
+    numbers are the evidence."""
+    import shutil
+
+    import openpyxl
+
+    book = orders_xlsx
+    assert cli(book).returncode in (0, 1)
+    for p in book.parent.glob("pddbatch-ledger.sqlite*"):
+        p.unlink()
+    shutil.rmtree(book.parent / "orders.pddbatch")
+    wb = openpyxl.load_workbook(book)
+    del wb["_pddbatch"]
+    wb.save(book)
+    refused(cli(book), "是空的", "没有分配任何单号")
+    assert used_numbers(book.parent / "pddbatch-ledger.sqlite") == 0
+
+
+def test_the_workbook_record_names_its_ledger(orders_xlsx: Path) -> None:
+    """Outputs gone, ledger replaced: the workbook's own mark record still knows which ledger it was."""
     import shutil
 
     book = orders_xlsx
@@ -72,7 +91,7 @@ def test_an_empty_ledger_with_numbered_rows_but_no_records_is_refused(orders_xls
     for p in book.parent.glob("pddbatch-ledger.sqlite*"):
         p.unlink()
     shutil.rmtree(book.parent / "orders.pddbatch")
-    refused(cli(book), "是空的", "没有分配任何单号")
+    refused(cli(book), "来自另一个台账", "没有分配任何单号")
     assert used_numbers(book.parent / "pddbatch-ledger.sqlite") == 0
 
 
