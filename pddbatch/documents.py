@@ -24,7 +24,8 @@ def default_out_dir(path: Path, config: Config) -> Path:
 
 def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, opts: Options, lang: str,
             now: datetime, result: BatchResult, sku_names: dict[str, str] | None = None,
-            after_labels: Callable[[], None] | None = None) -> list[Path]:
+            after_labels: Callable[[], None] | None = None,
+            progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
     from pddbatch.render import write_documents
 
     settings = render_settings(config, label_size=opts.label_size, zpl=opts.zpl, now=now, lang=lang,
@@ -34,7 +35,7 @@ def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, o
 
         parcels = [replace(p, label_size=opts.label_size) for p in parcels]
     retire_earlier_outputs(out_dir, now)
-    docs = write_documents(parcels, out_dir, settings, after_labels=after_labels)
+    docs = write_documents(parcels, out_dir, settings, after_labels=after_labels, progress=progress)
     result.notes.extend(docs.warnings)
     return [f.path for f in docs.files]
 

@@ -23,6 +23,17 @@ LANG = click.Choice(["zh", "en"])
 STAGES = {"read": ("读取表格", "Reading"), "plan": ("规划包裹", "Planning"),
           "allocate": ("分配单号", "Allocating numbers"), "render": ("生成面单与单据", "Rendering documents"),
           "write_back": ("写回表格", "Writing back")}
+# one-time work the library announces once it takes over a second: one line each, not a bar step
+NOTICES = {"prepare_font": ("首次使用：正在准备面单中文字体（只需一次）…",
+                            "First use: preparing the Chinese label font (one time only)…")}
+
+
+def _notice(stage: str, lang: str, newline: bool = False) -> bool:
+    if stage not in NOTICES:
+        return False
+    zh, en = NOTICES[stage]
+    click.echo(("\n" if newline else "") + (en if lang == "en" else zh), err=True)
+    return True
 
 
 def _lang(lang: str | None) -> str:
@@ -46,7 +57,7 @@ class _StageBar:
         self.done = 0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in STAGES:
+        if _notice(stage, self.lang, newline=self.bar is not None) or stage not in STAGES:
             return
         zh, en = STAGES[stage]
         label = (en if self.lang == "en" else zh) + (f" ({total})" if total > 1 else "")
@@ -68,7 +79,10 @@ def _run_with_bar(fn: Callable[[Callable[[str, int, int], None]], BatchResult], 
                   quiet: bool) -> BatchResult:
     """Run a pipeline call with a stage bar on stderr when a person is watching."""
     if quiet or not sys.stderr.isatty():
-        return _run(lambda: fn(lambda stage, done, total: None), lang)
+        def notices_only(stage: str, done: int, total: int) -> None:
+            if not quiet:
+                _notice(stage, lang)
+        return _run(lambda: fn(notices_only), lang)
     bar = _StageBar(lang)
     try:
         return _run(lambda: fn(bar), lang)

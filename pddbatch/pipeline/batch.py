@@ -212,7 +212,8 @@ def process(path: Path, options: Options | None = None, progress: Progress | Non
                         with clock.stage("render"):
                             target = out_dir or opts.out_dir or default_out_dir(path, config)
                             files = render_documents(to_render, target, config, opts, lang, now, result,
-                                                     catalog.short_names(), after_labels=side.start)
+                                                     catalog.short_names(), after_labels=side.start,
+                                                     progress=progress)
                         with clock.stage("finish"):
                             ledger.mark_rendered(sorted({numbered[p.order_sns[0]][1] for p in to_render}), run_id)
                         result.out_dir = str(target)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pddbatch.errors import PddBatchError
 from pddbatch.model import Parcel
+from pddbatch.render.fonts import Notice, preparation_notices
 from pddbatch.render.labels_pdf import PARALLEL_MIN
 from pddbatch.render.labels_pdf import render_labels as _render_pdf
 from pddbatch.render.labels_zpl import render_zpl
@@ -59,12 +60,21 @@ def check_counts(labels: dict[str, int], manifest: dict[str, int]) -> None:
 
 
 def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSettings, *,
-                    after_labels: Callable[[], None] | None = None) -> DocumentSet:
+                    after_labels: Callable[[], None] | None = None,
+                    progress: Notice | None = None) -> DocumentSet:
     """Write labels per carrier, pick list, optional packing slips, manifest and bulk-ship files.
 
     `after_labels` is called once the labels are written (the pipeline starts the workbook
     write-back there, beside the single-process documents rather than beside the label workers).
+    `progress(stage, done, total)` hears of one-time preparation over a second (stage "prepare_font":
+    the label font's glyphs on a first run), at most once.
     """
+    with preparation_notices(progress):
+        return _write_documents(parcels, out_dir, settings, after_labels)
+
+
+def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSettings,
+                     after_labels: Callable[[], None] | None) -> DocumentSet:
     _check_waybills(parcels)
     if not parcels:
         raise RenderError("没有已分配单号的包裹，不生成单据", "No allocated parcels: no documents written")
