@@ -38,22 +38,6 @@ class Section:
     bold_last_row: bool = False
 
 
-class _Hex:
-    """Text -> PDF hex glyph string for one font, via a per-char translate table (records use)."""
-
-    def __init__(self, font: FontUse) -> None:
-        self.font = font
-        self.table: dict[int, str] = {}
-        self.known: set[str] = set()
-
-    def __call__(self, s: str) -> str:
-        if not self.known.issuperset(s):
-            for ch in set(s) - self.known:
-                self.table[ord(ch)] = self.font.hex(ch)
-                self.known.add(ch)
-        return s.translate(self.table)
-
-
 class _Pager:
     def __init__(self, fs: list[FontUse], page_label: str) -> None:
         self.fs, self.page_label = fs, page_label
@@ -196,7 +180,7 @@ def write_tables_pdf(path: Path, sections: Sequence[Section], title: str, lang: 
     w, h = PAGE_W * MM, PAGE_H * MM
     font_r, font_b = 4, 4 + FONT_OBJECTS
     first = font_b + FONT_OBJECTS
-    hexes = [_Hex(f) for f in fs]
+    hexes = [f.hex for f in fs]
     streams = [content(ops, h, hexes) for ops in pages]
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         pdf = PdfFile(fh)
@@ -204,7 +188,7 @@ def write_tables_pdf(path: Path, sections: Sequence[Section], title: str, lang: 
             n = first + 2 * i
             pdf.obj(n, f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w:.4f} {h:.4f}] /Resources 3 0 R "
                        f"/Contents {n + 1} 0 R >>")
-            pdf.stream(n + 1, data)
+            pdf.stream(n + 1, data, level=1)
         kids = " ".join(f"{first + 2 * i} 0 R" for i in range(len(streams)))
         pdf.obj(2, f"<< /Type /Pages /Count {len(streams)} /Kids [{kids}] >>")
         pdf.obj(3, f"<< /Font << /F0 {font_r} 0 R /F1 {font_b} 0 R >> /ProcSet [/PDF /Text] >>")

@@ -13,7 +13,7 @@ from render_factory import make_order, make_parcel, make_receiver
 from pddbatch.model import Parcel
 from pddbatch.render.labels_pdf import content, fonts
 from pddbatch.render.tables import PickRow, text
-from pddbatch.render.tables_pdf import Column, Section, _Hex, layout_sections
+from pddbatch.render.tables_pdf import Column, Section, layout_sections
 from pddbatch.render.workbooks import _sheet_name, write_bulk_ship_xlsx, write_manifest_xlsx
 
 HOSTILE = ["=1+1", "+8613812345678", "-5", "@SUM(A1)", "http://evil.example", "a&b<c>d\"e'",
@@ -116,12 +116,20 @@ def test_table_layout_fast_paths_match_plain_content() -> None:
     assert "很长的商品名称需要换行显示才能放得下很长的商品名" not in texts    # wrapped, not overflowing
     assert texts.count("第二行") == sum("\n" in r[1] for r in rows) == 30
     assert texts.count("行0") == sum(r[1].startswith("行0") for r in rows) == 10
-    hexes = [_Hex(f) for f in fonts()]
-    plain = fonts()
-    for ops in pages:
-        # the table writer's cached glyph hex gives the same stream as the fonts' own
-        assert content(ops, 841.89, hexes) == content(ops, 841.89, [f.hex for f in plain])
-    assert [h.font.used for h in hexes] == [f.used for f in plain]
+    fresh = fonts()
+    streams = [content(ops, 841.89, [f.hex for f in fresh]) for ops in pages]
+    assert all(b"> Tj" in s for s in streams)
+    # every drawn char is recorded for the subset, and nothing only measured
+    drawn = {op[5] for ops in pages for op in ops if op[0] == "T"}
+    assert fresh[0].used | fresh[1].used == set("".join(drawn))
+
+
+def test_glyph_hex_is_the_glyph_id_of_each_char() -> None:
+    f = fonts()[0]
+    m = f.metrics
+    for s in ("", "中通快递 ZTO", "收件人：张三【1234】", "😀\uffff", "中通快递 ZTO"):
+        assert f.hex(s) == "".join(f"{m.cmap.get(ord(c), 0):04X}" for c in s)
+    assert "😀" in f.used and "\uffff" in f.no_glyph
 
 
 def test_english_manifest_sheet_names_and_headers(tmp_path: Path) -> None:
