@@ -6,7 +6,7 @@ serves `pddbatch reprint`. Every file is written atomically.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -200,11 +200,14 @@ def _manifest_pdf(path: Path, group: Sequence[Parcel], s: RenderSettings, t: dic
 def _packing_slips(path: Path, parcels: Sequence[Parcel], s: RenderSettings, t: dict[str, Any]) -> None:
     c = t["slip_cols"]
     cols = (Column(c[0], 50), Column(c[1], 62), Column(c[2], 34), Column(c[3], 24), Column(c[4], 16, "right"))
-    sections = []
-    for p in parcels:
-        r = p.receiver
-        rows = [(o.order_sn, o.product, o.spec, o.sku, str(o.quantity)) for o in p.orders]
-        info = (f"{p.carrier.pdd_name} {p.tracking_no}", f"{r.name}  {r.full_address}",
-                *(f"备注：{o.merchant_remark}" for o in p.orders if o.merchant_remark))
-        sections.append(Section(f"{t['slip']}  {s.shop_name}", cols, rows, info=info))
-    write_tables_pdf(path, sections, str(t["slip"]), s.lang)
+    title = f"{t['slip']}  {s.shop_name}"
+
+    def sections() -> Iterator[Section]:   # one at a time: a big day has tens of thousands
+        for p in parcels:
+            r = p.receiver
+            rows = [(o.order_sn, o.product, o.spec, o.sku, str(o.quantity)) for o in p.orders]
+            info = (f"{p.carrier.pdd_name} {p.tracking_no}", f"{r.name}  {r.full_address}",
+                    *(f"备注：{o.merchant_remark}" for o in p.orders if o.merchant_remark))
+            yield Section(title, cols, rows, info=info)
+
+    write_tables_pdf(path, sections(), str(t["slip"]), s.lang)

@@ -6,7 +6,7 @@ column, and footer lines. Tables continue on new pages with the header repeated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from pddbatch.render.pdf import FONT_OBJECTS, MM, PdfFile, pdf_text_string, writ
 
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 12.0
 SIZE, LH, PAD = 9.0, 1.25, 1.2
+CACHE_MAX = 50_000     # remembered cell layouts (products, specs, cities repeat; order numbers don't)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class _Pager:
         got = self._lines.get(key)
         if got is not None:
             return got
+        if len(self._lines) > CACHE_MAX:   # order numbers never repeat: keep the cache for what does
+            self._lines.clear()
+            self._widths[0].clear()
+            self._widths[1].clear()
         font = self.fs[1 if bold else 0]
         maxu = (width_pt - 2 * PAD * MM) * 1000 / SIZE
         out: list[str] = []
@@ -144,7 +149,7 @@ def _table(pg: _Pager, sec: Section) -> None:
         ops.append(("L", left, pg.y, right, pg.y, 0.25, False))
 
 
-def layout_sections(sections: Sequence[Section], fs: list[FontUse], page_label: str) -> list[list[Op]]:
+def layout_sections(sections: Iterable[Section], fs: list[FontUse], page_label: str) -> list[list[Op]]:
     pg = _Pager(fs, page_label)
     for sec in sections:
         if sec.new_page or not pg.pages:
@@ -172,8 +177,11 @@ def layout_sections(sections: Sequence[Section], fs: list[FontUse], page_label: 
     return pg.pages
 
 
-def write_tables_pdf(path: Path, sections: Sequence[Section], title: str, lang: str = "zh") -> int:
-    """Write the sections as an A4 PDF atomically; returns the page count."""
+def write_tables_pdf(path: Path, sections: Iterable[Section], title: str, lang: str = "zh") -> int:
+    """Write the sections (any iterable: packing slips come one parcel at a time) as an A4 PDF atomically.
+
+    Returns the page count.
+    """
     fs = fonts()
     label = "第 {i} / {n} 页" if lang != "en" else "Page {i} / {n}"
     pages = layout_sections(sections, fs, label)
@@ -181,21 +189,25 @@ def write_tables_pdf(path: Path, sections: Sequence[Section], title: str, lang: 
     font_r, font_b = 4, 4 + FONT_OBJECTS
     first = font_b + FONT_OBJECTS
     hexes = [f.hex for f in fs]
-    streams = [content(ops, h, hexes) for ops in pages]
+    count = len(pages)
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         pdf = PdfFile(fh)
-        for i, data in enumerate(streams):
+        for i in range(count):
+            # each page's stream written as it is made, its ops dropped: 50,000 packing slips don't
+            # sit in memory twice (ops, then streams)
+            data = content(pages[i], h, hexes)
+            pages[i] = []
             n = first + 2 * i
             pdf.obj(n, f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w:.4f} {h:.4f}] /Resources 3 0 R "
                        f"/Contents {n + 1} 0 R >>")
             pdf.stream(n + 1, data, level=1)
-        kids = " ".join(f"{first + 2 * i} 0 R" for i in range(len(streams)))
-        pdf.obj(2, f"<< /Type /Pages /Count {len(streams)} /Kids [{kids}] >>")
+        kids = " ".join(f"{first + 2 * i} 0 R" for i in range(count))
+        pdf.obj(2, f"<< /Type /Pages /Count {count} /Kids [{kids}] >>")
         pdf.obj(3, f"<< /Font << /F0 {font_r} 0 R /F1 {font_b} 0 R >> /ProcSet [/PDF /Text] >>")
         write_font(pdf, font_r, fs[0])
         write_font(pdf, font_b, fs[1])
-        info = first + 2 * len(streams)
+        info = first + 2 * count
         pdf.obj(info, f"<< /Title {pdf_text_string(title)} /Producer (pddbatch) >>")
         pdf.obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
         pdf.finish(1, f" /Info {info} 0 R")
-    return len(streams)
+    return count
