@@ -115,27 +115,27 @@ def _tree_pss_kb(root: int) -> int:
 
 def run_measured(cmd: list[str]) -> tuple[float, float, float, str, str]:
     """Run `cmd`: (wall s, peak RSS MB of its largest process, peak tree PSS MB, stdout, stderr)."""
-    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-    peak = [0]
-    done = threading.Event()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        peak = [0]
+        done = threading.Event()
 
-    def sample() -> None:
-        while not done.wait(0.2):
-            if os.path.isdir("/proc"):
-                peak[0] = max(peak[0], _tree_pss_kb(proc.pid))
+        def sample() -> None:
+            while not done.wait(0.2):
+                if os.path.isdir("/proc"):
+                    peak[0] = max(peak[0], _tree_pss_kb(proc.pid))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    done.set()
-    sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out.seek(0)
-    err.seek(0)
-    stdout, stderr = out.read().decode(), err.read().decode()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        done.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{cmd[3:5]} failed ({proc.returncode}): {stderr[-2000:]}")
     return wall, usage.ru_maxrss / 1024, peak[0] / 1024, stdout, stderr
