@@ -16,8 +16,8 @@ Exports, made by the sample-data generator (no planted faults):
   so one label per order.
 
 A small untimed run comes first (a first run on a machine prepares the label font once). For each
-size: `pddbatch process --json` in a fresh interpreter (start-up included): wall seconds,
-orders/s, per-stage seconds, peak RSS of the largest process and the peak summed PSS of the process
+size: `pddbatch process --json` in a fresh interpreter (start-up included): wall seconds, CPU seconds
+of the whole process tree (what a busy machine can't hide), orders/s, per-stage seconds, peak RSS of the largest process and the peak summed PSS of the process
 tree (main process, label workers, write-back child; sampled every 0.2 s). Then, on the same file in
 the same run, the naive stack: openpyxl full load -> jsonschema per row -> three cells written per
 row -> openpyxl save (no labels, no documents at all), and the ratio naive / pddbatch.
@@ -113,8 +113,9 @@ def _tree_pss_kb(root: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str]) -> tuple[float, float, float, str, str]:
-    """Run `cmd`: (wall s, peak RSS MB of its largest process, peak tree PSS MB, stdout, stderr)."""
+def run_measured(cmd: list[str]) -> tuple[float, float, float, float, str, str]:
+    """Run `cmd`: (wall s, CPU s of its whole process tree, peak RSS MB of its largest process,
+    peak tree PSS MB, stdout, stderr)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
@@ -138,7 +139,7 @@ def run_measured(cmd: list[str]) -> tuple[float, float, float, str, str]:
         stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{cmd[3:5]} failed ({proc.returncode}): {stderr[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, peak[0] / 1024, stdout, stderr
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, peak[0] / 1024, stdout, stderr
 
 
 BASELINE = r'''
@@ -203,8 +204,8 @@ def main() -> None:
     modes = [False, True] if args.both else [args.all_ship]
     for ship_all in modes:
         print(f"\nexport: {'all ship (one label per order)' if ship_all else 'usual mix'}")
-        print(f"{'orders':>8} {'labels':>7} {'wall s':>7} {'orders/s':>9} {'RSS MB':>7} {'PSS MB':>7} "
-              f"{'naive s':>8} {'naive MB':>8} {'ratio':>6}  stages (s)")
+        print(f"{'orders':>8} {'labels':>7} {'wall s':>7} {'CPU s':>6} {'orders/s':>9} {'RSS MB':>7} {'PSS MB':>7} "
+              f"{'naive s':>8} {'CPU s':>6} {'naive MB':>8} {'ratio':>6}  stages (s)")
         for n in args.sizes:
             if args.keep is not None:
                 args.keep.mkdir(parents=True, exist_ok=True)
@@ -214,19 +215,20 @@ def main() -> None:
                 book = setup(folder, n, ship_all=ship_all, zpl=zpl, slips=slips)
                 pristine = folder / "pristine.xlsx"
                 shutil.copy(book, pristine)
-                wall, rss, pss, out, _ = run_measured([sys.executable, "-c", CLI, "process", str(book), "--json"])
+                wall, cpu, rss, pss, out, _ = run_measured([sys.executable, "-c", CLI, "process", str(book), "--json"])
                 summary = json.loads(out)
                 timings = summary.get("timings", {})
                 stages = " ".join(f"{k}={v:.2f}" for k, v in timings.items())
                 labels = summary["parcels"]
                 if args.no_baseline:
-                    base_s, base_mb, ratio = "-", "-", "-"
+                    base_s, base_cpu, base_mb, ratio = "-", "-", "-", "-"
                 else:
-                    bwall, brss, _, bout, _ = run_measured([sys.executable, "-c", BASELINE, str(pristine)])
+                    bwall, bcpu, brss, _, bout, _ = run_measured([sys.executable, "-c", BASELINE, str(pristine)])
                     json.loads(bout)
-                    base_s, base_mb, ratio = f"{bwall:.2f}", f"{brss:.0f}", f"{bwall / wall:.1f}x"
-                print(f"{n:>8} {labels:>7} {wall:>7.2f} {n / wall:>9.0f} {rss:>7.0f} {pss:>7.0f} "
-                      f"{base_s:>8} {base_mb:>8} {ratio:>6}  {stages}", flush=True)
+                    base_s, base_cpu, base_mb = f"{bwall:.2f}", f"{bcpu:.1f}", f"{brss:.0f}"
+                    ratio = f"{bwall / wall:.1f}x"
+                print(f"{n:>8} {labels:>7} {wall:>7.2f} {cpu:>6.1f} {n / wall:>9.0f} {rss:>7.0f} {pss:>7.0f} "
+                      f"{base_s:>8} {base_cpu:>6} {base_mb:>8} {ratio:>6}  {stages}", flush=True)
             finally:
                 if args.keep is None:
                     shutil.rmtree(tmp, ignore_errors=True)

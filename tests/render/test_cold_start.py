@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,11 @@ def _demo(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return demo, env
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _embedded_fonts(pdf: Path) -> dict[str, TTFont]:
     fonts = {}
     for ref in PdfReader(pdf).pages[0]["/Resources"]["/Font"].values():
@@ -39,12 +45,15 @@ def _embedded_fonts(pdf: Path) -> dict[str, TTFont]:
 
 def test_first_run_with_an_empty_cache_makes_labels_that_show_chinese(tmp_path: Path) -> None:
     demo, env = _demo(tmp_path)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run([sys.executable, "-c", CLI, "process", str(demo / "orders.xlsx")],
                           env=env, capture_output=True, text=True, cwd=tmp_path)
-    took = time.perf_counter() - t0
+    took, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     assert proc.returncode in (0, 1), proc.stderr
-    assert took < 30, f"first run took {took:.1f} s"
+    # loose: ~2 s CPU on the development machine (it was ~70 s); wall time only bounds a machine
+    # shared with much else
+    assert cpu < 20, f"first run used {cpu:.1f} s CPU"
+    assert took < 120, f"first run took {took:.1f} s"
     assert list((tmp_path / "fresh-cache" / "fonts").glob("*.glyphs.pickle")), "glyph cache not written"
     pdf = demo / "orders.pddbatch" / "labels-ZTO.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
