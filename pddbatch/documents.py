@@ -26,7 +26,8 @@ def default_out_dir(path: Path, config: Config) -> Path:
 
 def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, lang: str, now: datetime,
                      result: BatchResult, sku_names: dict[str, str] | None = None, *, label_size: str | None = None,
-                     zpl: bool | None = None, after_labels: Callable[[], None] | None = None) -> list[Path]:
+                     zpl: bool | None = None, after_labels: Callable[[], None] | None = None,
+                     progress: Callable[[str, int, int], None] | None = None) -> list[Path]:
     """Labels, pick list, bulk-ship file… for `parcels` into `out_dir` (earlier files moved to earlier/)."""
     from pddbatch.render import write_documents
 
@@ -36,7 +37,7 @@ def render_documents(parcels: Sequence[Parcel], out_dir: Path, config: Config, l
 
         parcels = [replace(p, label_size=label_size) for p in parcels]
     retire_earlier_outputs(out_dir, now)
-    docs = write_documents(parcels, out_dir, settings, after_labels=after_labels)
+    docs = write_documents(parcels, out_dir, settings, after_labels=after_labels, progress=progress)
     result.notes.extend(docs.warnings)
     return [f.path for f in docs.files]
 

@@ -120,6 +120,17 @@ STAGES = {"read": ("读取表格", "Reading"), "plan": ("规划包裹", "Plannin
           "allocate": ("分配单号", "Allocating numbers"), "render": ("生成面单与单据", "Rendering documents"),
           "write_back": ("写回表格", "Writing back")}
 Progress = Callable[[str, int, int], None]
+# one-time work the library announces once it takes over a second: one line each, not a bar step
+NOTICES = {"prepare_font": ("首次使用：正在准备面单中文字体（只需一次）…",
+                            "First use: preparing the Chinese label font (one time only)…")}
+
+
+def notice(stage: str, lang: str, newline: bool = False) -> bool:
+    """Print a one-time notice for `stage` (stderr); False when `stage` is not one."""
+    if stage not in NOTICES:
+        return False
+    click.echo(("\n" if newline else "") + pick(lang, *NOTICES[stage]), err=True)
+    return True
 
 
 class StageBar:
@@ -133,7 +144,7 @@ class StageBar:
         self.done = 0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in STAGES:
+        if notice(stage, self.lang, newline=self.bar is not None) or stage not in STAGES:
             return
         label = pick(self.lang, *STAGES[stage]) + (f" ({total})" if total > 1 else "")
         if self.bar is None:
@@ -151,9 +162,12 @@ class StageBar:
 
 
 def with_progress(fn: Callable[[Progress], T], out: Out) -> T:
-    """Run a pipeline call with a stage bar on stderr when a person is watching (not for --json)."""
-    if out.json or not sys.stderr.isatty():
+    """Run a pipeline call with a stage bar on stderr when a person is watching (not for --json);
+    one-time notices (preparing the label font) are printed either way, except with --json."""
+    if out.json:
         return fn(lambda stage, done, total: None)
+    if not sys.stderr.isatty():
+        return fn(lambda stage, done, total: None if notice(stage, out.lang) else None)
     bar = StageBar(out.lang)
     try:
         return fn(bar)

@@ -227,7 +227,8 @@ class _Run:
                 with clock.stage("render"):
                     files = render_documents(to_render, self.target, self.config, lang, prep.now, result,
                                              prep.catalog.short_names(), label_size=self.opts.label_size,
-                                             zpl=self.opts.zpl, after_labels=side.start)
+                                             zpl=self.opts.zpl, after_labels=side.start,
+                                             progress=self.progress)
                     record_ledger_identity(self.target, ledger.ledger_id)
                 self.labels_written = True
                 with clock.stage("finish"):

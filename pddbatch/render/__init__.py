@@ -6,7 +6,7 @@ serves `pddbatch reprint`. Every file is written atomically.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +14,8 @@ from typing import Any
 
 from pddbatch.errors import PddBatchError
 from pddbatch.model import Parcel
+from pddbatch.parallel import Background
+from pddbatch.render.fonts import Notice, preparation_notices
 from pddbatch.render.labels_pdf import PARALLEL_MIN
 from pddbatch.render.labels_pdf import render_labels as _render_pdf
 from pddbatch.render.labels_zpl import render_zpl
@@ -59,11 +61,26 @@ def check_counts(labels: dict[str, int], manifest: dict[str, int]) -> None:
 
 
 def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSettings, *,
-                    after_labels: Callable[[], None] | None = None) -> DocumentSet:
+                    after_labels: Callable[[], None] | None = None,
+                    progress: Notice | None = None) -> DocumentSet:
     """Write labels per carrier, pick list, optional packing slips, manifest and bulk-ship files.
 
     `after_labels` is called once the labels are written (the pipeline starts the workbook
     write-back there, beside the single-process documents rather than beside the label workers).
+    `progress(stage, done, total)` hears of one-time preparation over a second (stage "prepare_font":
+    the label font's glyphs on a first run), at most once.
+    """
+    with preparation_notices(progress):
+        return _write_documents(parcels, out_dir, settings, after_labels)
+
+
+def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSettings,
+                     after_labels: Callable[[], None] | None) -> DocumentSet:
+    """The run's documents in three lanes once the big label files are drawn (on both cores):
+
+    the write-back child (`after_labels`, lower priority), a forked child drawing the A4 table
+    documents (packing slips, manifest PDFs, pick list), and this process writing the small label
+    files, the ZPL files and the two workbooks. Files are listed in the same order either way.
     """
     _check_waybills(parcels)
     if not parcels:
@@ -76,58 +93,77 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
     by_carrier: dict[str, list[Parcel]] = {}
     for p in ordered:
         by_carrier.setdefault(p.carrier.code, []).append(p)
-    files: list[OutputFile] = []
     warnings: list[str] = []
-    labels: dict[str, int] = {}
+    labels: dict[str, int] = dict.fromkeys(by_carrier, 0)
     # a carrier rule may ask for another stock (100x180 二联单): one file per size, the settings'
     # size keeps the plain name so a printer loaded with it takes labels-<CODE>.pdf
     jobs: list[tuple[str, str, list[Parcel]]] = []
     for code, group in by_carrier.items():
-        labels[code] = 0
         sizes: dict[str, list[Parcel]] = {}
         for p in group:
             sizes.setdefault(p.label_size or settings.label_size, []).append(p)
         jobs += [(code, size, members) for size, members in sizes.items()]
     # big files first: they use both cores; once only single-process files are left, the other
-    # core is free for `after_labels`
+    # core is free for `after_labels` and the table documents
     jobs.sort(key=lambda job: -len(job[2]))
-    for code, size, members in jobs:
-        if after_labels is not None and len(members) < PARALLEL_MIN:
-            after_labels()
-            after_labels = None
-        stem = f"labels-{code}" if size == settings.label_size else f"labels-{code}-{size}"
-        sized = settings if size == settings.label_size else replace(settings, label_size=size)
-        path = out_dir / f"{stem}.pdf"
-        count, warn = _render_pdf(members, path, sized)
+    label_files: dict[tuple[str, str], list[OutputFile]] = {}
+
+    def pdf(code: str, size: str, members: list[Parcel]) -> None:
+        stem, sized = _stem(code, size, settings)
+        count, warn = _render_pdf(members, out_dir / f"{stem}.pdf", sized)
         labels[code] += count
-        warnings += warn
-        files.append(OutputFile("labels-pdf", path, code))
-        if settings.zpl:
-            zpath = out_dir / f"{stem}.zpl"
-            render_zpl(members, zpath, sized)
-            files.append(OutputFile("labels-zpl", zpath, code))
+        warnings.extend(warn)
+        label_files[(code, size)] = [OutputFile("labels-pdf", out_dir / f"{stem}.pdf", code)]
+
+    big = [job for job in jobs if len(job[2]) >= PARALLEL_MIN]
+    for job in big:
+        pdf(*job)
     if after_labels is not None:
         after_labels()
-    # (not in a thread beside the label workers: they are forked, and forking a process while another
-    # thread holds a lock — the import lock, say — can leave a worker hung for good)
-    doc_files, manifest = _other_documents(ordered, by_carrier, out_dir, settings)
-    check_counts(labels, manifest)
-    return DocumentSet(tuple(files + doc_files), labels, manifest, tuple(warnings))
+    # (forked only now, with no thread running: forking while another thread holds a lock — the
+    # import lock, say — can leave a child hung for good)
+    tables = Background(lambda: _table_documents(ordered, by_carrier, out_dir, settings),
+                        fork=len(ordered) >= PARALLEL_MIN)
+    try:
+        for job in jobs:
+            if job not in big:
+                pdf(*job)
+        if settings.zpl:
+            for code, size, members in jobs:
+                stem, sized = _stem(code, size, settings)
+                render_zpl(members, out_dir / f"{stem}.zpl", sized)
+                label_files[(code, size)].append(OutputFile("labels-zpl", out_dir / f"{stem}.zpl", code))
+        stamp = settings.printed_at.strftime("%Y-%m-%d %H:%M")
+        manifest = write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, pick_list(ordered), settings.lang,
+                                       stamp)
+        write_bulk_ship_xlsx(out_dir / "pdd-bulk-ship.xlsx", ordered)
+    finally:
+        table_files = tables.join()    # never leave the child behind, whatever failed here
+    files = [f for code, size, _ in jobs for f in label_files[(code, size)]]
+    files.append(OutputFile("manifest-xlsx", out_dir / "manifest.xlsx"))
+    files += table_files
+    files.append(OutputFile("bulk-ship", out_dir / "pdd-bulk-ship.xlsx"))
+    check_counts(labels, dict(manifest))
+    return DocumentSet(tuple(files), labels, dict(manifest), tuple(warnings))
 
 
-def _other_documents(ordered: Sequence[Parcel], by_carrier: dict[str, list[Parcel]], out_dir: Path,
-                     settings: RenderSettings) -> tuple[list[OutputFile], dict[str, int]]:
-    """Manifest (xlsx + a PDF per carrier), pick list, packing slips, PDD bulk-ship upload."""
+def _stem(code: str, size: str, settings: RenderSettings) -> tuple[str, RenderSettings]:
+    if size == settings.label_size:
+        return f"labels-{code}", settings
+    return f"labels-{code}-{size}", replace(settings, label_size=size)
+
+
+def _table_documents(ordered: Sequence[Parcel], by_carrier: dict[str, list[Parcel]], out_dir: Path,
+                     settings: RenderSettings) -> list[OutputFile]:
+    """The A4 documents: a manifest PDF per carrier, the pick list, the packing slips if asked for."""
     files: list[OutputFile] = []
     t: dict[str, Any] = text(settings.lang)
     stamp = settings.printed_at.strftime("%Y-%m-%d %H:%M")
-    picks = pick_list(ordered)
-    manifest = write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, picks, settings.lang, stamp)
-    files.append(OutputFile("manifest-xlsx", out_dir / "manifest.xlsx"))
     for code, group in by_carrier.items():
         path = out_dir / f"manifest-{code}.pdf"
         _manifest_pdf(path, group, settings, t, stamp)
         files.append(OutputFile("manifest-pdf", path, code))
+    picks = pick_list(ordered)
     pick_cols = (Column(t["pick_cols"][0], 12, "right"), Column(t["pick_cols"][1], 36),
                  Column(t["pick_cols"][2], 64), Column(t["pick_cols"][3], 40),
                  Column(t["pick_cols"][4], 17, "right"), Column(t["pick_cols"][5], 17, "right"))
@@ -141,9 +177,7 @@ def _other_documents(ordered: Sequence[Parcel], by_carrier: dict[str, list[Parce
         path = out_dir / "packing-slips.pdf"
         _packing_slips(path, ordered, settings, t)
         files.append(OutputFile("packing-slips", path))
-    write_bulk_ship_xlsx(out_dir / "pdd-bulk-ship.xlsx", ordered)
-    files.append(OutputFile("bulk-ship", out_dir / "pdd-bulk-ship.xlsx"))
-    return files, dict(manifest)
+    return files
 
 
 def _manifest_pdf(path: Path, group: Sequence[Parcel], s: RenderSettings, t: dict[str, Any], stamp: str) -> None:
@@ -166,11 +200,14 @@ def _manifest_pdf(path: Path, group: Sequence[Parcel], s: RenderSettings, t: dic
 def _packing_slips(path: Path, parcels: Sequence[Parcel], s: RenderSettings, t: dict[str, Any]) -> None:
     c = t["slip_cols"]
     cols = (Column(c[0], 50), Column(c[1], 62), Column(c[2], 34), Column(c[3], 24), Column(c[4], 16, "right"))
-    sections = []
-    for p in parcels:
-        r = p.receiver
-        rows = [(o.order_sn, o.product, o.spec, o.sku, str(o.quantity)) for o in p.orders]
-        info = (f"{p.carrier.pdd_name} {p.tracking_no}", f"{r.name}  {r.full_address}",
-                *(f"备注：{o.merchant_remark}" for o in p.orders if o.merchant_remark))
-        sections.append(Section(f"{t['slip']}  {s.shop_name}", cols, rows, info=info))
-    write_tables_pdf(path, sections, str(t["slip"]), s.lang)
+    title = f"{t['slip']}  {s.shop_name}"
+
+    def sections() -> Iterator[Section]:   # one at a time: a big day has tens of thousands
+        for p in parcels:
+            r = p.receiver
+            rows = [(o.order_sn, o.product, o.spec, o.sku, str(o.quantity)) for o in p.orders]
+            info = (f"{p.carrier.pdd_name} {p.tracking_no}", f"{r.name}  {r.full_address}",
+                    *(f"备注：{o.merchant_remark}" for o in p.orders if o.merchant_remark))
+            yield Section(title, cols, rows, info=info)
+
+    write_tables_pdf(path, sections(), str(t["slip"]), s.lang)

@@ -23,7 +23,7 @@ from typing import Any
 
 from pddbatch.model import Parcel
 from pddbatch.render.atomic import atomic_path
-from pddbatch.render.fonts import FontMetrics, FontUse, font_metrics
+from pddbatch.render.fonts import WEIGHTS, FontMetrics, FontUse, font_metrics, variable_font_path
 from pddbatch.render.labelpage import ASCENT, LabelEngine, Op, static_context
 from pddbatch.render.labels_pdf import _layout
 from pddbatch.render.pdf import DOT
@@ -126,8 +126,10 @@ class GlyphBank:
         from PIL import Image, ImageDraw, ImageFont
 
         font = self._fonts.get((fi, px))
-        if font is None:
-            font = self._fonts[(fi, px)] = ImageFont.truetype(str(self.metrics[fi].path), px)
+        if font is None:      # the variable font itself, at this weight (FreeType applies the variation)
+            font = ImageFont.truetype(str(variable_font_path()), px)
+            font.set_variation_by_axes([WEIGHTS[self.metrics[fi].weight]])
+            self._fonts[(fi, px)] = font
         bx0, by0, bx1, by1 = font.getbbox(ch, anchor="ls")
         x0, y0, x1, y1 = math.floor(bx0), math.floor(by0), math.ceil(bx1), math.ceil(by1)
         if x1 <= x0 or y1 <= y0:

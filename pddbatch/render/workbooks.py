@@ -1,8 +1,19 @@
 """manifest.xlsx and pdd-bulk-ship.xlsx, streamed by a small writer of our own (text stays text).
 
+Why not xlsxwriter (a dependency anyway, used for the reconciliation workbook): measured on 100,000
+parcels, CPU seconds, best of 3, the same cells and formats, xlsxwriter in constant_memory mode with
+every string conversion off (2026-11-30, 2-core development machine):
+
+    manifest.xlsx (2 carrier sheets + 拣货单)   ours 0.90 s   xlsxwriter 3.41 s
+    pdd-bulk-ship.xlsx (100,000 x 3)            ours 0.34 s   xlsxwriter 2.00 s
+
+xlsxwriter would add ~4 CPU-seconds to a 100,000-order run (a per-cell method call, type dispatch
+and row bookkeeping, and zlib level 6 instead of 1); the files it writes are ~15% smaller.
+
 Every string is an inline string cell (t="inlineStr"), never a formula, URL or number, so
-`=HYPERLINK(...)` or `+86...` stays literal text. The parts match what xlsxwriter writes for the
-same content (styles, column widths, control-character escapes), only built without per-cell objects.
+`=HYPERLINK(...)` or `+86...` stays literal text; control characters are stored as Excel's _xHHHH_
+escapes, cells cut at Excel's 32,767 UTF-16 units; styles and column widths as xlsxwriter would write
+them. tests/render/test_fast_writers.py reads the files back with openpyxl and calamine.
 """
 
 from __future__ import annotations

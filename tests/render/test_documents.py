@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from pddbatch.errors import PddBatchError
 from pddbatch.model import Parcel
-from pddbatch.render import CountMismatchError, RenderError, check_counts, write_documents
+from pddbatch.render import CountMismatchError, RenderError, check_counts, sort_parcels, write_documents
 from pddbatch.render.settings import RenderSettings
 from tests.render.render_factory import make_order, make_parcel, make_receiver
 
@@ -143,3 +143,23 @@ def test_english_documents(settings: RenderSettings, tmp_path: Path) -> None:
     assert wb["中通快递"]["B3"].value == "Tracking no." and "Pick list" in wb.sheetnames
     rows = CalamineWorkbook.from_path(str(tmp_path / "pdd-bulk-ship.xlsx")).get_sheet_by_index(0).to_python()
     assert rows[0] == ["订单号", "快递公司", "快递单号"]          # PDD's upload headers never translate
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils needed")
+def test_packing_slips_draw_the_shared_header_once_and_show_it_on_every_page(settings: RenderSettings,
+                                                                            tmp_path: Path) -> None:
+    ps = day(12)
+    write_documents(ps, tmp_path, replace(settings, packing_slips=True))
+    pdf = tmp_path / "packing-slips.pdf"
+    reader = PdfReader(pdf)
+    forms = reader.pages[0]["/Resources"]["/XObject"]
+    assert len(forms) == 1                       # one header form for every slip
+    assert all(p["/Resources"]["/XObject"] == forms for p in reader.pages)
+    for k, p in enumerate(sort_parcels(ps, settings.sort_by), start=1):   # one page per slip here
+        page = subprocess.run(["pdftotext", "-layout", "-f", str(k), "-l", str(k), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        lines = page.splitlines()
+        head = next(i for i, ln in enumerate(lines) if "订单号" in ln)
+        assert lines[head].split() == ["订单号", "商品", "规格", "商家编码", "数量"]
+        assert any(p.tracking_no in ln for ln in lines[:head])      # info above the header
+        assert any(p.orders[0].order_sn in ln for ln in lines[head + 1:])   # rows below it
