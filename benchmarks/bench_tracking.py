@@ -52,7 +52,8 @@ def build(folder: Path, parcels: int, per: int) -> None:
         alloc = led.allocate(run, [ParcelRequest(f"P{i}", "ZTO", (sn,)) for i, sn in enumerate(sns)])
         led.finish_run(run, "done", {})
         numbers = [r.parcels[0].tracking_no for r in alloc.results]
-        led._conn.execute("UPDATE parcels SET created_at = ?", (ISSUED.isoformat() + "+08:00",))
+        with led.database.transaction():     # issued a day ago, so the pickup alerts have something to say
+            led.database.execute("UPDATE parcels SET created_at = ?", (ISSUED.isoformat() + "+08:00",))
     rnd = random.Random(11)
     wb = xlsxwriter.Workbook(str(folder / "中通轨迹.xlsx"), {"constant_memory": True, "strings_to_numbers": False})
     ws = wb.add_worksheet("轨迹")
