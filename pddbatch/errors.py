@@ -30,10 +30,6 @@ class LedgerError(PddBatchError):
     """The ledger can't be opened, migrated or is inconsistent."""
 
 
-class PoolExhaustedError(LedgerError):
-    """Raised only where running short is fatal (e.g. reprint); `process` reports shortage as rows."""
-
-
 class WorkbookBusyError(PddBatchError):
     """The workbook is open in Excel or locked by another pddbatch run."""
 

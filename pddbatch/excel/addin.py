@@ -28,7 +28,6 @@ from pddbatch.errors import PddBatchError
 from pddbatch.excel.vba import VbaProject
 
 RIBBON_PART = "customUI/customUI.xml"
-RIBBON_NS = "http://schemas.microsoft.com/office/2006/01/customui"
 RIBBON_REL_2006 = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
 RIBBON_REL_2007 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 VBA_PART = "xl/vbaProject.bin"

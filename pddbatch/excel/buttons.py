@@ -168,10 +168,6 @@ def _ledger_beside(workbook: Path) -> LedgerLocation | None:
     return ledger if ledger_exists(ledger) else None
 
 
-def _book_path(book: Any) -> Path:
-    return Path(str(book.fullname))
-
-
 def _saved_path(book: Any, lang: str) -> Path:
     if sys.platform == "emscripten":      # xlwings Lite: a browser sandbox, no ledger or pools on disk
         raise InputError("xlwings Lite（浏览器里的 Python）只能“校验”：处理发货和对账需要本机文件夹里的配置、"

@@ -46,7 +46,6 @@ CREATE TABLE IF NOT EXISTS tracking_queries (
 );
 """
 
-RETURN_STATUSES = ("refused", "returning", "returned")
 CHUNK = 500          # numbers per IN list: well under SQLite's and PostgreSQL's parameter limits
 
 _INSERT_EVENT = ("INSERT INTO tracking_events (event_key, tracking_no, at, text, status, code, carrier, source, "
@@ -93,11 +92,6 @@ class ReturnRow(NamedTuple):
 def sql(statement: str, paramstyle: str = "qmark") -> str:
     """A statement for the driver's parameter style (`qmark` for sqlite3, `format` for psycopg)."""
     return statement.replace("?", "%s") if paramstyle == "format" else statement
-
-
-def ddl_statements() -> list[str]:
-    """`EVENTS_DDL` split into statements (for drivers that run one at a time)."""
-    return [s.strip() for s in EVENTS_DDL.split(";") if s.strip()]
 
 
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -62,14 +62,6 @@ def range_chunks(start: str, count: int, size: int = CHUNK) -> Iterator[list[str
         yield [f"{prefix}{n:0{width}d}" for n in range(lo, min(lo + size, first + count))]
 
 
-def range_numbers(start: str, count: int) -> list[str]:
-    """`count` numbers from `start` up: a letter prefix is kept, the digit tail keeps its width.
-
-    "YT0000000000098", 3 -> YT0000000000098, YT0000000000099, YT0000000000100.
-    """
-    return [n for chunk in range_chunks(start, count) for n in chunk]
-
-
 def range_ends(start: str, count: int) -> tuple[str, str]:
     prefix, first, width = check_range(start, count)
     return f"{prefix}{first:0{width}d}", f"{prefix}{first + count - 1:0{width}d}"

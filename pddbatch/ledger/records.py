@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 ParcelState = Literal["live", "voided"]
-NumberState = Literal["free", "used", "voided"]
 RunStatus = Literal["running", "done", "failed"]
 
 
@@ -105,10 +104,6 @@ class Allocation:
     @property
     def existing_count(self) -> int:
         return sum(1 for r in self.results for p in r.parcels if not p.is_new)
-
-    @property
-    def short_count(self) -> int:
-        return sum(self.short.values())
 
     def by_order(self) -> dict[str, AllocatedParcel]:
         """order_sn -> the parcel carrying it (orders left short are absent)."""

@@ -56,10 +56,6 @@ class ReconcileResult:
         return sum(self.exceptions.values())
 
     @property
-    def error_issues(self) -> int:
-        return sum(1 for _, i in self.issues if i.severity == "error")
-
-    @property
     def blocking_issues(self) -> int:
         """Unreadable rows of the after-sales and returns inputs (they can change the totals).
 

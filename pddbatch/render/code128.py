@@ -68,8 +68,3 @@ def _bars(data: str) -> list[tuple[int, int]]:
 def bars(data: str) -> list[tuple[int, int]]:
     """(start module, width in modules) of each bar, after a left quiet zone of 10 modules."""
     return _bars(data)
-
-
-def total_modules(data: str) -> int:
-    """Symbol width in modules including both quiet zones."""
-    return 11 * len(symbols(data)) + 2 + 2 * QUIET_MODULES
