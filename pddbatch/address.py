@@ -46,7 +46,7 @@ def full_address(province: str, city: str, district: str, street: str, detail: s
 
 def is_masked(value: str) -> bool:
     """True when PDD has hidden part of the value with `*` (not deliverable as it stands)."""
-    return any(c in value for c in MASK_CHARS)
+    return "*" in value or "＊" in value      # MASK_CHARS, spelled out: called for every field of every row
 
 
 def masked_parts(parts: Iterable[tuple[str, str]]) -> list[str]:

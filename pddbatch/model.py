@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pddbatch.address import MASKABLE, full_address, masked_parts
+from pddbatch.address import MASKABLE, full_address, is_masked, masked_parts
 
 CellValue = str | int | float | Decimal | datetime | None
 Severity = Literal["error", "warning"]
@@ -92,6 +92,8 @@ class Receiver:
     @property
     def masked(self) -> list[str]:
         """What PDD masked with `*`, as the seller calls it: 收货人, 手机, 收货地址 (each once)."""
+        if not is_masked(self.name + self.phone + self.street + self.address):
+            return []       # the common case, on every order of a run: one scan, no list building
         return list(dict.fromkeys(MASKABLE[k] for k in masked_parts(
             (("name", self.name), ("phone", self.phone), ("street", self.street), ("address", self.address)))))
 

