@@ -5,6 +5,9 @@
     result.exceptions            # {"refund-without-order": 1, ...} (every kind, 0 included)
     result.refunds_total         # Decimal, exact
 
+With `ledger`, the ledger says which orders shipped and, through its tracking events, which outbound
+parcels came back to the seller (`tracked.py`): that counts as the goods received, like a returns-log row.
+
 Fatal problems (missing columns, unreadable files) raise `PddBatchError`; unreadable rows are listed
 in the 问题清单 sheet and in `result.issues`.
 """
@@ -19,12 +22,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pddbatch.errors import InputError, LedgerError
+from pddbatch.ledger.events import ReturnRow
 from pddbatch.ledger.location import LedgerLocation, masked
 from pddbatch.reconcile.exceptions import KINDS, Finding
-from pddbatch.reconcile.inputs import FileIssue, read_inputs
+from pddbatch.reconcile.inputs import FileIssue, norm_key, read_inputs
 from pddbatch.reconcile.matching import Matching, match
 from pddbatch.reconcile.report import write_report
 from pddbatch.reconcile.summary import Summary, summarise
+from pddbatch.reconcile.tracked import CAME_BACK, tracked_returns
 
 Basis = Literal["buyer_paid", "merchant_received"]
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -95,9 +100,12 @@ def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seque
                          f"Month must look like YYYY-MM (e.g. 2026-11): {month}")
     if not orders or not aftersales:
         raise InputError("至少需要一个订单文件和一个售后文件", "Give at least one orders file and one after-sales file")
-    inputs = read_inputs(orders, aftersales, returns, basis, lang)
+    back_rows = _ledger_returns(ledger) if ledger else []
+    inputs = read_inputs(orders, aftersales, returns, basis, lang,
+                         also_orders={norm_key(r.order_sn) for r in back_rows})
     shipped = _ledger_tracking(ledger, [o.order_sn for o in inputs.orders]) if ledger else {}
-    m = match(inputs, basis=basis, month=month, lang=lang, ledger_tracking=shipped)
+    came_back = tracked_returns(back_rows, (o.key for o in inputs.orders))
+    m = match(inputs, basis=basis, month=month, lang=lang, ledger_tracking=shipped, ledger_returns=came_back)
     issues = inputs.issues + m.issues
     s = summarise(m, "(blank)" if lang == "en" else "（空）")
     written = [write_report(out, m, s, issues, basis=basis, month=month, lang=lang)]
@@ -113,11 +121,24 @@ def reconcile(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seque
 
 def _ledger_tracking(location: LedgerLocation, order_sns: Sequence[str]) -> dict[str, str]:
     """Order key -> waybill number of the order's live parcel in the ledger (SQLite file or PostgreSQL URL)."""
-    from pddbatch.ledger import Ledger, ledger_exists
-    from pddbatch.reconcile.inputs import norm_key
+    from pddbatch.ledger import Ledger
+
+    with Ledger.open(_existing(location)) as led:
+        records = led.existing_for_orders(list(order_sns))
+    return {norm_key(sn): rec.tracking_no for sn, rec in records.items() if rec.tracking_no}
+
+
+def _ledger_returns(location: LedgerLocation) -> list[ReturnRow]:
+    """The ledger's parcels whose newest scan says they came back (`tracked.CAME_BACK`), with their orders."""
+    from pddbatch.ledger import Ledger
+
+    with Ledger.open(_existing(location)) as led:
+        return [r for r in led.events.returns_by_order() if r.status in CAME_BACK]
+
+
+def _existing(location: LedgerLocation) -> LedgerLocation:
+    from pddbatch.ledger import ledger_exists
 
     if not ledger_exists(location):
         raise LedgerError(f"找不到台账文件：{masked(location)}", f"Ledger not found: {masked(location)}")
-    with Ledger.open(location) as led:
-        records = led.existing_for_orders(list(order_sns))
-    return {norm_key(sn): rec.tracking_no for sn, rec in records.items() if rec.tracking_no}
+    return location

@@ -21,7 +21,8 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 
 # Sentences say what to check. Placeholders: {asn} 售后编号, {order} 订单号, {track} 单号,
-# {refund} 退款, {paid} 订单金额, {basis} 金额口径, {cond} 状况, {status} 售后状态, {n} 条数, {detail}.
+# {refund} 退款, {paid} 订单金额, {basis} 金额口径, {cond} 状况, {status} 售后状态, {n} 条数, {detail},
+# {when} 物流退回时间. A key "<code>:<variant>" is the sentence when the evidence is the ledger's tracking.
 _TEXT: dict[str, tuple[str, str]] = {
     "refund-without-order": (
         "售后单 {asn} 的订单号“{order}”不在任何订单文件中：请核对订单号，或补充该订单所在月份的订单导出。",
@@ -43,6 +44,15 @@ _TEXT: dict[str, tuple[str, str]] = {
         "退货包裹 {track} 已到仓，但售后单 {asn} 的状态是“{status}”（未退款）：请处理售后或核实是否应退款。",
         "Return parcel {track} arrived, but after-sale {asn} is '{status}' (not refunded): process the "
         "after-sale or check whether a refund is due."),
+    "received-not-refunded:ledger": (
+        "订单 {order} 的发货包裹 {track} 物流显示已退回（{when}），但售后单 {asn} 的状态是“{status}”（未退款）："
+        "请处理售后或核实是否应退款。",
+        "Order {order}: tracking shows its parcel {track} returned to you ({when}), but after-sale {asn} is "
+        "'{status}' (not refunded): process the after-sale or check whether a refund is due."),
+    "received-not-refunded:ledger-no-aftersale": (
+        "订单 {order} 的发货包裹 {track} 物流显示已退回（{when}），但该订单没有售后单：请核实买家是否拒收、是否应退款。",
+        "Order {order}: tracking shows its parcel {track} returned to you ({when}), but the order has no "
+        "after-sale: check whether the buyer refused it and whether a refund is due."),
     "received-unknown": (
         "退货包裹 {track} 已到仓，但找不到对应的售后单：请核对单号，或联系买家/快递。",
         "Return parcel {track} arrived but matches no after-sale: check the number or contact the buyer "
@@ -76,6 +86,7 @@ class Finding:
     return_rows: tuple[Source, ...]
     message: str
     month: str = ""
+    evidence: str = ""            # the ledger's tracking when it, not a returns-log row, is the evidence
 
     @property
     def sort_key(self) -> tuple[int, str, str, str]:
@@ -87,8 +98,8 @@ def kind_name(code: str, lang: str = "zh") -> str:
     return en if lang == "en" else zh
 
 
-def sentence(code: str, lang: str = "zh", **values: object) -> str:
-    zh, en = _TEXT[code]
+def sentence(code: str, lang: str = "zh", variant: str = "", **values: object) -> str:
+    zh, en = _TEXT.get(f"{code}:{variant}", _TEXT[code]) if variant else _TEXT[code]
     return (en if lang == "en" else zh).format(**{k: _show(v, lang) for k, v in values.items()})
 
 

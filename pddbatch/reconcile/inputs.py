@@ -131,11 +131,13 @@ def norm_key(value: str) -> str:
 
 
 def read_inputs(orders: Sequence[Path], aftersales: Sequence[Path], returns: Sequence[Path],
-                basis: str, lang: str = "zh", *, all_orders: bool = False) -> Inputs:
+                basis: str, lang: str = "zh", *, all_orders: bool = False,
+                also_orders: Iterable[str] = ()) -> Inputs:
     """Read every file; raise InputError (naming the columns) when a required column is missing.
 
     Only the orders an after-sale or a logged parcel refers to (by order number or waybill) are
-    typed, so a 100,000-row export costs little; `all_orders=True` types every row.
+    typed, so a 100,000-row export costs little; `all_orders=True` types every row, `also_orders`
+    (normalised keys) adds more (orders whose parcel the ledger's tracking shows returned).
     """
     issues: list[FileIssue] = []
     order_issues: list[FileIssue] = []      # listed first, in the order the files were given
@@ -145,7 +147,7 @@ def read_inputs(orders: Sequence[Path], aftersales: Sequence[Path], returns: Seq
     recs_r: list[ReturnRec] = []
     for p in returns:
         recs_r.extend(_read(p, RETURNS_TABLE, None, "退货登记", lang, issues, _return))
-    wanted = {a.order_key for a in recs_a} | {r.order_key for r in recs_r}
+    wanted = {a.order_key for a in recs_a} | {r.order_key for r in recs_r} | set(also_orders)
     tracks = {r.tracking_key for r in recs_r if r.tracking_key}
     seen: set[str] = set()
 

@@ -3,6 +3,10 @@
 Every input is matched on normalised keys (`inputs.norm_key`). A parcel that could belong to more
 than one after-sale, or an after-sale claimed by more than one parcel, is an `ambiguous-match`
 finding and nothing is paired: we never guess.
+
+With a ledger, an outbound parcel its tracking shows returned to the seller (`tracked.py`) is the
+other evidence that goods came back: it stands in for a returns-log row for the order's after-sales
+(never for an exchange/resend), and a parcel back with no refund on the order is reported.
 """
 
 from __future__ import annotations
@@ -15,21 +19,25 @@ from decimal import Decimal
 from pddbatch.model import RowIssue
 from pddbatch.reconcile.exceptions import Finding, sentence
 from pddbatch.reconcile.inputs import AfterSaleRec, FileIssue, Inputs, OrderRec, ReturnRec, Source, norm_key
+from pddbatch.reconcile.tracked import TrackedReturn
 
 SHIPPED_STATUS_PREFIXES = ("已发货", "已签收", "已收货", "待收货")
 RETURN_TYPES = ("return_refund", "intercept", "exchange")
+NO_REFUND_TYPES = ("exchange", "resend")      # goods come back, no refund is due
 _ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)
 class Matched:
-    """One after-sale matched to its order, with the returned parcel when one was logged."""
+    """One after-sale matched to its order, with the returned parcel when one was logged, else the
+    outbound parcel the ledger's tracking shows returned (`tracked`)."""
 
     aftersale: AfterSaleRec
     order: OrderRec
     received: ReturnRec | None
     paid: Decimal | None
     codes: tuple[str, ...]        # finding kinds this after-sale is part of
+    tracked: TrackedReturn | None = None
 
 
 @dataclass
@@ -42,12 +50,17 @@ class Matching:
 
 
 def match(inputs: Inputs, *, basis: str, month: str | None, lang: str = "zh",
-          ledger_tracking: Mapping[str, str] | None = None) -> Matching:
-    """Join the inputs and run every check; `ledger_tracking` maps order key -> shipped waybill number."""
+          ledger_tracking: Mapping[str, str] | None = None,
+          ledger_returns: Mapping[str, TrackedReturn] | None = None) -> Matching:
+    """Join the inputs and run every check; `ledger_tracking` maps order key -> shipped waybill number,
+    `ledger_returns` order key -> the outbound parcel the ledger's tracking shows returned."""
     issues: list[FileIssue] = []
     orders = _index_orders(inputs.orders, issues, lang)
     aftersales = _dedupe_aftersales(inputs.aftersales, issues, lang)
     ledger_tracking = ledger_tracking or {}
+    logged_keys = {r.tracking_key for r in inputs.returns if r.tracking_key}
+    # a parcel the warehouse logged is matched from the log; the ledger only speaks for the others
+    came_back = {k: t for k, t in (ledger_returns or {}).items() if t.tracking_key not in logged_keys}
     basis_zh = {"buyer_paid": "用户实付", "merchant_received": "商家实收"}[basis]
     basis_en = {"buyer_paid": "the buyer paid", "merchant_received": "the merchant received"}[basis]
     basis_text = basis_en if lang == "en" else basis_zh
@@ -62,22 +75,27 @@ def match(inputs: Inputs, *, basis: str, month: str | None, lang: str = "zh",
     codes: dict[str, list[str]] = defaultdict(list)
 
     def add(kind: str, group: Sequence[AfterSaleRec], order: OrderRec | None, rets: Sequence[ReturnRec],
-            refund: Decimal | None, paid: Decimal | None, **text: object) -> None:
-        track = ", ".join(r.tracking_no for r in rets) or ", ".join(
+            refund: Decimal | None, paid: Decimal | None, via: TrackedReturn | None = None,
+            **text: object) -> None:
+        track = ", ".join(r.tracking_no for r in rets) or (via.tracking_no if via else "") or ", ".join(
             a.return_tracking_no for a in group if a.return_tracking_no)
         asns = tuple(a.aftersale_sn for a in group)
         months = sorted({a.month for a in group if a.month} |
-                        {f"{r.received_at:%Y-%m}" for r in rets if r.received_at and not group})
+                        {f"{r.received_at:%Y-%m}" for r in rets if r.received_at and not group} |
+                        ({via.month} if via and via.month and not group else set()))
         order_sn = order.order_sn if order else (group[0].order_sn if group else
                                                  (rets[0].order_sn if rets else ""))
         values: dict[str, object] = {"asn": "、".join(asns) if lang != "en" else ", ".join(asns),
                                      "order": order_sn, "track": track, "refund": refund, "paid": paid,
                                      "basis": basis_text}
+        if via is not None:
+            values["when"] = f"{via.at:%Y-%m-%d %H:%M}" if via.at else via.text
         values.update(text)
+        variant = ("ledger" if group else "ledger-no-aftersale") if via is not None else ""
         findings.append(Finding(kind, asns, order_sn, track, refund, paid,
                                 tuple(a.source for a in group), (order.source,) if order else (),
-                                tuple(r.source for r in rets), sentence(kind, lang, **values),
-                                months[-1] if months else ""))
+                                tuple(r.source for r in rets), sentence(kind, lang, variant, **values),
+                                months[-1] if months else "", via.evidence(lang) if via else ""))
         for a in group:
             codes[a.aftersale_sn].append(kind)
 
@@ -110,30 +128,67 @@ def match(inputs: Inputs, *, basis: str, month: str | None, lang: str = "zh",
             add("refund-exceeds-paid", group, o, [], total, paid)
 
     # ---- goods: per after-sale -----------------------------------------------------------------
+    tracked: dict[str, TrackedReturn] = {}      # 售后编号 -> the ledger's returned parcel standing in for a log row
+    for a in aftersales:
+        back = came_back.get(a.order_key)
+        if (back is not None and a.aftersale_sn not in received and a.aftersale_sn not in ambiguous_asns
+                and a.status_class != "closed" and a.type_class not in NO_REFUND_TYPES):
+            tracked[a.aftersale_sn] = back
     for a in aftersales:
         if not in_scope(a):
             continue
         o = orders.get(a.order_key)
         r = received.get(a.aftersale_sn)
         refunded = a.status_class == "refunded"
-        if o is not None and refunded and a.type_class == "refund_only" and _shipped(o, ledger_tracking):
+        back_ok = a.aftersale_sn in tracked
+        if (o is not None and refunded and a.type_class == "refund_only" and _shipped(o, ledger_tracking)
+                and not back_ok):
             add("refund-after-shipping-only", [a], o, [], a.refunded, paid_of(o))
-        if refunded and a.type_class == "return_refund" and r is None and a.aftersale_sn not in ambiguous_asns:
+        if (refunded and a.type_class == "return_refund" and r is None and not back_ok
+                and a.aftersale_sn not in ambiguous_asns):
             add("return-not-received", [a], o, [], a.refunded, paid_of(o))
-        if r is not None and not refunded and a.type_class not in ("exchange", "resend"):
+        if r is not None and not refunded and a.type_class not in NO_REFUND_TYPES:
             add("received-not-refunded", [a], o, [r], None, paid_of(o), status=a.status)
         paid = paid_of(o)
         if r is not None and r.good is False and refunded and paid is not None and a.refunded >= paid:
             add("damaged-return", [a], o, [r], a.refunded, paid, cond=r.condition)
 
+    _unrefunded_back(came_back, aftersales, orders, received, in_scope, month, add, paid_of)
+
     scope = [a for a in aftersales if in_scope(a)]
     matched = [Matched(a, orders[a.order_key], received.get(a.aftersale_sn), paid_of(orders[a.order_key]),
-                       tuple(codes.get(a.aftersale_sn, ())))
+                       tuple(codes.get(a.aftersale_sn, ())), tracked.get(a.aftersale_sn))
                for a in scope if a.order_key in orders]
     findings.sort(key=lambda f: f.sort_key)
     returns_in_scope = sum(1 for r in inputs.returns if month is None or r.received_at is None
                            or f"{r.received_at:%Y-%m}" == month)
     return Matching(scope, matched, findings, issues, returns_in_scope)
+
+
+def _unrefunded_back(came_back: Mapping[str, TrackedReturn], aftersales: Sequence[AfterSaleRec],
+                     orders: Mapping[str, OrderRec], received: Mapping[str, ReturnRec],
+                     scope_f: Callable[[AfterSaleRec], bool], month: str | None, add_f: Callable[..., None],
+                     paid_f: Callable[[OrderRec | None], Decimal | None]) -> None:
+    """An outbound parcel back with the seller and no refund on its order: `received-not-refunded`.
+
+    One finding per order, naming the order's unrefunded after-sales (none is possible: a refused
+    parcel with no after-sale at all). Nothing is reported when some after-sale of the order was
+    refunded or is an exchange/resend (the goods came back for it), or a returns-log row already
+    speaks for the order.
+    """
+    by_order: dict[str, list[AfterSaleRec]] = defaultdict(list)
+    for a in aftersales:
+        by_order[a.order_key].append(a)
+    for okey in sorted(came_back):
+        back, group = came_back[okey], by_order.get(okey, [])
+        if any(a.status_class == "refunded" or a.aftersale_sn in received
+               or (a.type_class in NO_REFUND_TYPES and a.status_class != "closed") for a in group):
+            continue
+        if not (any(scope_f(a) for a in group) if group else month is None or back.month == month):
+            continue
+        o = orders.get(okey)
+        status = "、".join(dict.fromkeys(a.status for a in group))
+        add_f("received-not-refunded", group, o, [], None, paid_f(o), via=back, status=status)
 
 
 def _shipped(o: OrderRec, ledger_tracking: Mapping[str, str]) -> bool:

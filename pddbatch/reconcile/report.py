@@ -181,14 +181,17 @@ def _header(ws: Any, fmt: _Formats, headers: Sequence[str], lang: str, widths: S
 def _matched(ws: Any, fmt: _Formats, m: Matching, lang: str) -> None:
     _header(ws, fmt, MATCHED_HEADERS, lang, (22, 26, 10, 16, 14, 14, 24, 9, 12, 12, 12, 18, 12, 8, 24))
     for i, x in enumerate(m.matched, start=1):
-        a, r = x.aftersale, x.received
+        a, r, t = x.aftersale, x.received, x.tracked
         refund = a.refunded if a.status_class == "refunded" else None
+        back_zh_en = ("物流显示已退回", "tracking: returned")
         values: list[CellValue] = [
             a.aftersale_sn, a.order_sn, a.type, a.status, a.reason, a.sku or x.order.sku,
             a.product or x.order.product, a.month, a.apply_amount, refund, x.paid,
-            a.return_tracking_no or (r.tracking_no if r else ""), r.received_at if r else None,
-            r.condition if r else "", ", ".join(x.codes), a.source.label(lang), x.order.source.label(lang),
-            r.source.label(lang) if r else ""]
+            a.return_tracking_no or (r.tracking_no if r else t.tracking_no if t else ""),
+            r.received_at if r else t.at if t else None,
+            r.condition if r else back_zh_en[lang == "en"] if t else "", ", ".join(x.codes),
+            a.source.label(lang), x.order.source.label(lang),
+            r.source.label(lang) if r else t.evidence(lang) if t else ""]
         for c, v in enumerate(values):
             _put(ws, i, c, v, fmt, MATCHED_HEADERS[c] in MONEY_MATCHED)
     ws.autofilter(0, 0, max(len(m.matched), 1), len(MATCHED_HEADERS) - 1)
@@ -201,7 +204,7 @@ def _exceptions(ws: Any, fmt: _Formats, m: Matching, lang: str) -> None:
         values: list[CellValue] = [
             f.kind, kind_name(f.kind, lang), f.month, sep.join(f.aftersale_sns), f.order_sn, f.tracking_no,
             f.refund, f.paid, f.message, _srcs(f.aftersale_rows, lang), _srcs(f.order_rows, lang),
-            _srcs(f.return_rows, lang)]
+            _srcs(f.return_rows, lang) or f.evidence]
         for c, v in enumerate(values):
             _put(ws, i, c, v, fmt, c in (6, 7))
     ws.autofilter(0, 0, max(len(m.findings), 1), len(EXCEPTION_HEADERS) - 1)
