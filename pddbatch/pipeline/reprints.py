@@ -23,7 +23,6 @@ from pddbatch.model import BatchResult, Order, Parcel
 from pddbatch.pipeline.options import Clock, Options, no_progress
 from pddbatch.pipeline.prepare import prepare
 from pddbatch.plan.parcels import parcel_key
-from pddbatch.render import render_labels
 from pddbatch.workbook.backend import FileSheet
 
 
@@ -91,6 +90,8 @@ def reprint(keys: Sequence[str], *, run_id: int | None = None, config_path: Path
         target = out_dir or default_out_dir(first_book, config) / f"reprint-{stamp}"
         target.mkdir(parents=True, exist_ok=True)
         settings = render_settings(config, label_size=label_size, zpl=zpl, now=now or china_now(), lang=lang)
+        from pddbatch.render import render_labels  # drawing is needed here only (and not in xlwings Lite)
+
         by_carrier: dict[str, list[Parcel]] = {}
         for p in parcels:
             by_carrier.setdefault(p.carrier.code, []).append(replace(p, label_size=settings.label_size))

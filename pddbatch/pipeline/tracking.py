@@ -27,9 +27,8 @@ from pddbatch.pipeline.guards import check_ledger_identity
 from pddbatch.pipeline.options import Clock, no_progress
 from pddbatch.pipeline.prepare import as_backend
 from pddbatch.tracking.alerts import ParcelTrack, Thresholds, alert_counts, assess
-from pddbatch.tracking.events import EventImport, TrackingEvent, parse_time, read_events
+from pddbatch.tracking.events import EventImport, TrackingEvent, UnknownNumber, parse_time, read_events
 from pddbatch.tracking.provider import LiveQuery, LiveRun, TrackingProvider, ask_live
-from pddbatch.tracking.report import REPORT_NAME, UnknownNumber, write_report
 from pddbatch.tracking.status import Status
 from pddbatch.validate import Validation, validate_table
 from pddbatch.workbook.backend import SheetBackend
@@ -191,6 +190,8 @@ def track(workbook: Path | SheetBackend, options: TrackOptions | None = None, pr
             plan = with_ledger_id(tracking_write_plan(table, v, sheet_rows, tracks, lang), ledger_id)
             result.backup = backend.apply(plan, backup=opts.backup).backup
     with stage("report"):
+        from pddbatch.tracking.report import REPORT_NAME, write_report  # xlsx writing: not needed in Lite
+
         target = out_dir / REPORT_NAME
         issues = [(i.source, issue) for i in imports for issue in i.issues]
         write_report(target, tracks, flagged, unknown, issues, rows_of, lang)

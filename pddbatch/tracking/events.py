@@ -35,6 +35,15 @@ _MANGLED = re.compile(r"\d(\.\d+)?[eE]\+\d+")
 _CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
+@dataclass(frozen=True)
+class UnknownNumber:
+    """A number that events arrived for but no parcel in the ledger carries (reported, never dropped)."""
+
+    tracking_no: str
+    events: int
+    last: TrackingEvent
+
+
 class TrackingEvent(NamedTuple):
     """One scan of one parcel: its number, when (China time), what the carrier wrote, what it means.
 

@@ -8,7 +8,6 @@ inline string (never a formula or a number), so a waybill like 7310…001 keeps 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from pddbatch.model import RowIssue, col_letter
 from pddbatch.render.atomic import atomic_path
 from pddbatch.render.workbooks import HEAD, _Book, _num, _row, _str
 from pddbatch.tracking.alerts import ParcelTrack
-from pddbatch.tracking.events import TrackingEvent
+from pddbatch.tracking.events import UnknownNumber
 from pddbatch.tracking.status import Status
 
 REPORT_NAME = "tracking.xlsx"
@@ -30,13 +29,6 @@ _EN = {"订单号": "Order no.", "快递单号": "Waybill", "快递公司": "Car
        "合计": "Total", "异常件": "With alerts", "来源": "Source", "文件": "File", "工作表": "Sheet",
        "单元格": "Cell", "说明": "Message"}
 Cell = str | int | float | None
-
-
-@dataclass(frozen=True)
-class UnknownNumber:
-    tracking_no: str
-    events: int
-    last: TrackingEvent
 
 
 def carrier_name(code: str, lang: str) -> str:

@@ -25,6 +25,7 @@ import xlwings as xw
 
 import pddbatch.excel as px
 from pddbatch.excel.lite import build, wheel_name
+from pddbatch.workbook.marks import note_text
 from tests.excel.payload import payload_from_xlsx
 from tests.excel.test_excel_book import _expected_errors
 from tests.support import ROOT, SAMPLE, generator, sample_rows
@@ -103,7 +104,8 @@ def _check(acts: list[dict[str, Any]], rows: int, rejected: int, errors: dict[st
     (alert,) = _funcs(acts, "alert")
     assert alert["args"][0].startswith(f"校验完成：共 {rows} 行，通过 {rows - rejected} 行，有问题 {rejected} 行。")
     assert alert["args"][1] == "拼多多发货"
-    assert {a["args"][0]: a["args"][1] for a in _funcs(acts, "addNote")} == errors
+    assert {a["args"][0]: a["args"][1] for a in _funcs(acts, "addNote")} == \
+        {cell: note_text(message) for cell, message in errors.items()}
     adds = {a["args"][1]: a["args"][0] for a in _funcs(acts, "addSheet")}
     assert list(adds) == ["问题清单", "_pddbatch"]
     issues = [r for a in _funcs(acts, "setValues") if a["sheet_position"] == adds["问题清单"] for r in a["values"]]
