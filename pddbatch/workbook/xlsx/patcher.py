@@ -338,17 +338,8 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
 
             # ---- issues sheet ------------------------------------------------------------------------
             if plan.issues_sheet is not None:
-                xml = issues_sheet_xml(plan.issues_sheet, pkg.dialect)
-                existing = sheets.get(plan.issues_sheet.name)
-                if existing is not None and existing.type == RT_WORKSHEET and existing.target in pkg.names:
-                    pkg.put(existing.target, xml)
-                else:
-                    part = free_part(pkg.all_names(), "xl/worksheets/sheet{}.xml")
-                    pkg.put(part, xml)
-                    rid = pkg.link(wb_part, RT_WORKSHEET, part)
-                    pkg.content_type(override=(part, CT_WORKSHEET))
-                    sheet_ids.append(max(sheet_ids, default=0) + 1)
-                    _add_sheet_entry(pkg, wb_part, plan.issues_sheet.name, sheet_ids[-1], rid)
+                _put_sheet(pkg, wb_part, sheets, sheet_ids, plan.issues_sheet.name,
+                           issues_sheet_xml(plan.issues_sheet, pkg.dialect))
 
             # ---- the mark record ---------------------------------------------------------------------
             names = [n for n in sheets if n != RECORD_SHEET]
@@ -356,17 +347,8 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
                 names.append(plan.issues_sheet.name)
             new_record = record.with_sheet(plan.sheet, new_marks, plan.record_meta, names)
             if record.found or not new_record.empty:
-                xml = record_sheet_xml(new_record.rows(), pkg.dialect)
-                existing = sheets.get(RECORD_SHEET)
-                if existing is not None and existing.type == RT_WORKSHEET and existing.target in pkg.names:
-                    pkg.put(existing.target, xml)
-                else:
-                    part = free_part(pkg.all_names(), "xl/worksheets/sheet{}.xml")
-                    pkg.put(part, xml)
-                    rid = pkg.link(wb_part, RT_WORKSHEET, part)
-                    pkg.content_type(override=(part, CT_WORKSHEET))
-                    sheet_ids.append(max(sheet_ids, default=0) + 1)
-                    _add_sheet_entry(pkg, wb_part, RECORD_SHEET, sheet_ids[-1], rid, hidden=True)
+                _put_sheet(pkg, wb_part, sheets, sheet_ids, RECORD_SHEET,
+                           record_sheet_xml(new_record.rows(), pkg.dialect), hidden=True)
             for rel in record.legacy_parts:
                 _drop_part(pkg, wb_part, rel)
 
@@ -375,6 +357,21 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
                 spool.seek(0)
                 _write_zip(zin, pkg, sheet_part, spool, dst)
     return PatchResult(changed, result.cells_written, len(plan.marks), cleared)
+
+
+def _put_sheet(pkg: _Package, wb_part: str, sheets: dict[str, Rel], sheet_ids: list[int], name: str, xml: bytes,
+               *, hidden: bool = False) -> None:
+    """Write sheet `name`'s part: over its existing worksheet part, or as a new part listed in the workbook."""
+    existing = sheets.get(name)
+    if existing is not None and existing.type == RT_WORKSHEET and existing.target in pkg.names:
+        pkg.put(existing.target, xml)
+        return
+    part = free_part(pkg.all_names(), "xl/worksheets/sheet{}.xml")
+    pkg.put(part, xml)
+    rid = pkg.link(wb_part, RT_WORKSHEET, part)
+    pkg.content_type(override=(part, CT_WORKSHEET))
+    sheet_ids.append(max(sheet_ids, default=0) + 1)
+    _add_sheet_entry(pkg, wb_part, name, sheet_ids[-1], rid, hidden=hidden)
 
 
 def _add_sheet_entry(pkg: _Package, wb_part: str, name: str, sheet_id: int, rid: str, *,
