@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
+import os
+
+# xlwings reads its licence key when it is first imported, and any test folder may import it first:
+# the remote engine (xw.Book(json=...)) that the Excel-face tests drive needs the free key.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+import shutil  # noqa: E402
 from pathlib import Path
 from types import ModuleType
 
