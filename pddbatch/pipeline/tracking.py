@@ -8,7 +8,7 @@ same lossless write-back as `process`) -> `<stem>.pddbatch/tracking.xlsx`. Nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +19,7 @@ from pddbatch.clock import CHINA, china_now
 from pddbatch.config import Config, find_config, load_config
 from pddbatch.documents import default_out_dir
 from pddbatch.errors import ConfigError, LedgerError
+from pddbatch.ledger import Ledger, ParcelRecord
 from pddbatch.ledger.events import EventRow
 from pddbatch.messages import pick
 from pddbatch.model import CellValue, OwnedColumn, RowIssue, WritePlan
@@ -103,7 +104,7 @@ def track(workbook: Path | SheetBackend, options: TrackOptions | None = None, pr
     `workbook` is a file or an open book (`LiveSheet`), through the same `SheetBackend` seam as
     `process`. `provider` replaces the configured live service (another aggregator).
     """
-    from pddbatch.ledger import Ledger, ledger_exists, masked
+    from pddbatch.ledger import ledger_exists, masked
 
     opts = options or TrackOptions()
     progress = progress or no_progress
@@ -236,7 +237,7 @@ def _sheet_rows(table: Table, v: Validation) -> _SheetRows:
     return out
 
 
-def _parcels(known: dict[str, Any], rows: _SheetRows) -> tuple[list[ParcelTrack], dict[str, tuple[int, ...]]]:
+def _parcels(known: dict[str, ParcelRecord], rows: _SheetRows) -> tuple[list[ParcelTrack], dict[str, tuple[int, ...]]]:
     """One ParcelTrack per live ledger parcel of the sheet's orders; waybill -> its sheet rows."""
     tracks: dict[int, ParcelTrack] = {}
     rows_of: dict[str, tuple[int, ...]] = {}
@@ -315,7 +316,7 @@ def _rows(events: Sequence[TrackingEvent], now: datetime) -> list[EventRow]:
             for e in events]
 
 
-def _store_imports(ledger: Any, imports: Sequence[EventImport], result: TrackResult, now: datetime,
+def _store_imports(ledger: Ledger, imports: Sequence[EventImport], result: TrackResult, now: datetime,
                    dry_run: bool) -> list[UnknownNumber]:
     """Store the files' events; count what was new; the numbers no parcel in the ledger carries."""
     every = [e for i in imports for e in i.events]
@@ -340,12 +341,11 @@ def _store_imports(ledger: Any, imports: Sequence[EventImport], result: TrackRes
     return [UnknownNumber(n, len(evs), max(evs, key=lambda e: e.at)) for n, evs in sorted(unknown.items())]
 
 
-def _raw_events(ledger: Any, numbers: Any) -> dict[str, list[EventRow]]:
-    rows: dict[str, list[EventRow]] = ledger.events.for_numbers(numbers)
-    return rows
+def _raw_events(ledger: Ledger, numbers: Iterable[str]) -> dict[str, list[EventRow]]:
+    return ledger.events.for_numbers(numbers)
 
 
-def _stored_events(ledger: Any, numbers: Any) -> dict[str, list[TrackingEvent]]:
+def _stored_events(ledger: Ledger, numbers: Iterable[str]) -> dict[str, list[TrackingEvent]]:
     out: dict[str, list[TrackingEvent]] = {}
     statuses = {s.value: s for s in Status}
     for number, rows in _raw_events(ledger, numbers).items():
