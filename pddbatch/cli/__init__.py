@@ -42,7 +42,11 @@ def run() -> None:
 
     signal.signal(signal.SIGINT, signal.default_int_handler)     # from here the run says 已中断 itself
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    run_app()
+    try:
+        run_app()
+    finally:        # the run has answered (its exit code is set): a stop now would only kill the exit itself
+        for s in _SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
 
 
 def __getattr__(name: str) -> object:
