@@ -239,3 +239,23 @@ def test_reprint_and_rerun_say_what_the_ledger_knows(shop: Path) -> None:
     assert str(after[head["处理说明"]]).startswith(
         f"该订单已有单号 中通快递 {tracking}（台账中仍有效，面单可能已打印）；改正下面的问题后重新处理会沿用这个单号；"
         f"不再发货请用 pddbatch void {tracking} 作废；")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_nothing_is_printed_after_the_run_has_answered(tmp_path: Path, debug: bool) -> None:
+    """An object abandoned mid-write by a stop complains from __del__ when the process ends (Python 3.13
+    printed a zipfile traceback after 已中断). Once `run()` has answered, such complaints are dropped —
+    unless PDDBATCH_DEBUG asks for everything."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom pddbatch.cli import run\n"
+              "class Abandoned:\n    def __del__(self):\n        raise ValueError('complaint from __del__')\n"
+              "left = Abandoned()\nsys.argv = ['pddbatch', '--version']\nrun()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PDDBATCH_DEBUG"} | ({"PDDBATCH_DEBUG": "1"} if debug else {})
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "pddbatch" in res.stdout
+    assert ("complaint from __del__" in res.stderr) is debug, res.stderr

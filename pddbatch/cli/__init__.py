@@ -47,6 +47,13 @@ def run() -> None:
     finally:        # the run has answered (its exit code is set): a stop now would only kill the exit itself
         for s in _SIGNALS:
             signal.signal(s, signal.SIG_IGN)
+        if not os.environ.get("PDDBATCH_DEBUG"):
+            sys.unraisablehook = _after_answer
+
+
+def _after_answer(unraisable: object) -> None:
+    """Objects a stop abandoned mid-write (a zip with a member still open) are collected as the process
+    ends and complain in `__del__`; the run has already said what happened, so nothing more is printed."""
 
 
 def __getattr__(name: str) -> object:

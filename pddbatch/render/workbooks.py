@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from xlsxwriter.theme import THEME_XML_2007
@@ -99,15 +100,15 @@ def _attr(s: str) -> str:
     return _data(s).replace('"', "&quot;")
 
 
-def _str(ref: str, s: str, style: str = "") -> str:
+def str_cell(ref: str, s: str, style: str = "") -> str:
     return f'<c r="{ref}"{style} t="inlineStr">{_is(s)}</c>'
 
 
-def _num(ref: str, n: int, style: str = "") -> str:
+def num_cell(ref: str, n: int, style: str = "") -> str:
     return f'<c r="{ref}"{style}><v>{n:.16G}</v></c>'
 
 
-def _row(r: int, cells: Iterable[str]) -> str:
+def row_xml(r: int, cells: Iterable[str]) -> str:
     return f'<row r="{r}">{"".join(cells)}</row>'
 
 
@@ -116,13 +117,34 @@ def _col_width(width: float) -> str:
     return f"{int(int(width * 7 + 5 + 0.5) / 7 * 256) / 256:.16G}"
 
 
-class _Book:
-    """A workbook of simple sheets written straight into a zip (sheet XML streamed row chunks)."""
+class StreamedBook:
+    """A workbook of simple sheets written straight into a zip (sheet XML streamed row chunks).
+
+    Use it as a context manager: the package is finished when the block ends normally; when the block
+    is left by an exception (a stop arriving mid-sheet) the half-written file is closed as it is — its
+    temporary path is discarded by the caller — and the zip is not left to complain when collected.
+    """
 
     def __init__(self, path: Path, styles: str = _STYLES) -> None:
         self.styles = styles
-        self.zf = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self._raw = open(path, "wb")  # noqa: SIM115 (closed by close()/abandon())
+        self.zf = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.names: list[str] = []
+
+    def __enter__(self) -> StreamedBook:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Give up the unfinished package: close the file without a central directory."""
+        self.zf.fp = None       # ZipFile.close() is a no-op from here (no "open writing handle" error)
+        self._raw.close()
 
     def _put(self, name: str, data: str) -> None:
         self.zf.writestr(name, data.encode())
@@ -204,6 +226,7 @@ class _Book:
             '<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>'
             '<HyperlinksChanged>false</HyperlinksChanged><AppVersion>12.0000</AppVersion></Properties>'))
         self.zf.close()
+        self._raw.close()
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -219,9 +242,9 @@ def _sheet_name(name: str, used: set[str]) -> str:
 def _manifest_rows(parcels: Sequence[Parcel], t: dict[str, Any], printed_at: str,
                    counts: dict[str, int], code: str) -> Iterable[str]:
     name = parcels[0].carrier.pdd_name
-    yield _row(1, [_str("A1", f"{name} {t['manifest']}", BOLD)])
-    yield _row(2, [_str("A2", printed_at)])
-    yield _row(3, [_str(f"{c}3", h, HEAD) for c, h in zip("ABCDEF", t["man_cols"], strict=True)])
+    yield row_xml(1, [str_cell("A1", f"{name} {t['manifest']}", BOLD)])
+    yield row_xml(2, [str_cell("A2", printed_at)])
+    yield row_xml(3, [str_cell(f"{c}3", h, HEAD) for c, h in zip("ABCDEF", t["man_cols"], strict=True)])
     rows = manifest_rows(parcels)
     r, weights, pieces, weighed = 3, 0, 0, False
     for x in rows:
@@ -238,28 +261,28 @@ def _manifest_rows(parcels: Sequence[Parcel], t: dict[str, Any], printed_at: str
                f'</c><c r="C{r}" t="inlineStr">{_is(x.order_sns)}</c><c r="D{r}" t="inlineStr">{_is(x.city)}</c>'
                f'<c r="E{r}"><v>{x.pieces:.16G}</v></c>{wc}</row>')
     r += 1
-    total = [_str(f"A{r}", t["total"], BOLD), _str(f"B{r}", f"{len(rows)} {t['parcels']}", BOLD),
-             _num(f"E{r}", pieces, BOLD)]
+    total = [str_cell(f"A{r}", t["total"], BOLD), str_cell(f"B{r}", f"{len(rows)} {t['parcels']}", BOLD),
+             num_cell(f"E{r}", pieces, BOLD)]
     if weighed:
-        total.append(_num(f"F{r}", weights, BOLD))
-    yield _row(r, total)
+        total.append(num_cell(f"F{r}", weights, BOLD))
+    yield row_xml(r, total)
     r += 1
     for label in t["handover"]:
         r += 1
-        yield _row(r, [_str(f"A{r}", f"{label}：", BOLD)])
+        yield row_xml(r, [str_cell(f"A{r}", f"{label}：", BOLD)])
     counts[code] = len(rows)
 
 
 def _pick_rows(picks: Sequence[PickRow], t: dict[str, Any]) -> Iterable[str]:
-    yield _row(1, [_str(f"{c}1", h, HEAD) for c, h in zip("ABCDEF", t["pick_cols"], strict=True)])
+    yield row_xml(1, [str_cell(f"{c}1", h, HEAD) for c, h in zip("ABCDEF", t["pick_cols"], strict=True)])
     for i, p in enumerate(picks, start=1):
         r = i + 1
         yield (f'<row r="{r}"><c r="A{r}"><v>{i:.16G}</v></c><c r="B{r}" t="inlineStr">{_is(p.sku)}</c>'
                f'<c r="C{r}" t="inlineStr">{_is(p.product)}</c><c r="D{r}" t="inlineStr">{_is(p.spec)}</c>'
                f'<c r="E{r}"><v>{p.quantity:.16G}</v></c><c r="F{r}"><v>{p.orders:.16G}</v></c></row>')
     r = len(picks) + 2
-    yield _row(r, [_str(f"A{r}", t["total"], BOLD), _num(f"E{r}", sum(p.quantity for p in picks), BOLD),
-                   _num(f"F{r}", sum(p.orders for p in picks), BOLD)])
+    yield row_xml(r, [str_cell(f"A{r}", t["total"], BOLD), num_cell(f"E{r}", sum(p.quantity for p in picks), BOLD),
+                   num_cell(f"F{r}", sum(p.orders for p in picks), BOLD)])
 
 
 def write_manifest_xlsx(path: Path, by_carrier: Mapping[str, Sequence[Parcel]], picks: Sequence[PickRow],
@@ -268,8 +291,7 @@ def write_manifest_xlsx(path: Path, by_carrier: Mapping[str, Sequence[Parcel]], 
     t: dict[str, Any] = text(lang)
     counts: dict[str, int] = {}
     used: set[str] = set()
-    with atomic_path(path) as tmp:
-        book = _Book(tmp)
+    with atomic_path(path) as tmp, StreamedBook(tmp) as book:
         for code, parcels in by_carrier.items():
             last = len(parcels) + 3 + 2 + len(t["handover"])
             book.sheet(_sheet_name(f"{parcels[0].carrier.pdd_name}", used),
@@ -277,7 +299,6 @@ def write_manifest_xlsx(path: Path, by_carrier: Mapping[str, Sequence[Parcel]], 
                        _manifest_rows(parcels, t, printed_at, counts, code))
         book.sheet(_sheet_name(str(t["picklist"]) if lang == "en" else "拣货单", used),
                    [(1, 1, 6), (2, 2, 18), (3, 3, 40), (4, 4, 20)], len(picks) + 2, "F", _pick_rows(picks, t))
-        book.close()
     return counts
 
 
@@ -286,13 +307,11 @@ def write_bulk_ship_xlsx(path: Path, parcels: Sequence[Parcel]) -> int:
     rows = bulk_ship_rows(parcels)
 
     def lines() -> Iterable[str]:
-        yield _row(1, [_str(f"{c}1", h) for c, h in zip("ABC", ("订单号", "快递公司", "快递单号"), strict=True)])
+        yield row_xml(1, [str_cell(f"{c}1", h) for c, h in zip("ABC", ("订单号", "快递公司", "快递单号"), strict=True)])
         for r, (sn, name, tn) in enumerate(rows, start=2):
             yield (f'<row r="{r}"><c r="A{r}" t="inlineStr">{_is(sn)}</c><c r="B{r}" t="inlineStr">{_is(name)}'
                    f'</c><c r="C{r}" t="inlineStr">{_is(tn)}</c></row>')
 
-    with atomic_path(path) as tmp:
-        book = _Book(tmp, _PLAIN_STYLES)
+    with atomic_path(path) as tmp, StreamedBook(tmp, _PLAIN_STYLES) as book:
         book.sheet("Sheet1", [(1, 1, 26), (2, 2, 14), (3, 3, 22)], len(rows) + 1, "C", lines())
-        book.close()
     return len(rows)

@@ -14,7 +14,7 @@ from pathlib import Path
 from pddbatch.carriers import all_carriers
 from pddbatch.model import RowIssue, col_letter
 from pddbatch.render.atomic import atomic_path
-from pddbatch.render.workbooks import HEAD, _Book, _num, _row, _str
+from pddbatch.render.workbooks import HEAD, StreamedBook, num_cell, row_xml, str_cell
 from pddbatch.tracking.alerts import ParcelTrack
 from pddbatch.tracking.events import UnknownNumber
 from pddbatch.tracking.status import Status
@@ -53,8 +53,7 @@ def write_report(path: Path, parcels: Sequence[ParcelTrack], alerts: Sequence[Pa
         counts.setdefault(p.carrier, dict.fromkeys(statuses, 0))[p.status] += 1
         flagged[p.carrier] = flagged.get(p.carrier, 0) + (1 if p.alerts else 0)
 
-    with atomic_path(path) as tmp:
-        book = _Book(tmp)
+    with atomic_path(path) as tmp, StreamedBook(tmp) as book:
         _sheet(book, SHEET_ALERTS, lang, ("订单号", "快递单号", "快递公司", "物流状态", "异常", "出单后小时数",
                                           "最新轨迹", "处理建议", "行号"), (24, 18, 12, 10, 16, 12, 50, 60, 10),
                (["、".join(p.order_sns), p.tracking_no, carrier_name(p.carrier, lang), p.status.text(lang), kinds(p),
@@ -76,19 +75,18 @@ def write_report(path: Path, parcels: Sequence[ParcelTrack], alerts: Sequence[Pa
         if issues:
             _sheet(book, SHEET_ISSUES, lang, ("文件", "工作表", "单元格", "说明"), (24, 14, 10, 70),
                    ([source, i.sheet, i.cell, i.message] for source, i in issues), len(issues))
-        book.close()
     return path
 
 
-def _sheet(book: _Book, name: str, lang: str, headers: Sequence[str], widths: Sequence[float],
+def _sheet(book: StreamedBook, name: str, lang: str, headers: Sequence[str], widths: Sequence[float],
            rows: Iterable[Sequence[Cell]], count: int) -> None:
     letters = [col_letter(c) for c in range(1, len(headers) + 1)]
     names = [_EN.get(h, h) for h in headers] if lang == "en" else headers
 
     def lines() -> Iterable[str]:
-        yield _row(1, (_str(f"{c}1", h, HEAD) for c, h in zip(letters, names, strict=True)))
+        yield row_xml(1, (str_cell(f"{c}1", h, HEAD) for c, h in zip(letters, names, strict=True)))
         for r, values in enumerate(rows, start=2):
-            yield _row(r, _cells(letters, r, values))
+            yield row_xml(r, _cells(letters, r, values))
 
     book.sheet(name, [(i, i, w) for i, w in enumerate(widths, start=1)], count + 1, letters[-1], lines())
 
@@ -98,9 +96,9 @@ def _cells(letters: Sequence[str], r: int, values: Sequence[Cell]) -> Iterable[s
         if v is None or v == "":
             continue
         if isinstance(v, str):
-            yield _str(f"{c}{r}", v)
+            yield str_cell(f"{c}{r}", v)
         else:
-            yield _num(f"{c}{r}", v)  # type: ignore[arg-type]  # floats format the same way (.16G)
+            yield num_cell(f"{c}{r}", v)  # type: ignore[arg-type]  # floats format the same way (.16G)
 
 
 def _when(t: datetime | None) -> str:

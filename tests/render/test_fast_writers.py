@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -135,3 +136,36 @@ def test_english_manifest_sheet_names_and_headers(tmp_path: Path) -> None:
     assert wb.sheetnames == ["中通快递", "Pick list"]
     assert list(next(wb["Pick list"].iter_rows(values_only=True))) == list(text("en")["pick_cols"])
     assert wb["中通快递"]["A1"].value == "中通快递 Handover manifest"
+
+
+def test_a_stop_mid_sheet_leaves_no_file_and_nothing_to_complain_when_collected(tmp_path: Path) -> None:
+    """A stop arriving while a sheet is streamed: no output file, no temp file left, and the abandoned
+    zip does not raise "open writing handle" from __del__ (Python 3.13 printed it after 已中断)."""
+    import gc
+    import sys
+
+    from pddbatch.render.atomic import atomic_path
+    from pddbatch.render.workbooks import StreamedBook, row_xml, str_cell
+
+    def rows() -> Iterator[str]:
+        for r in range(1, 10_000):
+            if r == 5000:
+                raise KeyboardInterrupt
+            yield row_xml(r, [str_cell(f"A{r}", "x" * 50)])
+
+    complaints: list[object] = []
+    before = sys.unraisablehook
+    sys.unraisablehook = complaints.append
+    try:
+        out = tmp_path / "m.xlsx"
+        try:
+            with atomic_path(out) as tmp, StreamedBook(tmp) as book:
+                book.sheet("S", [(1, 1, 10)], 10_000, "A", rows())
+        except KeyboardInterrupt:
+            pass
+        del book
+        gc.collect()
+    finally:
+        sys.unraisablehook = before
+    assert complaints == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
