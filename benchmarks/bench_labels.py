@@ -1,7 +1,8 @@
 """Render 10,000 and 100,000 labels; print pages/s, CPU time and peak RSS.
 
 Run: python benchmarks/bench_labels.py [--zpl | --both] [--workers N] [N ...]. `--zpl` writes ZPL
-(glyph graphics, single process) instead of PDF; `--both` measures the two side by side. Wall-clock pages/s depends on what else the machine
+(glyph graphics) instead of PDF; `--both` measures PDF alone, ZPL alone, and the two files drawn
+together from one layout per label (what `process` does when ZPL is on). Wall-clock pages/s depends on what else the machine
 runs; pages per CPU-second does not (two idle cores give about twice that, minus the parent's share).
 """
 
@@ -16,8 +17,7 @@ from pathlib import Path
 
 from pddbatch.carriers import carrier
 from pddbatch.model import Order, Parcel, Receiver
-from pddbatch.render.labels_pdf import render_labels
-from pddbatch.render.labels_zpl import render_zpl
+from pddbatch.render.labels import render_label_files
 from pddbatch.render.settings import RenderSettings
 
 CITIES = [("浙江省", "杭州市", "西湖区"), ("广东省", "深圳市", "南山区"), ("上海市", "上海市", "浦东新区"),
@@ -40,7 +40,7 @@ def parcels(n: int) -> list[Parcel]:
 
 def main() -> None:
     args = sys.argv[1:]
-    kinds = ["zpl"] if "--zpl" in args else ["pdf", "zpl"] if "--both" in args else ["pdf"]
+    kinds = ["zpl"] if "--zpl" in args else ["pdf", "zpl", "pdf+zpl"] if "--both" in args else ["pdf"]
     workers = 0
     if "--workers" in args:
         workers = int(args[args.index("--workers") + 1])
@@ -48,21 +48,21 @@ def main() -> None:
     sizes = [int(a) for a in args if not a.startswith("--")] or [10_000, 100_000]
     settings = RenderSettings(shop_name="基准店", sender_name="仓库", sender_phone="0571-88886666",
                               sender_address="浙江省杭州市余杭区仓前街道 8 号", workers=workers)
-    render_labels(parcels(10), Path(tempfile.gettempdir()) / "bench-warm.pdf", settings)  # font cache
+    render_label_files(parcels(10), settings, pdf=Path(tempfile.gettempdir()) / "bench-warm.pdf")  # font cache
     for n in sizes:
         ps = parcels(n)
         for kind in kinds:
             with tempfile.TemporaryDirectory() as d:
-                path = Path(d) / f"labels.{kind}"
+                paths = {k: Path(d) / f"labels.{k}" for k in kind.split("+")}
                 cpu0 = _cpu()
                 t = time.perf_counter()
-                pages, _ = (render_zpl if kind == "zpl" else render_labels)(ps, path, settings)
+                pages, _ = render_label_files(ps, settings, pdf=paths.get("pdf"), zpl=paths.get("zpl"))
                 dt = time.perf_counter() - t
                 cpu = _cpu() - cpu0
-                size = path.stat().st_size
+                size = sum(path.stat().st_size for path in paths.values())
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            print(f"{kind.upper():>3} {pages:>7} labels  {dt:6.2f} s  {pages / dt:8.0f} pages/s  {size / 1e6:7.1f} MB  "
+            print(f"{kind.upper():>7} {pages:>7} labels  {dt:6.2f} s  {pages / dt:8.0f} pages/s  {size / 1e6:7.1f} MB  "
                   f"CPU {cpu:6.2f} s ({pages / cpu:6.0f} pages per CPU-second; load-independent)  "
                   f"peak RSS parent {peak:.0f} MB, largest worker {kids:.0f} MB", flush=True)
 

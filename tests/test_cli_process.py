@@ -205,7 +205,7 @@ def test_a_big_day_uses_both_cores_and_everything_adds_up(tmp_path: Path) -> Non
     from pypdf import PdfReader
 
     from pddbatch.pipeline import batch as pipeline
-    from pddbatch.render.labels_pdf import PARALLEL_MIN
+    from pddbatch.render.labels import PARALLEL_MIN
     from tests.support import SAMPLE
 
     rows_in = list(generator.iter_orders(6000, seed=11))

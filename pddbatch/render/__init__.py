@@ -16,9 +16,7 @@ from pddbatch.errors import PddBatchError
 from pddbatch.model import Parcel
 from pddbatch.parallel import Background
 from pddbatch.render.fonts import Notice, preparation_notices
-from pddbatch.render.labels_pdf import PARALLEL_MIN
-from pddbatch.render.labels_pdf import render_labels as _render_pdf
-from pddbatch.render.labels_zpl import render_zpl
+from pddbatch.render.labels import PARALLEL_MIN, render_label_files
 from pddbatch.render.settings import CountMismatchError, DocumentSet, OutputFile, RenderError, RenderSettings
 from pddbatch.render.tables import manifest_rows, pick_list, text
 from pddbatch.render.tables_pdf import Column, Section, write_tables_pdf
@@ -49,8 +47,8 @@ def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSetting
     if not parcels:
         raise RenderError("没有要打印的面单", "No labels to print")
     if path.suffix.lower() == ".zpl":
-        return render_zpl(parcels, path, settings)
-    return _render_pdf(parcels, path, settings)
+        return render_label_files(parcels, settings, zpl=path)
+    return render_label_files(parcels, settings, pdf=path)
 
 
 def check_counts(labels: dict[str, int], manifest: dict[str, int]) -> None:
@@ -80,7 +78,8 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
 
     the write-back child (`after_labels`, lower priority), a forked child drawing the A4 table
     documents (packing slips, manifest PDFs, pick list), and this process writing the small label
-    files, the ZPL files and the two workbooks. Files are listed in the same order either way.
+    files and the two workbooks. A job's ZPL file is drawn with its PDF (one layout per label). Files
+    are listed in the same order either way.
     """
     _check_waybills(parcels)
     if not parcels:
@@ -109,11 +108,15 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
     label_files: dict[tuple[str, str], list[OutputFile]] = {}
 
     def pdf(code: str, size: str, members: list[Parcel]) -> None:
+        """The job's label PDF, and its ZPL file from the same drawing when ZPL is on."""
         stem, sized = _stem(code, size, settings)
-        count, warn = _render_pdf(members, out_dir / f"{stem}.pdf", sized)
+        zpl = out_dir / f"{stem}.zpl" if settings.zpl else None
+        count, warn = render_label_files(members, sized, pdf=out_dir / f"{stem}.pdf", zpl=zpl)
         labels[code] += count
         warnings.extend(warn)
         label_files[(code, size)] = [OutputFile("labels-pdf", out_dir / f"{stem}.pdf", code)]
+        if zpl is not None:
+            label_files[(code, size)].append(OutputFile("labels-zpl", zpl, code))
 
     big = [job for job in jobs if len(job[2]) >= PARALLEL_MIN]
     for job in big:
@@ -128,11 +131,6 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
         for job in jobs:
             if job not in big:
                 pdf(*job)
-        if settings.zpl:
-            for code, size, members in jobs:
-                stem, sized = _stem(code, size, settings)
-                render_zpl(members, out_dir / f"{stem}.zpl", sized)
-                label_files[(code, size)].append(OutputFile("labels-zpl", out_dir / f"{stem}.zpl", code))
         stamp = settings.printed_at.strftime("%Y-%m-%d %H:%M")
         manifest = write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, pick_list(ordered), settings.lang,
                                        stamp)

@@ -1,30 +1,20 @@
-"""Waybill labels as PDF: one page per parcel, fixed parts in one Form XObject, pages in parallel.
+"""Waybill labels as PDF: one page per parcel, fixed parts in one Form XObject.
 
 Object numbers are fixed in advance (page i is objects FIRST_PAGE + 2i and + 2i + 1; one form per
-carrier follows the pages), so worker
-processes serialise whole page objects and the parent only concatenates blobs and writes the fonts
-(one subset per file), the form and the xref.
+carrier follows the pages), so `PdfPages` can serialise whole page objects in a worker process and
+`PdfLabelWriter` in the parent only appends blobs and writes the fonts (one subset per file), the
+forms and the xref. Which process draws which pages: `labels.py`.
 """
 
 from __future__ import annotations
 
-import gc
-import os
-import re
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
-from functools import cache
-from multiprocessing import get_context
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import BinaryIO
 
-from pddbatch.model import Carrier, Parcel
-from pddbatch.parallel import can_fork
-from pddbatch.render.atomic import atomic_path
+from pddbatch.model import Carrier
 from pddbatch.render.fonts import FontUse, font_metrics
-from pddbatch.render.labelpage import ASCENT, LabelEngine, Op, static_context
-from pddbatch.render.layout import Layout, load_layout
+from pddbatch.render.labelpage import ASCENT, LabelEngine, Op
+from pddbatch.render.layout import Layout
 from pddbatch.render.pdf import FONT_OBJECTS, MM, PdfFile, num, pdf_text_string, stream_obj, write_font
 from pddbatch.render.settings import RenderSettings
 
@@ -32,17 +22,10 @@ CATALOG, PAGES, RESOURCES = 1, 2, 3
 FONT_REGULAR = 4
 FONT_BOLD = FONT_REGULAR + FONT_OBJECTS
 FIRST_PAGE = FONT_BOLD + FONT_OBJECTS
-PARALLEL_MIN = 3000     # below this, one process is faster than starting workers
-CHUNK = 2500
 
 
 def fonts() -> list[FontUse]:
     return [FontUse(font_metrics("regular")), FontUse(font_metrics("bold"))]
-
-
-@cache
-def _layout(label_size: str, layout_dir: Path | None) -> Layout:
-    return load_layout(label_size, layout_dir)
 
 
 def content(ops: Sequence[Op], height: float, hexes: Sequence[Callable[[str], str]]) -> bytes:
@@ -92,112 +75,58 @@ def content(ops: Sequence[Op], height: float, hexes: Sequence[Callable[[str], st
     return "".join(out).encode("latin-1")
 
 
-# Worker state: set in the parent before forking, so parcels are not pickled on fork platforms.
-_JOB: tuple[Sequence[Parcel], RenderSettings] | None = None
+class PdfPages:
+    """Page objects for a run of labels as one blob with each object's offset in it."""
+
+    def __init__(self, layout: Layout, settings: RenderSettings, fs: Sequence[FontUse]) -> None:
+        w, self.h = layout.width_mm * MM, layout.height_mm * MM
+        self.head = (f"/Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 {w:.4f} {self.h:.4f}] "
+                     f"/Resources {RESOURCES} 0 R").encode()
+        self.hexes = [f.hex for f in fs]
+        self.level = settings.compress
+        self.forms: dict[str, bytes] = {}
+        self.parts: list[bytes] = []
+        self.rel: list[tuple[int, int]] = []
+        self.pos = 0
+
+    def add(self, index: int, carrier_code: str, ops: Sequence[Op]) -> None:
+        """Page `index` (0-based in the file): the carrier's form, then the parcel's own ops."""
+        form = self.forms.get(carrier_code)
+        if form is None:
+            form = self.forms[carrier_code] = b"/Fx%s Do\n" % carrier_code.encode()
+        n = FIRST_PAGE + 2 * index
+        page = b"%d 0 obj\n<< %s /Contents %d 0 R >>\nendobj\n" % (n, self.head, n + 1)
+        stream = stream_obj(n + 1, form + content(ops, self.h, self.hexes), level=self.level)
+        self.rel.append((n, self.pos))
+        self.rel.append((n + 1, self.pos + len(page)))
+        self.pos += len(page) + len(stream)
+        self.parts += (page, stream)
+
+    def chunk(self) -> tuple[bytes, list[tuple[int, int]]]:
+        return b"".join(self.parts), self.rel
 
 
-def _render_chunk(args: tuple[int, int, int]) -> tuple[Any, ...]:
-    lo, hi, total = args
-    assert _JOB is not None, "workers are forked after _JOB is set"
-    return _render_pages(_JOB[0][lo:hi], lo, total, _JOB[1])
+class PdfLabelWriter:
+    """One label PDF: page blobs appended in order as they arrive, then the page tree, the carriers'
+    forms, the two font subsets and the xref."""
 
+    def __init__(self, fh: BinaryIO, layout: Layout, settings: RenderSettings, fs: list[FontUse],
+                 total: int) -> None:
+        self.pdf = PdfFile(fh)
+        self.layout, self.settings, self.fs, self.total = layout, settings, fs, total
 
-Chunk = tuple[bytes, list[tuple[int, int]], list[set[str]], list[str]]
+    def add(self, blob: bytes, rel: list[tuple[int, int]]) -> None:
+        self.pdf.blob(blob, rel)
 
-
-def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: RenderSettings) -> Chunk:
-    """Page objects for parcels[lo:...] as one blob: (blob, [(obj, offset)], chars used per font, warnings)."""
-    layout = _layout(settings.label_size, settings.layout_dir)
-    fs = fonts()
-    engine = LabelEngine(layout, settings, fs)
-    hexes = [f.hex for f in fs]
-    bases: dict[str, tuple[bytes, dict[str, Any]]] = {}
-    w, h = layout.width_mm * MM, layout.height_mm * MM
-    head = f"/Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 {w:.4f} {h:.4f}] /Resources {RESOURCES} 0 R"
-    parts: list[bytes] = []
-    rel: list[tuple[int, int]] = []
-    pos = 0
-    level = settings.compress
-    for i, p in enumerate(parcels):
-        code = p.carrier.code
-        if code not in bases:
-            bases[code] = (b"/Fx%s Do\n" % code.encode(), static_context(p.carrier, settings))
-        form, base = bases[code]
-        n = FIRST_PAGE + 2 * (lo + i)
-        page = b"%d 0 obj\n<< %s /Contents %d 0 R >>\nendobj\n" % (n, head.encode(), n + 1)
-        stream = stream_obj(n + 1, form + content(engine.page_ops(p, base, lo + i + 1, total), h, hexes),
-                            level=level)
-        rel.append((n, pos))
-        rel.append((n + 1, pos + len(page)))
-        pos += len(page) + len(stream)
-        parts += (page, stream)
-    return (b"".join(parts), rel, [f.used for f in fs],
-            engine.warnings + engine.route_warnings() + _glyph_warnings(fs))
-
-
-def _glyph_warnings(fs: Sequence[FontUse]) -> list[str]:
-    missing = "".join(sorted(set().union(*(f.no_glyph for f in fs))))
-    return [f"字体中没有这些字，面单上会显示为方框：{missing} / no glyph for: {missing}"] if missing else []
-
-
-def _workers(settings: RenderSettings) -> int:
-    return settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
-
-
-def render_labels(parcels: Sequence[Parcel], path: Path, settings: RenderSettings) -> tuple[int, list[str]]:
-    """Write one PDF page per parcel, in order, to `path` atomically; (pages, warnings).
-
-    Carriers may be mixed (reprints); each carrier's fixed parts are one Form XObject.
-    """
-    global _JOB
-    if not parcels:
-        raise ValueError("render_labels needs at least one parcel")
-    carriers = {p.carrier.code: p.carrier for p in parcels}
-    if any(not re.fullmatch(r"[A-Za-z0-9_]+", c) for c in carriers):
-        raise ValueError("carrier codes must be alphanumeric")
-    layout = _layout(settings.label_size, settings.layout_dir)
-    fs = fonts()
-    total = len(parcels)
-    n_workers = min(_workers(settings), max(1, total // CHUNK))
-    with ExitStack() as stack:
-        results: Iterable[tuple[Any, ...]]
-        if total < PARALLEL_MIN or n_workers < 2 or not can_fork():
-            # Spawn platforms (Windows, macOS) render in-process: a spawned worker would re-import the
-            # host program (e.g. Excel's embedded Python) and pickle every parcel.
-            results = [_render_pages(parcels, 0, total, settings)]
-        else:
-            bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
-            _JOB = (parcels, settings)
-            stack.callback(_clear_job)
-            gc.freeze()   # keep the parent's objects out of the workers' GC scans (and copy-on-write)
-            stack.callback(gc.unfreeze)
-            ex = stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=get_context("fork")))
-            results = ex.map(_render_chunk, [(lo, hi, total) for lo, hi in bounds])
-        # Chunks are written as they arrive, while the workers render the next ones.
-        return _assemble(path, results, carriers, layout, settings, fs, total)
-
-
-def _clear_job() -> None:
-    global _JOB
-    _JOB = None
-
-
-def _assemble(path: Path, results: Iterable[tuple[Any, ...]], carriers: dict[str, Carrier], layout: Layout,
-              settings: RenderSettings, fs: list[FontUse], total: int) -> tuple[int, list[str]]:
-    engine = LabelEngine(layout, settings, fs)
-    w, h = layout.width_mm * MM, layout.height_mm * MM
-    forms = {code: content(engine.static_ops(c), h, [f.hex for f in fs]) for code, c in carriers.items()}
-    form_obj = {code: FIRST_PAGE + 2 * total + k for k, code in enumerate(carriers)}
-    info = FIRST_PAGE + 2 * total + len(carriers)
-    names = "、".join(c.pdd_name for c in carriers.values())
-    warnings = list(engine.warnings)
-    with atomic_path(path) as tmp, tmp.open("wb") as fh:
-        pdf = PdfFile(fh)
-        for blob, rel, used, warn in results:
-            pdf.blob(blob, rel)
-            for f, u in zip(fs, used, strict=True):
-                f.used |= u
-            warnings += warn
+    def finish(self, carriers: dict[str, Carrier]) -> list[str]:
+        """Write everything after the pages; the warnings drawing the fixed parts gave."""
+        pdf, fs, total = self.pdf, self.fs, self.total
+        engine = LabelEngine(self.layout, self.settings, fs)
+        w, h = self.layout.width_mm * MM, self.layout.height_mm * MM
+        forms = {code: content(engine.static_ops(c), h, [f.hex for f in fs]) for code, c in carriers.items()}
+        form_obj = {code: FIRST_PAGE + 2 * total + k for k, code in enumerate(carriers)}
+        info = FIRST_PAGE + 2 * total + len(carriers)
+        names = "、".join(c.pdd_name for c in carriers.values())
         kids = " ".join(f"{FIRST_PAGE + 2 * i} 0 R" for i in range(total))
         pdf.obj(PAGES, f"<< /Type /Pages /Count {total} /Kids [{kids}] >>")
         xobjects = " ".join(f"/Fx{code} {n} 0 R" for code, n in form_obj.items())
@@ -211,6 +140,4 @@ def _assemble(path: Path, results: Iterable[tuple[Any, ...]], carriers: dict[str
         pdf.obj(info, f"<< /Title {pdf_text_string(names + ' 面单')} /Producer (pddbatch) >>")
         pdf.obj(CATALOG, f"<< /Type /Catalog /Pages {PAGES} 0 R >>")
         pdf.finish(CATALOG, f" /Info {info} 0 R")
-    return total, list(dict.fromkeys(warnings))
-
-
+        return engine.warnings

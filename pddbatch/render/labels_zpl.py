@@ -9,8 +9,9 @@ unlike TrueType downloads (`~DU` + `^A@`), which need recent firmware, and small
 bitmap per text line (a line's bitmap is sent again on every label). Why and what it costs: docs/labels.md.
 
 Barcodes are native `^BC` (automatic subsets), rules `^GB`. The graphics live in the printer's DRAM
-(`R:`) under the names `PD<n>.GRF`; every job downloads what it uses before using it, so a job never
-depends on an earlier one.
+(`R:`) under names made of the glyph itself (`glyph_name`: weight, size, code point — the same name in
+every worker process that draws a share of the labels); every job downloads what it uses before using
+it, so a job never depends on an earlier one.
 """
 
 from __future__ import annotations
@@ -18,16 +19,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from pddbatch.model import Parcel
-from pddbatch.render.atomic import atomic_path
-from pddbatch.render.fonts import WEIGHTS, FontMetrics, FontUse, font_metrics, variable_font_path
-from pddbatch.render.labelpage import ASCENT, LabelEngine, Op, static_context
-from pddbatch.render.labels_pdf import _layout
+from pddbatch.model import Carrier
+from pddbatch.render.fonts import WEIGHTS, FontMetrics, FontUse, variable_font_path
+from pddbatch.render.labelpage import ASCENT, LabelEngine, Op
+from pddbatch.render.layout import Layout
 from pddbatch.render.pdf import DOT
-from pddbatch.render.settings import RenderSettings
 
 INK_THRESHOLD = 104      # anti-aliased coverage (0-255) from which a dot is printed; thin strokes survive
 _RUN = re.compile(r"(.)\1{2,}")
@@ -104,7 +102,8 @@ class GlyphBank:
     def __init__(self, metrics: Sequence[FontMetrics]) -> None:
         self.metrics = metrics
         self.tables: dict[tuple[int, int], dict[str, Glyph]] = {}   # (px, weight) -> char -> glyph
-        self.pending: list[str] = []          # ~DG commands not yet written
+        self.pending: list[str] = []          # names of graphics made since the last take_pending()
+        self.downloads: dict[str, str] = {}   # name -> its ~DG command
         self.bitmaps: dict[str, tuple[int, int, bytes]] = {}   # name -> (width dots, height, packed rows)
         self._fonts: dict[tuple[int, int], Any] = {}
         self._table = [255 if v >= INK_THRESHOLD else 0 for v in range(256)]
@@ -141,15 +140,33 @@ class GlyphBank:
         if not data.strip(b"\0"):
             return None
         row_bytes = (bits.width + 7) // 8
-        name = f"PD{len(self.bitmaps)}"
+        name = glyph_name(ch, px, fi)
         self.bitmaps[name] = (bits.width, bits.height, data)
-        self.pending.append(f"~DGR:{name}.GRF,{len(data)},{row_bytes},{zpl_hex(data, row_bytes)}\n")
+        self.downloads[name] = f"~DGR:{name}.GRF,{len(data)},{row_bytes},{zpl_hex(data, row_bytes)}\n"
+        self.pending.append(name)
         return x0, y0, f"^XGR:{name}.GRF,1,1^FS"
 
-    def take_pending(self) -> str:
-        out = "".join(self.pending)
+    def take_pending(self) -> list[str]:
+        out = list(self.pending)
         self.pending.clear()
         return out
+
+
+_B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _base36(n: int, width: int) -> str:
+    out = ""
+    for _ in range(width):
+        n, r = divmod(n, 36)
+        out = _B36[r] + out
+    return out
+
+
+def glyph_name(ch: str, px: int, fi: int) -> str:
+    """The graphic's printer name: R/B (weight), size in dots and code point in base 36 — 7 characters
+    (ZPL allows 8), the same for the same glyph in any process."""
+    return f"{'RB'[fi]}{_base36(px, 2)}{_base36(ord(ch), 4)}"
 
 
 FRAGMENT_CACHE = 20_000     # text fields repeat from label to label (SKU lines, hub line, weight): format once
@@ -212,27 +229,66 @@ def fh(text: str) -> str:
     return text.replace("_", "_5F").replace("^", "_5E").replace("~", "_7E")
 
 
-def render_zpl(parcels: Sequence[Parcel], path: Path, settings: RenderSettings) -> tuple[int, list[str]]:
-    """Write one ZPL label (^XA..^XZ) per parcel to `path` atomically, glyphs downloaded as first used."""
-    if not parcels:
-        raise ValueError("render_zpl needs at least one parcel")
-    layout = _layout(settings.label_size, settings.layout_dir)
-    metrics = [font_metrics("regular"), font_metrics("bold")]
-    fonts = [FontUse(m) for m in metrics]
-    engine = LabelEngine(layout, settings, fonts)
-    bank = GlyphBank(metrics)
-    start = f"^XA^PW{round(layout.width_mm * 8)}^LL{round(layout.height_mm * 8)}^LH0,0"
-    heads: dict[str, tuple[str, dict[str, Any]]] = {}
-    cache: dict[tuple[Any, ...], str] = {}
-    total = len(parcels)
-    with atomic_path(path) as tmp, tmp.open("w", encoding="ascii", newline="\n") as out:
-        for i, p in enumerate(parcels):
-            if p.carrier.code not in heads:
-                heads[p.carrier.code] = (start + "".join(zpl_ops(engine.static_ops(p.carrier), bank, fonts)),
-                                         static_context(p.carrier, settings))
-            head, base = heads[p.carrier.code]
-            body = "".join(zpl_ops(engine.page_ops(p, base, i + 1, total), bank, fonts, cache))
-            if bank.pending:
-                out.write(bank.take_pending())
-            out.write(f"{head}{body}^XZ\n")
-    return total, engine.warnings + engine.route_warnings()
+ZplChunk = tuple[list[str], dict[int, list[str]], dict[str, str]]
+
+
+class ZplGlyphs:
+    """What one process keeps between its runs of labels for one file: the glyph graphics it made
+    and the text fragments it formatted (a worker draws several runs of the same file)."""
+
+    def __init__(self, fonts: Sequence[FontUse]) -> None:
+        self.bank = GlyphBank([f.metrics for f in fonts])
+        self.fragments: dict[tuple[Any, ...], str] = {}
+
+
+class ZplPages:
+    """ZPL labels (^XA..^XZ) for a run of parcels, and the glyph graphics they need.
+
+    `chunk()` gives (labels, needs, downloads): `needs[i]` names the graphics this process made for
+    label i (its first use here), `downloads` their ~DG commands. A process draws its runs in file
+    order, so a graphic it does not name again was named in one of its earlier runs; the writer
+    sends each graphic once per file, before the first label that needs it.
+    """
+
+    def __init__(self, layout: Layout, engine: LabelEngine, fonts: Sequence[FontUse], glyphs: ZplGlyphs) -> None:
+        self.engine, self.fonts, self.glyphs = engine, fonts, glyphs
+        self.start = f"^XA^PW{round(layout.width_mm * 8)}^LL{round(layout.height_mm * 8)}^LH0,0"
+        self.heads: dict[str, str] = {}
+        self.labels: list[str] = []
+        self.needs: dict[int, list[str]] = {}
+
+    def add(self, carrier: Carrier, ops: Sequence[Op]) -> None:
+        bank = self.glyphs.bank
+        head = self.heads.get(carrier.code)
+        if head is None:
+            head = self.heads[carrier.code] = self.start + "".join(
+                zpl_ops(self.engine.static_ops(carrier), bank, self.fonts))
+        body = "".join(zpl_ops(ops, bank, self.fonts, self.glyphs.fragments))
+        if bank.pending:
+            self.needs[len(self.labels)] = bank.take_pending()
+        self.labels.append(f"{head}{body}^XZ\n")
+
+    def chunk(self) -> ZplChunk:
+        downloads = self.glyphs.bank.downloads
+        return self.labels, self.needs, {n: downloads[n] for names in self.needs.values() for n in names}
+
+
+class ZplLabelWriter:
+    """One ZPL file: labels in order, each preceded by the graphics it is the first in the file to use."""
+
+    def __init__(self, fh: TextIO) -> None:
+        self.fh = fh
+        self.sent: set[str] = set()
+
+    def add(self, chunk: ZplChunk) -> None:
+        labels, needs, downloads = chunk
+        done = 0
+        for i in sorted(needs):
+            new = [n for n in needs[i] if n not in self.sent]
+            if not new:
+                continue
+            self.fh.write("".join(labels[done:i]))
+            self.fh.write("".join(downloads[n] for n in new))
+            self.sent.update(new)
+            done = i
+        self.fh.write("".join(labels[done:]))

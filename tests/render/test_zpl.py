@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from pddbatch.render import render_labels
+from pddbatch.render.labels import render_label_files
 from pddbatch.render.labels_zpl import hex_rows, zpl_hex
 from pddbatch.render.settings import RenderSettings
 from tests.render.render_factory import NUMBERS, make_parcel, make_receiver
@@ -22,7 +23,7 @@ needs_poppler = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.whic
 needs_renderer = pytest.mark.skipif(
     not (shutil.which("node") and (TOOL / "node_modules" / "zpl-renderer-js").is_dir()),
     reason="independent ZPL renderer not installed: npm install --prefix tests/tools/zpl-render")
-DOWNLOAD = re.compile(r"~DGR:(PD\d+)\.GRF,(\d+),(\d+),([^\n~^]*)\n")
+DOWNLOAD = re.compile(r"~DGR:([0-9A-Z]{1,8})\.GRF,(\d+),(\d+),([^\n~^]*)\n")
 
 
 def test_zpl_content(settings: RenderSettings, tmp_path: Path) -> None:
@@ -39,7 +40,7 @@ def test_zpl_content(settings: RenderSettings, tmp_path: Path) -> None:
     # every glyph recalled is downloaded earlier in the job, exactly once
     names = DOWNLOAD.findall(job)
     assert len({n for n, *_ in names}) == len(names) > 50
-    first_use = {m.group(1): m.start() for m in reversed(list(re.finditer(r"\^XGR:(PD\d+)\.GRF", job)))}
+    first_use = {m.group(1): m.start() for m in reversed(list(re.finditer(r"\^XGR:([0-9A-Z]{1,8})\.GRF", job)))}
     downloaded = {m.group(1): m.start() for m in DOWNLOAD.finditer(job)}
     assert set(first_use) == set(downloaded)
     assert all(downloaded[k] < first_use[k] for k in first_use)
@@ -80,7 +81,7 @@ def zpl_bitmap(job: str, width: int, height: int) -> list[Image.Image]:
     for lab in re.findall(r"\^XA.*?\^XZ", job):
         im = Image.new("1", (width, height), 0)
         draw = ImageDraw.Draw(im)
-        for x, y, name in re.findall(r"\^FO(-?\d+),(-?\d+)\^XGR:(PD\d+)\.GRF,1,1\^FS", lab):
+        for x, y, name in re.findall(r"\^FO(-?\d+),(-?\d+)\^XGR:([0-9A-Z]{1,8})\.GRF,1,1\^FS", lab):
             g = glyphs[name]
             im.paste(1, (int(x), int(y)), g)
         for x, y, w, h in re.findall(r"\^FO(\d+),(\d+)\^GB(\d+),(\d+),\d+\^FS", lab):
@@ -163,3 +164,45 @@ def test_independent_renderer_prints_text_and_scannable_barcodes(settings: Rende
         pimg = ink(tmp_path / f"pdf-{k}.png", zimg.size)
         mask = text_mask(zimg.size, barcode_boxes(labels[k - 1]))
         assert agreement(zimg, pimg, mask) > 0.95 and agreement(pimg, zimg, mask) > 0.95
+
+
+def test_pdf_and_zpl_drawn_together_in_workers_match_each_drawn_alone(settings: RenderSettings,
+                                                                      tmp_path: Path) -> None:
+    """`process` draws each label once for both files, in worker processes that each make their own
+    glyph graphics. The files are byte for byte what one process drawing one file at a time writes:
+    every graphic downloaded once, just before the first label in the whole file that uses it —
+    also when that label is in a later run of one worker and an earlier run of the other."""
+    n = 5200     # runs 0-2499, 2500-4999, 5000-5199 over two workers
+    rare = {10: "龘", 2600: "龘", 5100: "龘", 4000: "鼎", 5150: "鼎", 2400: "〇"}
+    ps = [make_parcel(i, tracking_no=f"73{i:012d}",
+                      receiver=make_receiver(i, name=f"王{rare.get(i, '')}{i % 7}")) for i in range(n)]
+    together = replace(settings, workers=2)
+    count, _ = render_label_files(ps, together, pdf=tmp_path / "t.pdf", zpl=tmp_path / "t.zpl")
+    assert count == n
+    alone = replace(settings, workers=1)
+    render_label_files(ps, alone, zpl=tmp_path / "a.zpl")
+    render_label_files(ps, alone, pdf=tmp_path / "a.pdf")
+    job = (tmp_path / "t.zpl").read_text(encoding="ascii")
+    assert job == (tmp_path / "a.zpl").read_text(encoding="ascii")
+    assert (tmp_path / "t.pdf").read_bytes() == (tmp_path / "a.pdf").read_bytes()
+    labels = [ln for ln in job.split("\n") if ln.startswith("^XA")]
+    assert [re.search(r"\^FD(\d+)\^FS", lab).group(1) for lab in labels] == [p.tracking_no for p in ps]  # type: ignore[union-attr]
+    names = [m.group(1) for m in DOWNLOAD.finditer(job)]
+    assert len(names) == len(set(names))
+    first_use = {m.group(1): m.start() for m in reversed(list(re.finditer(r"\^XGR:([0-9A-Z]{1,8})\.GRF", job)))}
+    downloaded = {m.group(1): m.start() for m in DOWNLOAD.finditer(job)}
+    assert set(first_use) == set(downloaded)
+    assert all(downloaded[k] < first_use[k] for k in first_use)
+    for ch, first in (("龘", 10), ("鼎", 4000), ("〇", 2400)):   # sent right before its first label
+        start = job.index(labels[first])
+        prev_end = job.index(labels[first - 1]) + len(labels[first - 1])
+        sent = [at for name, at in downloaded.items() if name.endswith(_b36(ord(ch)))]
+        assert sent and all(prev_end <= at < start for at in sent), (ch, sent, prev_end, start)
+
+def _b36(n: int) -> str:
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = ""
+    for _ in range(4):
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out
