@@ -65,10 +65,12 @@ def render_label_files(parcels: Sequence[Parcel], settings: RenderSettings, *, p
     want = (pdf is not None, zpl is not None)
     with ExitStack() as stack:
         results: Iterable[Chunk]
+        bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
         if total < PARALLEL_MIN or n_workers < 2 or not can_fork():
-            results = [_render_pages(parcels, 0, total, settings, want, ZplGlyphs(fs) if zpl else None)]
+            # in runs too, one after the other: a run's labels are written before the next is drawn
+            glyphs = ZplGlyphs(fs) if zpl else None
+            results = (_render_pages(parcels[lo:hi], lo, total, settings, want, glyphs) for lo, hi in bounds)
         else:
-            bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
             _JOB = (parcels, settings, want, next(_JOB_IDS))
             stack.callback(_clear_job)
             gc.freeze()   # keep the parent's objects out of the workers' GC scans (and copy-on-write)
