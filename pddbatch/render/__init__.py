@@ -63,8 +63,8 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
                     progress: Notice | None = None) -> DocumentSet:
     """Write labels per carrier, pick list, optional packing slips, manifest and bulk-ship files.
 
-    `after_labels` is called once the labels are written (the pipeline starts the workbook
-    write-back there, beside the single-process documents rather than beside the label workers).
+    `after_labels` is called once the label files are written (the pipeline passes the start of its
+    workbook write-back, usually already running beside the rendering at a lower priority).
     `progress(stage, done, total)` hears of one-time preparation over a second (stage "prepare_font":
     the label font's glyphs on a first run), at most once.
     """
@@ -74,12 +74,13 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
 
 def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSettings,
                      after_labels: Callable[[], None] | None) -> DocumentSet:
-    """The run's documents in three lanes once the big label files are drawn (on both cores):
+    """The run's documents in three lanes, all from the start:
 
-    the write-back child (`after_labels`, lower priority), a forked child drawing the A4 table
-    documents (packing slips, manifest PDFs, pick list), and this process writing the small label
-    files and the two workbooks. A job's ZPL file is drawn with its PDF (one layout per label). Files
-    are listed in the same order either way.
+    the write-back child (started by the pipeline, lower priority; `after_labels` makes sure it has
+    started), a forked child drawing the A4 table documents (packing slips, manifest PDFs, pick list),
+    and this process: the small label files and the two workbooks first, then the big label files on
+    both cores. A job's ZPL file is drawn with its PDF (one layout per label). Files are listed in the
+    same order either way.
     """
     _check_waybills(parcels)
     if not parcels:
@@ -119,15 +120,13 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
             label_files[(code, size)].append(OutputFile("labels-zpl", zpl, code))
 
     big = [job for job in jobs if len(job[2]) >= PARALLEL_MIN]
-    for job in big:
-        pdf(*job)
-    if after_labels is not None:
-        after_labels()
-    # (forked only now, with no thread running: forking while another thread holds a lock — the
-    # import lock, say — can leave a child hung for good)
+    # (forked before the label workers' pool starts its threads: forking while another thread holds a
+    # lock — the import lock, say — can leave a child hung for good)
     tables = Background(lambda: _table_documents(ordered, by_carrier, out_dir, settings),
                         fork=len(ordered) >= PARALLEL_MIN)
     try:
+        # the one-process work first, beside the table child; the big files (both cores) last, so the
+        # run ends on work that keeps both cores busy
         for job in jobs:
             if job not in big:
                 pdf(*job)
@@ -135,8 +134,14 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
         manifest = write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, pick_list(ordered), settings.lang,
                                        stamp)
         write_bulk_ship_xlsx(out_dir / "pdd-bulk-ship.xlsx", ordered)
-    finally:
-        table_files = tables.join()    # never leave the child behind, whatever failed here
+        for job in big:
+            pdf(*job)
+        if after_labels is not None:
+            after_labels()
+    except BaseException:
+        tables.cancel()     # failed or stopped: never leave the child behind (its files are written atomically)
+        raise
+    table_files = tables.join()
     files = [f for code, size, _ in jobs for f in label_files[(code, size)]]
     files.append(OutputFile("manifest-xlsx", out_dir / "manifest.xlsx"))
     files += table_files
