@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pddbatch.config import Config
+from pddbatch.jsontext import readable_json
 from pddbatch.model import BatchResult, Parcel
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def write_summary(out_dir: Path, result: BatchResult) -> None:
     data["files"] = [*result.files, str(target)]
     data["issue_count"] = len(result.issues)
     tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.write_text(readable_json(data), encoding="utf-8")
     os.replace(tmp, target)
     result.files.append(str(target))
 

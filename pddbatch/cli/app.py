@@ -11,7 +11,6 @@ seller never sees a traceback.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -21,6 +20,7 @@ import click
 
 from pddbatch import __version__
 from pddbatch.errors import PddBatchError
+from pddbatch.jsontext import readable_json
 from pddbatch.messages import pick
 
 LANG_ENV = "PDDBATCH_LANG"
@@ -47,8 +47,7 @@ class Failed(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         if self.as_json:    # a machine reading stdout still gets a document, and a person the sentence
-            click.echo(json.dumps({"ok": False, "exit_code": self.exit_code, "error": self.message},
-                                  ensure_ascii=False, indent=2))
+            click.echo(readable_json({"ok": False, "exit_code": self.exit_code, "error": self.message}))
         click.echo(pick(self.lang, "错误：", "Error: ") + self.message, err=True)
 
 
@@ -73,7 +72,7 @@ class Out:
         click.echo(zh if en is None else self.pick(zh, en), err=err)
 
     def emit_json(self, data: object) -> None:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(readable_json(data))
 
     def fail(self, zh: str, en: str) -> NoReturn:
         raise Failed(self.pick(zh, en), self.lang, self.json)
