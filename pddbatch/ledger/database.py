@@ -8,8 +8,11 @@ reserving ids, bulk inserts, key lists, version bookkeeping and physical checks.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 from pddbatch.errors import LedgerError
@@ -18,6 +21,19 @@ from pddbatch.ledger.location import LedgerLocation
 
 class LedgerConflict(LedgerError):
     """Another process changed the same rows at the same moment; the transaction is worth retrying."""
+
+
+RETRIES = 6            # attempts of a transaction that met another station's (PostgreSQL)
+
+
+def retry_pause(attempt: int) -> None:
+    """A short random wait before retrying a conflicted transaction (longer each attempt)."""
+    time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
+
+
+def now_text() -> str:
+    """A ledger timestamp: local time with its offset, to the second."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 class LedgerDamaged(LedgerError):
