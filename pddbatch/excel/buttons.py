@@ -5,7 +5,7 @@
     px.validate_book(book)                   # xlwings Lite: the injected book
 
 Each call runs the same `pipeline` code as the CLI with the live-book backend
-(`pddbatch.workbook.livebook`), then shows one message box. Fatal problems become a message box with a
+(`pddbatch.workbook.livebook` / `livewrites`), then shows one message box. Fatal problems become a message box with a
 plain sentence; queued writes (remote engine) are dropped so the sheet stays as it was.
 Config (`pddbatch.toml`) and outputs (`<stem>.pddbatch/`, `<stem>-对账.xlsx`) live beside the workbook.
 """

@@ -166,7 +166,7 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 class LiveSheet:
-    """An open xlwings Book (workbook/livebook.py): read from and written to through Excel itself."""
+    """An open xlwings Book (workbook/livebook.py, livewrites.py): read from and written to through Excel itself."""
 
     def __init__(self, book: Any, lang: str = "zh") -> None:
         self.book = book
@@ -192,7 +192,7 @@ class LiveSheet:
 
     def apply(self, plan: WritePlan, *, backup: bool = True) -> WriteOutcome:
         """Excel keeps its own undo and the seller saves: no backup file here."""
-        from pddbatch.workbook.livebook import execute, plan_writes
+        from pddbatch.workbook.livewrites import execute, plan_writes
 
         table = self.side.get(plan.sheet) if self.table is None or plan.sheet != self.table.sheet else self.table
         writes = plan_writes(self.book, plan, table)   # every read and check before any write

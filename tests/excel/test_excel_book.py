@@ -13,7 +13,7 @@ import xlwings as xw
 import pddbatch.excel as px
 from pddbatch.pipeline import load_table
 from pddbatch.validate import validate_table
-from pddbatch.workbook.livebook import _xl, split_rows
+from pddbatch.workbook.livewrites import _xl, split_rows
 from pddbatch.workbook.marks import MARK_FILL, note_text
 from tests.excel.payload import actions, book_from_xlsx, sheet_payload
 from tests.support import SAMPLE, generator, sample_rows

@@ -8,7 +8,7 @@ from pathlib import Path
 import xlwings as xw
 
 import pddbatch.excel as px
-from pddbatch.workbook.livebook import MAX_ACTION_BYTES
+from pddbatch.workbook.livewrites import MAX_ACTION_BYTES
 from tests.excel.payload import actions, payload_from_xlsx
 from tests.excel.test_excel_book import _colors
 from tests.support import generator, sample_rows

@@ -13,7 +13,7 @@ from python_calamine import CalamineWorkbook
 import pddbatch.excel as px
 from pddbatch.errors import SaveError
 from pddbatch.model import OwnedColumn, WritePlan
-from pddbatch.workbook.livebook import execute, plan_writes
+from pddbatch.workbook.livewrites import execute, plan_writes
 from pddbatch.workbook.marks import MARK_FILL, RECORD_SHEET, note_text
 from tests.workbook.desktopbook import Calls, DesktopBook
 
