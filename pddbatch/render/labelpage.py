@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pddbatch.model import Carrier, Parcel
@@ -179,6 +180,36 @@ FIT_CACHE_TEXT = 80        # addresses and names are unique: only short texts ar
 FIT_CACHE_SIZE = 20_000
 
 
+@dataclass
+class RouteFindings:
+    """What routing found over a run of labels; runs of one file are merged, then told once."""
+
+    unrouted: dict[str, dict[str, None]] = field(default_factory=dict)   # carrier -> destinations its table lacks
+    problems: dict[str, str] = field(default_factory=dict)               # problem -> first waybill
+
+    def merge(self, other: RouteFindings) -> None:
+        for code, places in other.unrouted.items():
+            self.unrouted.setdefault(code, {}).update(places)
+        for problem, who in other.problems.items():
+            self.problems.setdefault(problem, who)
+
+    def warnings(self) -> list[str]:
+        """One line per carrier whose table missed destinations, and per unusable export code."""
+        out = []
+        for code, places in self.unrouted.items():
+            eg = "、".join(list(places)[:3])
+            out.append(f"{code}：{len(places)} 个目的地不在分拣码表中（如 {eg}），这些面单不印三段码，只印目的地 / "
+                       f"{len(places)} destinations are not in the {code} routing table: no sorting code printed")
+        for problem, who in self.problems.items():
+            if problem == "conflict":
+                out.append(f"{who} 等：合并的订单三段码不一致，未使用订单表里的三段码 / "
+                           "merged orders disagree on 三段码: the export's code is not used")
+            else:
+                out.append(f"{who} 等：订单表里的三段码属于另一家快递，未使用 / "
+                           "the export's 三段码 is for another carrier: not used")
+        return out
+
+
 class LabelEngine:
     """Turns parcels into ops for one layout; static fields are drawn once per file (`static_ops`)."""
 
@@ -189,24 +220,7 @@ class LabelEngine:
         self.warnings: list[str] = []
         self._all = combined([f.text for f in self.page_fields])
         self._fitted: dict[tuple[str, str], tuple[float, list[tuple[str, int]], bool]] = {}
-        self._unrouted: dict[str, dict[str, None]] = {}     # carrier -> destinations its table lacks
-        self._route_problems: dict[str, str] = {}           # problem -> first waybill
-
-    def route_warnings(self) -> list[str]:
-        """One line per carrier whose table missed destinations, and per unusable export code."""
-        out = []
-        for code, places in self._unrouted.items():
-            eg = "、".join(list(places)[:3])
-            out.append(f"{code}：{len(places)} 个目的地不在分拣码表中（如 {eg}），这些面单不印三段码，只印目的地 / "
-                       f"{len(places)} destinations are not in the {code} routing table: no sorting code printed")
-        for problem, who in self._route_problems.items():
-            if problem == "conflict":
-                out.append(f"{who} 等：合并的订单三段码不一致，未使用订单表里的三段码 / "
-                           "merged orders disagree on 三段码: the export's code is not used")
-            else:
-                out.append(f"{who} 等：订单表里的三段码属于另一家快递，未使用 / "
-                           "the export's 三段码 is for another carrier: not used")
-        return out
+        self.routes = RouteFindings()
 
     def static_ops(self, carrier: Carrier) -> list[Op]:
         ctx = static_context(carrier, self.settings)
@@ -219,9 +233,9 @@ class LabelEngine:
     def page_ops(self, p: Parcel, base: dict[str, Any], seq: int, total: int) -> list[Op]:
         route, problem = parcel_route(p, self.settings.routing)
         if problem:
-            self._route_problems.setdefault(problem, p.tracking_no)
+            self.routes.problems.setdefault(problem, p.tracking_no)
         elif route is None and p.carrier.code in self.settings.routing:
-            self._unrouted.setdefault(p.carrier.code, {}).setdefault(hub_line(p.receiver), None)
+            self.routes.unrouted.setdefault(p.carrier.code, {}).setdefault(hub_line(p.receiver), None)
         ctx = parcel_context(p, self.settings, base, seq, total, route)
         ops: list[Op] = []
         texts: list[str] | None = None

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -25,8 +26,7 @@ from typing import Any
 from pddbatch.model import Parcel
 from pddbatch.parallel import can_fork
 from pddbatch.render.atomic import atomic_path
-from pddbatch.render.fonts import FontUse
-from pddbatch.render.labelpage import LabelEngine, static_context
+from pddbatch.render.labelpage import LabelEngine, RouteFindings, static_context
 from pddbatch.render.labels_pdf import PdfLabelWriter, PdfPages, fonts
 from pddbatch.render.labels_zpl import ZplChunk, ZplGlyphs, ZplLabelWriter, ZplPages
 from pddbatch.render.layout import Layout, load_layout
@@ -35,7 +35,19 @@ from pddbatch.render.settings import RenderSettings
 PARALLEL_MIN = 3000     # below this, one process is faster than starting workers
 CHUNK = 2500
 
-Chunk = tuple[tuple[bytes, list[tuple[int, int]]] | None, ZplChunk | None, list[set[str]], list[str]]
+
+
+@dataclass
+class Run:
+    """One run of labels, drawn: its PDF page objects and ZPL labels, and what it noticed. What it
+    noticed is merged over the file's runs and told once (counts are the whole file's)."""
+
+    pdf: tuple[bytes, list[tuple[int, int]]] | None
+    zpl: ZplChunk | None
+    used: list[set[str]]              # chars drawn, per font (the PDF's font subsets)
+    no_glyph: set[str]                # chars the font lacks
+    warnings: list[str]
+    routes: RouteFindings
 
 
 @cache
@@ -64,7 +76,7 @@ def render_label_files(parcels: Sequence[Parcel], settings: RenderSettings, *, p
     n_workers = min(_workers(settings), max(1, total // CHUNK))
     want = (pdf is not None, zpl is not None)
     with ExitStack() as stack:
-        results: Iterable[Chunk]
+        results: Iterable[Run]
         bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
         if total < PARALLEL_MIN or n_workers < 2 or not can_fork():
             # in runs too, one after the other: a run's labels are written before the next is drawn
@@ -85,17 +97,22 @@ def render_label_files(parcels: Sequence[Parcel], settings: RenderSettings, *, p
             ztmp = stack.enter_context(atomic_path(zpl))
             zpl_out = ZplLabelWriter(stack.enter_context(ztmp.open("w", encoding="ascii", newline="\n")))
         warnings: list[str] = []
+        routes, no_glyph = RouteFindings(), set()
         # runs are written as they arrive, while the workers draw the next ones
-        for pdf_part, zpl_part, used, warn in results:
-            if pdf_out is not None and pdf_part is not None:
-                pdf_out.add(*pdf_part)
-                for f, u in zip(fs, used, strict=True):
+        for run in results:
+            if pdf_out is not None and run.pdf is not None:
+                pdf_out.add(*run.pdf)
+                for f, u in zip(fs, run.used, strict=True):
                     f.used |= u
-            if zpl_out is not None and zpl_part is not None:
-                zpl_out.add(zpl_part)
-            warnings += warn
+            if zpl_out is not None and run.zpl is not None:
+                zpl_out.add(run.zpl)
+            warnings += run.warnings
+            routes.merge(run.routes)
+            no_glyph |= run.no_glyph
         if pdf_out is not None:
-            warnings = pdf_out.finish(carriers) + warnings
+            warnings = pdf_out.finish(carriers) + warnings      # (the fixed parts: drawn with `fs` here)
+        no_glyph |= set().union(*(f.no_glyph for f in fs))
+        warnings += routes.warnings() + _glyph_warnings(no_glyph)
     return total, list(dict.fromkeys(warnings))
 
 
@@ -105,7 +122,7 @@ _JOB_IDS = itertools.count(1)
 _WORKER_GLYPHS: dict[int, ZplGlyphs] = {}     # in a worker: its glyphs for the file being drawn
 
 
-def _render_chunk(bounds: tuple[int, int]) -> Chunk:
+def _render_chunk(bounds: tuple[int, int]) -> Run:
     lo, hi = bounds
     assert _JOB is not None, "workers are forked after _JOB is set"
     parcels, settings, want, job = _JOB
@@ -124,8 +141,8 @@ def _clear_job() -> None:
 
 
 def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: RenderSettings,
-                  want: tuple[bool, bool], glyphs: ZplGlyphs | None) -> Chunk:
-    """Labels lo+1.. of the file: (PDF page objects, ZPL labels, chars used per font, warnings)."""
+                  want: tuple[bool, bool], glyphs: ZplGlyphs | None) -> Run:
+    """Labels lo+1.. of the file, drawn as one run."""
     layout = layout_for(settings.label_size, settings.layout_dir)
     fs = fonts()
     engine = LabelEngine(layout, settings, fs)
@@ -142,12 +159,12 @@ def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: Rend
             pages.add(lo + i, carrier.code, ops)
         if labels is not None:
             labels.add(carrier, ops)
-    return (pages.chunk() if pages else None, labels.chunk() if labels else None, [f.used for f in fs],
-            engine.warnings + engine.route_warnings() + _glyph_warnings(fs))
+    return Run(pages.chunk() if pages else None, labels.chunk() if labels else None, [f.used for f in fs],
+               set().union(*(f.no_glyph for f in fs)), engine.warnings, engine.routes)
 
 
-def _glyph_warnings(fs: Sequence[FontUse]) -> list[str]:
-    missing = "".join(sorted(set().union(*(f.no_glyph for f in fs))))
+def _glyph_warnings(no_glyph: set[str]) -> list[str]:
+    missing = "".join(sorted(no_glyph))
     return [f"字体中没有这些字，面单上会显示为方框：{missing} / no glyph for: {missing}"] if missing else []
 
 

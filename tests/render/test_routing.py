@@ -121,3 +121,26 @@ def test_export_headers_map_to_order_fields() -> None:
     assert lookup[norm_header("集包地")] == "pack_hub"
     order = make_order(2, {"order_sn": "260517-600000000000001", "sort_code": "300-W01 00", "pack_hub": "杭州中心"})
     assert (order.sort_code, order.pack_hub) == ("300-W01 00", "杭州中心")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_big_file_says_each_finding_once_with_the_whole_files_count(settings: RenderSettings, tmp_path: Path,
+                                                                      workers: int) -> None:
+    """A file drawn in runs of 2,500 labels (in this process or in two workers) reports what routing and
+    the font missed once for the file — not once per run with that run's count."""
+    from pddbatch.render.labels import render_label_files
+
+    table = load_routing_table(write_table(tmp_path), "ZTO")
+    places = [("四川省", "成都市", "武侯区"), ("湖南省", "长沙市", "雨花区"), ("河北省", "石家庄市", "长安区")]
+    ps = []
+    for i in range(6000):            # runs 0-2499 and 2500-4999 lack one place each; all three in the last
+        prov, city, dist = places[0] if i < 2500 else places[1] if i < 5000 else places[i % 3]
+        name = "王\U0001F600" if i == 10 else "李\U0001F601" if i == 4000 else f"张{i % 7}"
+        ps.append(make_parcel(i, tracking_no=f"73{i:012d}",
+                              receiver=make_receiver(i, name=name, province=prov, city=city, district=dist)))
+    _, warnings = render_label_files(ps, replace(settings, routing={"ZTO": table}, workers=workers),
+                                     pdf=tmp_path / "l.pdf")
+    unrouted = [w for w in warnings if "分拣码表" in w]
+    assert len(unrouted) == 1 and unrouted[0].startswith("ZTO：3 个目的地"), warnings
+    glyphs = [w for w in warnings if "字体中没有这些字" in w]
+    assert len(glyphs) == 1 and "\U0001F600" in glyphs[0] and "\U0001F601" in glyphs[0], warnings
