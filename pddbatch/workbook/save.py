@@ -345,20 +345,8 @@ def _write_csv_record(path: Path, meta: dict[str, str]) -> None:
 
     merged = {**read_record(path).meta, **meta}
     target = csv_record_path(path)
-    data = (json.dumps({"meta": merged}, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
-    if target.exists() and target.read_bytes() == data:
-        return
-
-    def write(fh: IO[bytes]) -> bool:
-        fh.write(data)
-        return True
-
-    if not target.exists():
-        try:
-            target.write_bytes(b"")
-        except OSError as exc:
-            raise _save_error(target, exc) from exc
-    atomic_write(target, write, backup=False)
+    _write_side_file(target, (json.dumps({"meta": merged}, ensure_ascii=False, indent=1, sort_keys=True)
+                               + "\n").encode("utf-8"))
 
 
 def _put(rows: list[list[str]], r: int, c: int, value: str) -> None:
@@ -382,9 +370,14 @@ def _write_sidecar(path: Path, sheet: IssuesSheet) -> Path:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in sheet.header])
     writer.writerows([neutralise(v) for v in row] for row in sheet.rows)
-    data = b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    _write_side_file(target, b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    return target
+
+
+def _write_side_file(target: Path, data: bytes) -> None:
+    """A file beside the seller's (record, issues list): written atomically, left alone when unchanged."""
     if target.exists() and target.read_bytes() == data:
-        return target
+        return
     if not target.exists():
         try:
             target.write_bytes(b"")
@@ -396,4 +389,3 @@ def _write_sidecar(path: Path, sheet: IssuesSheet) -> Path:
         return True
 
     atomic_write(target, write, backup=False)
-    return target
