@@ -80,12 +80,29 @@ class Background(Generic[T]):
         finally:
             self._proc.join()
             self._conn.close()
-        if message[0] == "ok":
-            return message[1]  # type: ignore[no-any-return]
-        if message[0] == "err":
-            _, module, name, zh, en = message
-            raise _error_class(module, name)(zh, en)
-        raise PddBatchError(f"后台步骤异常结束：{message[1]}", f"A background stage failed: {message[1]}")
+        return unwrap(message)  # type: ignore[no-any-return]
+
+
+def outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:
+    """`fn()` as a message a parent process can take: ("ok", result), ("err", …) for our own errors
+    (rebuilt as the same class by `unwrap`), ("crash", sentence) for anything else."""
+    try:
+        result = fn()
+    except PddBatchError as exc:
+        return ("err", type(exc).__module__, type(exc).__name__, exc.message, exc.message_en)
+    except BaseException as exc:  # carried back as a sentence; the parent decides
+        return ("crash", f"{type(exc).__name__}: {str(exc)[:300]}")
+    return ("ok", result)
+
+
+def unwrap(message: tuple[Any, ...]) -> Any:
+    """The result an `outcome` message carries, or its error raised here."""
+    if message[0] == "ok":
+        return message[1]
+    if message[0] == "err":
+        _, module, name, zh, en = message
+        raise _error_class(module, name)(zh, en)
+    raise PddBatchError(f"后台步骤异常结束：{message[1]}", f"A background stage failed: {message[1]}")
 
 
 def _cancelled() -> Any:
@@ -102,7 +119,7 @@ def _error_class(module: str, name: str) -> type[PddBatchError]:
     return found if isinstance(found, type) and issubclass(found, PddBatchError) else PddBatchError
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: the kernel kills this child when the parent dies (a killed run leaves no writer behind)."""
     if not sys.platform.startswith("linux"):
         return
@@ -122,16 +139,10 @@ def can_fork() -> bool:
 
 
 def _child(fn: Callable[[], Any], conn: Any, nice: int = 0) -> None:
-    _die_with_parent()
+    die_with_parent()
     if nice:
         os.nice(nice)       # lower priority: use the CPU the parent's more urgent work leaves
     try:
-        result = fn()
-    except PddBatchError as exc:
-        conn.send(("err", type(exc).__module__, type(exc).__name__, exc.message, exc.message_en))
-    except BaseException as exc:  # carried back as a sentence; the parent decides
-        conn.send(("crash", f"{type(exc).__name__}: {str(exc)[:300]}"))
-    else:
-        conn.send(("ok", result))
+        conn.send(outcome(fn))
     finally:
         conn.close()

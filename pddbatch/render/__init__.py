@@ -14,9 +14,9 @@ from typing import Any
 
 from pddbatch.errors import PddBatchError
 from pddbatch.model import Parcel
-from pddbatch.parallel import Background
 from pddbatch.render.fonts import Notice, preparation_notices
-from pddbatch.render.labels import PARALLEL_MIN, render_label_files
+from pddbatch.render.labels import LabelJob, draw_runs, pooled, render_label_files, workers, write_label_file
+from pddbatch.render.pool import RenderPool, taken
 from pddbatch.render.settings import CountMismatchError, DocumentSet, OutputFile, RenderError, RenderSettings
 from pddbatch.render.tables import manifest_rows, pick_list, text
 from pddbatch.render.tables_pdf import Column, Section, write_tables_pdf
@@ -74,12 +74,13 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
 
 def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSettings,
                      after_labels: Callable[[], None] | None) -> DocumentSet:
-    """The run's documents in three lanes once the big label files are drawn (on both cores):
-
-    the write-back child (started by the pipeline, lower priority; `after_labels` makes sure it has
-    started), a forked child drawing the A4 table documents (packing slips, manifest PDFs, pick
-    list), and this process writing the small label files and the two workbooks. A job's ZPL file is
-    drawn with its PDF (one layout per label). Files are listed in the same order either way.
+    """Every document of the run. A big run shares the work out to one pool of forked workers
+    (render.pool): the A4 table documents (packing slips, manifest PDFs, pick list) and the two
+    workbooks first — the longest single pieces — then every label file in runs; this process
+    writes the label files from their runs in order. A small run, or a platform without fork, draws
+    everything here. The workbook write-back (started by the pipeline, lower priority; `after_labels`
+    makes sure it has started) takes what CPU the pool leaves. A job's ZPL file is drawn with its PDF
+    (one layout per label). Files are listed in the same order either way.
     """
     _check_waybills(parcels)
     if not parcels:
@@ -92,8 +93,6 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
     by_carrier: dict[str, list[Parcel]] = {}
     for p in ordered:
         by_carrier.setdefault(p.carrier.code, []).append(p)
-    warnings: list[str] = []
-    labels: dict[str, int] = dict.fromkeys(by_carrier, 0)
     # a carrier rule may ask for another stock (100x180 二联单): one file per size, the settings'
     # size keeps the plain name so a printer loaded with it takes labels-<CODE>.pdf
     jobs: list[tuple[str, str, list[Parcel]]] = []
@@ -102,51 +101,51 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
         for p in group:
             sizes.setdefault(p.label_size or settings.label_size, []).append(p)
         jobs += [(code, size, members) for size, members in sizes.items()]
-    # big files first: they use both cores; once only single-process files are left, the other
-    # core is free for `after_labels` and the table documents
-    jobs.sort(key=lambda job: -len(job[2]))
-    label_files: dict[tuple[str, str], list[OutputFile]] = {}
-
-    def pdf(code: str, size: str, members: list[Parcel]) -> None:
-        """The job's label PDF, and its ZPL file from the same drawing when ZPL is on."""
-        stem, sized = _stem(code, size, settings)
-        zpl = out_dir / f"{stem}.zpl" if settings.zpl else None
-        count, warn = render_label_files(members, sized, pdf=out_dir / f"{stem}.pdf", zpl=zpl)
+    jobs.sort(key=lambda job: -len(job[2]))       # big files first
+    label_jobs = [LabelJob(members, _stem(code, size, settings)[1], True, settings.zpl)
+                  for code, size, members in jobs]
+    paths = [_label_paths(out_dir, code, size, settings) for code, size, _ in jobs]
+    stamp = settings.printed_at.strftime("%Y-%m-%d %H:%M")
+    tasks: list[Callable[[], Any]] = [
+        lambda: _table_documents(ordered, by_carrier, out_dir, settings),
+        lambda: write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, pick_list(ordered), settings.lang, stamp),
+        lambda: write_bulk_ship_xlsx(out_dir / "pdd-bulk-ship.xlsx", ordered),
+    ]
+    drawn: list[tuple[int, list[str]]] = []
+    if pooled(len(ordered), settings):
+        with RenderPool(workers(settings), label_jobs, tasks) as pool:
+            if after_labels is not None:
+                after_labels()
+            documents = [pool.task(k) for k in range(len(tasks))]
+            runs = [pool.label_runs(j) for j in range(len(label_jobs))]
+            for job, pending, (pdf, zpl) in zip(label_jobs, runs, paths, strict=True):
+                drawn.append(write_label_file(job, taken(pending), pdf=pdf, zpl=zpl))
+            table_files, manifest, _ = (d.result() for d in documents)
+    else:
+        for job, (pdf, zpl) in zip(label_jobs, paths, strict=True):
+            drawn.append(write_label_file(job, draw_runs(job), pdf=pdf, zpl=zpl))
+        if after_labels is not None:
+            after_labels()
+        table_files, manifest, _ = (task() for task in tasks)
+    labels: dict[str, int] = dict.fromkeys(by_carrier, 0)
+    warnings: list[str] = []
+    files: list[OutputFile] = []
+    for (code, _size, _), (count, warn), (pdf, zpl) in zip(jobs, drawn, paths, strict=True):
         labels[code] += count
         warnings.extend(warn)
-        label_files[(code, size)] = [OutputFile("labels-pdf", out_dir / f"{stem}.pdf", code)]
+        files.append(OutputFile("labels-pdf", pdf, code))
         if zpl is not None:
-            label_files[(code, size)].append(OutputFile("labels-zpl", zpl, code))
-
-    big = [job for job in jobs if len(job[2]) >= PARALLEL_MIN]
-    for job in big:
-        pdf(*job)
-    if after_labels is not None:
-        after_labels()
-    # (forked only now, with no thread running: forking while another thread holds a lock — the
-    # import lock, say — can leave a child hung for good. Forking it before the big label files was
-    # measured: 2 s faster at 50,000 all-ship orders, 0.7 s slower on the usual mix, more CPU at
-    # 100,000 and 300-600 MB more summed memory with four busy processes on two cores.)
-    tables = Background(lambda: _table_documents(ordered, by_carrier, out_dir, settings),
-                        fork=len(ordered) >= PARALLEL_MIN)
-    try:
-        for job in jobs:
-            if job not in big:
-                pdf(*job)
-        stamp = settings.printed_at.strftime("%Y-%m-%d %H:%M")
-        manifest = write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, pick_list(ordered), settings.lang,
-                                       stamp)
-        write_bulk_ship_xlsx(out_dir / "pdd-bulk-ship.xlsx", ordered)
-    except BaseException:
-        tables.cancel()     # failed or stopped: never leave the child behind (its files are written atomically)
-        raise
-    table_files = tables.join()
-    files = [f for code, size, _ in jobs for f in label_files[(code, size)]]
+            files.append(OutputFile("labels-zpl", zpl, code))
     files.append(OutputFile("manifest-xlsx", out_dir / "manifest.xlsx"))
     files += table_files
     files.append(OutputFile("bulk-ship", out_dir / "pdd-bulk-ship.xlsx"))
     check_counts(labels, dict(manifest))
     return DocumentSet(tuple(files), labels, dict(manifest), tuple(warnings))
+
+
+def _label_paths(out_dir: Path, code: str, size: str, settings: RenderSettings) -> tuple[Path, Path | None]:
+    stem, _ = _stem(code, size, settings)
+    return out_dir / f"{stem}.pdf", (out_dir / f"{stem}.zpl" if settings.zpl else None)
 
 
 def _stem(code: str, size: str, settings: RenderSettings) -> tuple[str, RenderSettings]:

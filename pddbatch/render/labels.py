@@ -10,22 +10,19 @@ draw in this process.
 
 from __future__ import annotations
 
-import gc
-import itertools
 import os
 import re
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import cache
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from pddbatch.model import Parcel
 from pddbatch.parallel import can_fork
 from pddbatch.render.atomic import atomic_path
+from pddbatch.render.fonts import FontUse
 from pddbatch.render.labelpage import LabelEngine, RouteFindings, static_context
 from pddbatch.render.labels_pdf import PdfLabelWriter, PdfPages, fonts
 from pddbatch.render.labels_zpl import ZplChunk, ZplGlyphs, ZplLabelWriter, ZplPages
@@ -55,51 +52,85 @@ def layout_for(label_size: str, layout_dir: Path | None) -> Layout:
     return load_layout(label_size, layout_dir)
 
 
+@dataclass
+class LabelJob:
+    """One label file's parcels (in print order) and settings; which of PDF / ZPL it makes."""
+
+    parcels: Sequence[Parcel]
+    settings: RenderSettings
+    pdf: bool = True
+    zpl: bool = False
+
+    def layout(self) -> Layout:
+        return layout_for(self.settings.label_size, self.settings.layout_dir)
+
+    def fonts(self) -> list[FontUse]:
+        return fonts()
+
+    def prepare(self) -> None:
+        """Load the layout and the font metrics now (before workers fork: they inherit them)."""
+        self.layout()
+        self.fonts()
+
+
+def run_bounds(total: int) -> list[tuple[int, int]]:
+    """The runs a file of `total` labels is drawn in: [lo, hi) of CHUNK labels."""
+    return [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
+
+
+def pooled(total: int, settings: RenderSettings) -> bool:
+    """Whether labels this many are worth forked workers here."""
+    return total >= PARALLEL_MIN and workers(settings) >= 2 and can_fork()
+
+
 def render_label_files(parcels: Sequence[Parcel], settings: RenderSettings, *, pdf: Path | None = None,
                        zpl: Path | None = None) -> tuple[int, list[str]]:
     """One label per parcel, in order, to the PDF and/or ZPL path (each written atomically).
 
     Returns (labels, warnings). Carriers may be mixed (reprints); each carrier's fixed parts are drawn
-    once per file (a PDF form; the head of every ZPL label).
+    once per file (a PDF form; the head of every ZPL label). A big file is drawn by forked workers
+    (render.pool); a run's documents together go through `render.write_documents`' one pool instead.
     """
-    global _JOB
-    if not parcels:
-        raise ValueError("render_label_files needs at least one parcel")
     if pdf is None and zpl is None:
         raise ValueError("render_label_files needs a PDF or a ZPL path")
+    job = LabelJob(parcels, settings, pdf is not None, zpl is not None)
+    if not parcels:
+        raise ValueError("render_label_files needs at least one parcel")
+    n_workers = min(workers(settings), max(1, len(parcels) // CHUNK))
+    if not pooled(len(parcels), settings) or n_workers < 2:
+        return write_label_file(job, draw_runs(job), pdf=pdf, zpl=zpl)
+    from pddbatch.render.pool import RenderPool, taken  # (pool imports this module)
+
+    with RenderPool(n_workers, [job]) as pool:
+        return write_label_file(job, taken(pool.label_runs(0)), pdf=pdf, zpl=zpl)
+
+
+def draw_runs(job: LabelJob) -> Iterator[Run]:
+    """A file's runs drawn in this process, one after the other (each written before the next is drawn)."""
+    glyphs = ZplGlyphs(job.fonts()) if job.zpl else None
+    for lo, hi in run_bounds(len(job.parcels)):
+        yield draw_run(job, lo, hi, glyphs)
+
+
+def write_label_file(job: LabelJob, runs: Iterable[Run], *, pdf: Path | None, zpl: Path | None) -> tuple[int, list[str]]:
+    """Write the file(s) of `job` from its runs, taken in order; (labels, warnings told once)."""
+    parcels = job.parcels
     carriers = {p.carrier.code: p.carrier for p in parcels}
     if any(not re.fullmatch(r"[A-Za-z0-9_]+", c) for c in carriers):
         raise ValueError("carrier codes must be alphanumeric")
-    layout = layout_for(settings.label_size, settings.layout_dir)
-    fs = fonts()
-    total = len(parcels)
-    n_workers = min(_workers(settings), max(1, total // CHUNK))
-    want = (pdf is not None, zpl is not None)
+    layout, fs, total = job.layout(), job.fonts(), len(parcels)
     with ExitStack() as stack:
-        results: Iterable[Run]
-        bounds = [(lo, min(lo + CHUNK, total)) for lo in range(0, total, CHUNK)]
-        if total < PARALLEL_MIN or n_workers < 2 or not can_fork():
-            # in runs too, one after the other: a run's labels are written before the next is drawn
-            glyphs = ZplGlyphs(fs) if zpl else None
-            results = (_render_pages(parcels[lo:hi], lo, total, settings, want, glyphs) for lo, hi in bounds)
-        else:
-            _JOB = (parcels, settings, want, next(_JOB_IDS))
-            stack.callback(_clear_job)
-            gc.freeze()   # keep the parent's objects out of the workers' GC scans (and copy-on-write)
-            stack.callback(gc.unfreeze)
-            ex = stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=get_context("fork")))
-            results = ex.map(_render_chunk, bounds)
         pdf_out = zpl_out = None
         if pdf is not None:
             tmp = stack.enter_context(atomic_path(pdf))
-            pdf_out = PdfLabelWriter(stack.enter_context(tmp.open("wb")), layout, settings, fs, total)
+            pdf_out = PdfLabelWriter(stack.enter_context(tmp.open("wb")), layout, job.settings, fs, total)
         if zpl is not None:
             ztmp = stack.enter_context(atomic_path(zpl))
             zpl_out = ZplLabelWriter(stack.enter_context(ztmp.open("w", encoding="ascii", newline="\n")))
         warnings: list[str] = []
         routes, no_glyph = RouteFindings(), set()
         # runs are written as they arrive, while the workers draw the next ones
-        for run in results:
+        for run in runs:
             if pdf_out is not None and run.pdf is not None:
                 pdf_out.add(*run.pdf)
                 for f, u in zip(fs, run.used, strict=True):
@@ -116,38 +147,14 @@ def render_label_files(parcels: Sequence[Parcel], settings: RenderSettings, *, p
     return total, list(dict.fromkeys(warnings))
 
 
-# Worker state: set in the parent before forking, so parcels are not pickled on fork platforms.
-_JOB: tuple[Sequence[Parcel], RenderSettings, tuple[bool, bool], int] | None = None
-_JOB_IDS = itertools.count(1)
-_WORKER_GLYPHS: dict[int, ZplGlyphs] = {}     # in a worker: its glyphs for the file being drawn
-
-
-def _render_chunk(bounds: tuple[int, int]) -> Run:
-    lo, hi = bounds
-    assert _JOB is not None, "workers are forked after _JOB is set"
-    parcels, settings, want, job = _JOB
-    glyphs = None
-    if want[1]:
-        glyphs = _WORKER_GLYPHS.get(job)
-        if glyphs is None:
-            _WORKER_GLYPHS.clear()
-            glyphs = _WORKER_GLYPHS[job] = ZplGlyphs(fonts())
-    return _render_pages(parcels[lo:hi], lo, len(parcels), settings, want, glyphs)
-
-
-def _clear_job() -> None:
-    global _JOB
-    _JOB = None
-
-
-def _render_pages(parcels: Sequence[Parcel], lo: int, total: int, settings: RenderSettings,
-                  want: tuple[bool, bool], glyphs: ZplGlyphs | None) -> Run:
-    """Labels lo+1.. of the file, drawn as one run."""
-    layout = layout_for(settings.label_size, settings.layout_dir)
+def draw_run(job: LabelJob, lo: int, hi: int, glyphs: ZplGlyphs | None) -> Run:
+    """Labels lo+1..hi of the file, drawn as one run (`glyphs`: this process's, kept between runs)."""
+    parcels, settings, total = job.parcels[lo:hi], job.settings, len(job.parcels)
+    layout = job.layout()
     fs = fonts()
     engine = LabelEngine(layout, settings, fs)
-    pages = PdfPages(layout, settings, fs) if want[0] else None
-    labels = ZplPages(layout, engine, fs, glyphs) if want[1] and glyphs is not None else None
+    pages = PdfPages(layout, settings, fs) if job.pdf else None
+    labels = ZplPages(layout, engine, fs, glyphs) if job.zpl and glyphs is not None else None
     bases: dict[str, dict[str, Any]] = {}
     for i, p in enumerate(parcels):
         carrier = p.carrier
@@ -168,5 +175,5 @@ def _glyph_warnings(no_glyph: set[str]) -> list[str]:
     return [f"字体中没有这些字，面单上会显示为方框：{missing} / no glyph for: {missing}"] if missing else []
 
 
-def _workers(settings: RenderSettings) -> int:
+def workers(settings: RenderSettings) -> int:
     return settings.workers if settings.workers > 0 else (os.cpu_count() or 1)

@@ -1,0 +1,93 @@
+"""One pool of forked workers for a big run's documents: same files, errors carried back, stopped for good."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pddbatch.errors import SaveError
+from pddbatch.parallel import can_fork
+from pddbatch.render import write_documents
+from pddbatch.render.labels import LabelJob, draw_runs
+from pddbatch.render.pool import RenderPool, taken
+from pddbatch.render.settings import RenderSettings
+from tests.render.render_factory import make_parcel
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="the pool forks (Linux)")
+
+
+def _big_day(n: int) -> list:
+    return [make_parcel(i, code="ZTO" if i % 5 else "YTO", tracking_no=f"{'73' if i % 5 else 'YT'}{i:012d}")
+            for i in range(n)]
+
+
+def test_a_pooled_run_writes_the_same_documents_as_one_process(settings: RenderSettings, tmp_path: Path) -> None:
+    """Labels (PDF and ZPL, two carriers), manifest and bulk-ship file from the pool are byte for byte
+    what one process writes; the packing slips and manifest PDFs have the same pages."""
+    ps = _big_day(6200)           # 4,960 ZTO labels (two runs), 1,240 YTO
+    s = replace(settings, zpl=True, packing_slips=True)
+    one, two = tmp_path / "one", tmp_path / "two"
+    a = write_documents(ps, one, replace(s, workers=1))
+    b = write_documents(ps, two, replace(s, workers=2))
+    assert a.label_counts == b.label_counts == {"ZTO": 4960, "YTO": 1240}
+    assert [f.path.name for f in a.files] == [f.path.name for f in b.files]
+    for f in a.files:
+        mine, theirs = f.path.read_bytes(), (two / f.path.name).read_bytes()
+        if f.path.suffix in (".zpl", ".xlsx") or f.path.name.startswith("labels-"):
+            assert mine == theirs, f.path.name
+        else:
+            assert mine.count(b"/Type /Page ") == theirs.count(b"/Type /Page ") > 0, f.path.name
+    assert (two / "labels-ZTO.zpl").read_text().count("^XA") == 4960
+
+
+def test_documents_and_label_runs_are_drawn_by_the_workers(settings: RenderSettings) -> None:
+    ps = _big_day(5000)
+    job = LabelJob([p for p in ps if p.carrier.code == "ZTO"], settings, True, True)
+    with RenderPool(2, [job], [os.getpid, lambda: sum(range(10))]) as pool:
+        pids = pool.task(0)
+        total = pool.task(1)
+        runs = list(taken(pool.label_runs(0)))
+        assert pids.result() != os.getpid() and total.result() == 45
+    here = list(draw_runs(job))
+    assert [r.pdf for r in runs] == [r.pdf for r in here] and len(runs) == 2
+    assert [r.zpl[0] for r in runs if r.zpl] == [r.zpl[0] for r in here if r.zpl]
+
+
+def _fails() -> None:
+    raise SaveError("磁盘已满", "disk full")
+
+
+def test_a_workers_error_comes_back_as_our_own_error(settings: RenderSettings) -> None:
+    with RenderPool(2, [], [_fails, lambda: 1 / 0]) as pool:
+        bad, crash = pool.task(0), pool.task(1)
+        with pytest.raises(SaveError, match="磁盘已满"):
+            bad.result()
+        with pytest.raises(Exception, match="ZeroDivisionError"):
+            crash.result()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_leaving_the_pool_by_an_error_stops_its_workers_at_once(settings: RenderSettings) -> None:
+    """A stopped run must not wait for a long document in a worker (nor leave the worker running)."""
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), RenderPool(2, [], [lambda: time.sleep(60), os.getpid]) as pool:
+        pool.task(0)
+        worker = pool.task(1).result()
+        assert _alive(worker)
+        raise KeyboardInterrupt
+    assert time.monotonic() - start < 20
+    deadline = time.monotonic() + 5
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)
