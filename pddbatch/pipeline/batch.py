@@ -47,7 +47,7 @@ from pddbatch.workbook.writeplan import build_write_plan
 __all__ = ["PARALLEL_ROWS", "Options", "load_table", "process", "validate"]
 
 PARALLEL_ROWS = 5000     # below this, forking costs more than the overlap saves
-WRITE_BACK_NICE = 10
+WRITE_BACK_NICE = 0
 
 
 def validate(workbook: Path | SheetBackend, options: Options | None = None,
@@ -270,9 +270,11 @@ class _Run:
                 backend.apply(stock_write_plan(stock, threshold, lang), backup=False)
             return backup
 
-        # a child from now on at a lower priority: the label workers keep their cores, the write-back takes
-        # what they leave and the second core once they finish (benchmark, 100k orders: 17.9–18.0 s against
-        # 19.2 s at equal priority). The live Excel book can't go to a child.
+        # a child from now on, at the same priority as the render pool's workers: with one pool sharing
+        # out all the documents the cores are never idle, and a lower priority only starved the
+        # write-back until the rendering ended, then left it running alone (benchmark, usual mix,
+        # 50,000 / 100,000 orders: 16.0 / 31.6 s at equal priority against 16.8 / 34.8 s at nice 10).
+        # The live Excel book can't go to a child.
         if parallel and isinstance(backend, FileSheet):
             return Background(write, nice=WRITE_BACK_NICE)
         return Background.deferred(write)
