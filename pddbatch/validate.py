@@ -8,6 +8,7 @@ the messages and the verdict are jsonschema's.
 from __future__ import annotations
 
 import copy
+import gc
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,12 +20,14 @@ from typing import Any
 from pddbatch.address import is_masked
 from pddbatch.messages import issue_text
 from pddbatch.model import Order, Receiver, RowIssue, Severity
+from pddbatch.parallel import Background, can_fork
 from pddbatch.resources import load_json
 from pddbatch.workbook import values as cells
 from pddbatch.workbook.headers import AliasTable, ColumnMap, alias_table, map_headers
 from pddbatch.workbook.read import Table
 
 MAX_ISSUES_PER_ROW = 20
+PARALLEL_ROWS = 20_000   # from here a forked child checks half the rows (fork + pickling cost ~0.1 s)
 FAR_YEARS = 10           # a date this many years from the order's others is a warning (far-date)
 SHIPPABLE = "待发货"
 MASKABLE_FIELDS = ("receiver_name", "receiver_phone", "street", "address")
@@ -109,13 +112,16 @@ def schema_errors(row: dict[str, str]) -> Iterator[tuple[str, str, str]]:
 class _Part:
     """What checking a run of rows found, before the cross-row checks.
 
-    (Checking half the rows in a forked process was measured: pickling 50,000 typed orders back
-    costs as much as it saves, so one process checks all rows.)
+    A big table's second half is checked in a forked child while this process checks the first. The
+    child sends its good rows back as prepared text (`rows`), typed here: measured on 25,000 rows,
+    typed orders cost 0.72 s to pickle + 0.44 s to unpickle, the rows 0.23 + 0.11 s and 0.36 s to type
+    (50,000 orders: validate 2.0 -> about 1.5 s).
     """
 
     issues: list[RowIssue] = field(default_factory=list)
     errors: set[int] = field(default_factory=set)
     orders: list[Order] = field(default_factory=list)
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)   # untyped good rows (child)
     blank_rows: int = 0
     order_sns: list[tuple[int, str]] = field(default_factory=list)   # (sheet row, well-formed 订单号)
 
@@ -125,7 +131,7 @@ def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None
     aliases = aliases or alias_table()
     cmap = map_headers(table.headers, aliases, table.sheet, table.header_row, lang)
     v = Validation(table, cmap, issues=list(cmap.issues))
-    parts = [_check_rows(table, cmap, 0, len(table.rows), lang)]
+    parts = _check_all(table, cmap, lang)
     issues: list[RowIssue] = []
     errors: set[int] = set()
     orders: list[Order] = []
@@ -150,8 +156,33 @@ def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None
     return v
 
 
-def _check_rows(table: Table, cmap: ColumnMap, lo: int, hi: int, lang: str) -> _Part:
-    """Check rows `lo`..`hi` (indexes into table.rows) row by row; no cross-row checks here."""
+def _check_all(table: Table, cmap: ColumnMap, lang: str) -> list[_Part]:
+    """Every row checked, in parts in sheet order: two processes share a big table (see _Part)."""
+    n = len(table.rows)
+    if n < PARALLEL_ROWS or not can_fork():
+        return [_check_rows(table, cmap, 0, n, lang)]
+    mid = n // 2
+    gc.freeze()      # the child's collections skip everything it inherits (and don't copy it on write)
+    try:
+        child = Background(lambda: _check_rows(table, cmap, mid, n, lang, typed=False))
+    finally:
+        gc.unfreeze()
+    try:
+        first = _check_rows(table, cmap, 0, mid, lang)
+    except BaseException:
+        child.cancel()
+        raise
+    second = child.join()
+    second.orders = [make_order(sheet_row, row) for sheet_row, row in second.rows]
+    second.rows = []
+    return [first, second]
+
+
+def _check_rows(table: Table, cmap: ColumnMap, lo: int, hi: int, lang: str, *, typed: bool = True) -> _Part:
+    """Check rows `lo`..`hi` (indexes into table.rows) row by row; no cross-row checks here.
+
+    Good rows become orders, or with `typed=False` stay prepared text in `rows` (cheap to pickle).
+    """
     part = _Part()
     fields = [(f, c - 1, cells.CONVERTERS.get(f, cells.text)) for f, c in cmap.cols.items()]
     plain_text = {f: conv is cells.text for f, _c, conv in fields}
@@ -212,8 +243,10 @@ def _check_rows(table: Table, cmap: ColumnMap, lo: int, hi: int, lang: str) -> _
         part.issues.extend(row_issues)
         if any(i.severity == "error" for i in row_issues):
             part.errors.add(sheet_row)
-        else:
+        elif typed:
             part.orders.append(make_order(sheet_row, row))
+        else:
+            part.rows.append((sheet_row, row))
     return part
 
 

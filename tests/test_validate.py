@@ -292,3 +292,39 @@ def test_excel_date_cells_for_deadlines() -> None:
     assert values.when("2026-02-29 10:00:00") == ("2026-02-29 10:00:00", ("impossible-date", "2026-02-29 10:00:00",
                                                                          values.DATE_EXAMPLE))
     assert values.when("2028-02-29 23:59:59") == ("2028-02-29 23:59:59", None)
+
+
+def test_a_big_table_checked_in_two_processes_gives_the_same_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From PARALLEL_ROWS rows a forked child checks the second half: issues (with a duplicate 订单号
+    across the halves), rejected rows, blank rows and typed orders are exactly one process's."""
+    import os
+
+    import pddbatch.validate as validation
+    from pddbatch.parallel import can_fork
+
+    if not can_fork():
+        pytest.skip("the second process is forked (Linux)")
+    table = load_table(Path(__file__).parent.parent / "sample_data" / "orders.xlsx")
+    sn_col = [h.strip() for h in table.headers].index("订单号")
+    last = list(table.rows[-1])
+    last[sn_col] = table.rows[0][sn_col]           # a duplicate of the first half's first order
+    table.rows[-1] = tuple(last) if isinstance(table.rows[-1], tuple) else last
+    table.rows.insert(len(table.rows) // 2 + 3, [None] * len(table.headers))   # a blank row in the child's half
+    one = validate_table(table)
+    seen: list[tuple[object, ...]] = []
+    real = validation._check_rows
+
+    def spy(*args: object, **kw: object) -> object:
+        seen.append((os.getpid(), *args[2:4]))
+        return real(*args, **kw)   # type: ignore[arg-type]
+
+    monkeypatch.setattr(validation, "_check_rows", spy)
+    monkeypatch.setattr(validation, "PARALLEL_ROWS", 100)
+    two = validate_table(table)
+    # this process checked the first half; the second was checked elsewhere (a call here would be seen)
+    assert seen == [(os.getpid(), 0, len(table.rows) // 2)] and len(table.rows) > 300
+    assert two.issues == one.issues and two.rejected_rows == one.rejected_rows
+    assert two.blank_rows == one.blank_rows >= 1
+    assert two.orders == one.orders and len(one.orders) > 250
+    dup = [i for i in one.issues if i.code == "duplicate-order-sn"]
+    assert any(i.row == table.sheet_row(len(table.rows) - 1) for i in dup)
