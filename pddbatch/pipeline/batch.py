@@ -35,6 +35,7 @@ from pddbatch.pipeline.guards import (
     is_interrupt,
     precheck,
     record_ledger_identity,
+    start_structure_check,
 )
 from pddbatch.pipeline.options import Clock, Options, Progress, checkpoint, no_cycle_collector, no_progress
 from pddbatch.pipeline.prepare import Prepared, as_backend, config_for, load_table, prepare
@@ -113,6 +114,7 @@ class _Run:
         self.rendering = False        # files in the output folder are this run's (earlier ones moved aside)
         self.new_numbers = 0
         self.written = False
+        self.structure: Background[None] | None = None     # the workbook's structure check, under way
 
     def open_ledger(self, stack: ExitStack, v: Validation) -> Ledger:
         self.stage = "ledger"
@@ -120,6 +122,11 @@ class _Run:
         if self.opts.dry_run and not ledger_exists(where):     # a dry run creates no ledger file
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="pddbatch-dry-"))
             where = Path(scratch) / "ledger.sqlite"
+        if not self.opts.dry_run:        # checked beside the planning, told by precheck
+            self.structure = start_structure_check(self.backend, v.table,
+                                                   parallel=len(v.table.rows) >= PARALLEL_ROWS)
+            if self.structure is not None:
+                stack.callback(self.structure.cancel)
         ledger = Ledger.open(where)
         stack.callback(ledger.close)
         if not self.opts.dry_run:
@@ -135,7 +142,7 @@ class _Run:
         checkpoint("plan")
         if not opts.dry_run:
             self.stage = "check"
-            precheck(self.backend, prep.table, self.target, backup=opts.backup)
+            precheck(self.backend, prep.table, self.target, backup=opts.backup, structure=self.structure)
         self.stage = "allocate"
         self.progress("allocate", 0, len(plan.parcels))
         run_id: int | None = None

@@ -22,6 +22,7 @@ from pddbatch.errors import InputError, LedgerError, PddBatchError, SaveError
 from pddbatch.ledger import Ledger
 from pddbatch.messages import status_text
 from pddbatch.model import RowStatus
+from pddbatch.parallel import Background
 from pddbatch.workbook.backend import FileSheet, SheetBackend
 from pddbatch.workbook.headers import norm_header
 from pddbatch.workbook.marks import read_record_meta
@@ -111,8 +112,13 @@ TEMP_NAME_EXTRA = len(".~..pddbatch-tmp") + 8       # workbook/save.py's temp fi
 BACKUP_NAME_EXTRA = len(".20261126-080000-99")      # pddbatch-backup/<stem>.<stamp>-n<suffix>
 
 
-def precheck(backend: SheetBackend, table: Table, out_dir: Path, *, backup: bool) -> None:
-    """Everything that could make the write-back or the outputs fail, tried before a number is taken."""
+def precheck(backend: SheetBackend, table: Table, out_dir: Path, *, backup: bool,
+             structure: Background[None] | None = None) -> None:
+    """Everything that could make the write-back or the outputs fail, tried before a number is taken.
+
+    `structure` is the workbook's structure check already started (`start_structure_check`); it is
+    told last, as when it runs here.
+    """
     _check_out_dir(out_dir)
     if not isinstance(backend, FileSheet):
         return       # Excel writes the live book; it has no file to replace
@@ -132,10 +138,26 @@ def precheck(backend: SheetBackend, table: Table, out_dir: Path, *, backup: bool
         folder = real.parent / BACKUP_DIR
         if folder.exists() or not real.parent.is_dir():
             _probe_folder(folder, "备份文件夹", "the backup folder")
-    if real.suffix.lower() in (".xlsx", ".xlsm"):
+    if structure is not None:
+        structure.join()
+    elif real.suffix.lower() in (".xlsx", ".xlsm"):
         from pddbatch.workbook.save import check_patchable
 
         check_patchable(real, table.sheet, table)
+
+
+def start_structure_check(backend: SheetBackend, table: Table, *, parallel: bool) -> Background[None] | None:
+    """The patcher's structure check of the workbook (formulas over the columns pddbatch writes, …),
+    begun in a forked child while this process plans (50,000 rows: 0.5 s off the run's one-core
+    stretch); `precheck` tells its verdict. None when there is nothing to check."""
+    if not isinstance(backend, FileSheet):
+        return None
+    real = backend.real_path()
+    if not real.is_file() or real.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    from pddbatch.workbook.save import check_patchable
+
+    return Background(lambda: check_patchable(real, table.sheet, table), fork=parallel)
 
 
 def _check_names(real: Path) -> None:

@@ -173,3 +173,42 @@ def test_a_workbook_through_a_symlink_is_written_where_it_lives(orders_xlsx: Pat
     assert book.read_bytes() != old                       # the real file got the numbers
     backups = list((book.parent / "pddbatch-backup").iterdir())
     assert len(backups) == 1 and not backups[0].is_symlink() and backups[0].read_bytes() == old
+
+
+def test_the_structure_check_beside_planning_refuses_before_a_number_is_taken(
+        orders_xlsx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big workbook's structure check runs in a child while this process plans; its refusal (an array
+    formula over 快递单号) still comes before allocation, as our own error, and nothing is numbered."""
+    from datetime import datetime
+
+    import openpyxl
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    import pddbatch.pipeline.batch as batch
+    import pddbatch.workbook.save as save
+    from pddbatch.errors import InputError
+    from pddbatch.model import col_letter
+    from pddbatch.parallel import can_fork
+    from pddbatch.pipeline import Options, load_table, process
+
+    if not can_fork():
+        pytest.skip("the check is forked (Linux)")
+    book = orders_xlsx
+    table = load_table(book)
+    col = col_letter([h.strip() for h in table.headers].index("快递单号") + 1)
+    wb = openpyxl.load_workbook(book)
+    wb[table.sheet][f"{col}2"] = ArrayFormula(f"{col}2:{col}6", "=B2:B6")
+    wb.save(book)
+    here: list[str] = []
+    real = save.check_patchable
+    monkeypatch.setattr(save, "check_patchable", lambda *a, **k: here.append("checked here") or real(*a, **k))
+    monkeypatch.setattr(batch, "PARALLEL_ROWS", 1)
+    with pytest.raises(InputError, match=f"{col}2:{col}6") as err:
+        process(book, Options(now=datetime(2026, 11, 26, 8, 0)))
+    assert "没有分配任何单号" in err.value.text("zh")
+    assert here == []                 # told by the child: a call in this process would be seen
+    assert used_numbers(book.parent / "pddbatch-ledger.sqlite") == 0
+    monkeypatch.setattr(batch, "PARALLEL_ROWS", 10**9)
+    with pytest.raises(InputError, match=f"{col}2:{col}6"):
+        process(book, Options(now=datetime(2026, 11, 26, 8, 0)))
+    assert here == ["checked here"]
