@@ -64,7 +64,7 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
     """Write labels per carrier, pick list, optional packing slips, manifest and bulk-ship files.
 
     `after_labels` is called once the label files are written (the pipeline passes the start of its
-    workbook write-back, usually already running beside the rendering at a lower priority).
+    workbook write-back, usually already running beside the rendering in its own child).
     `progress(stage, done, total)` hears of one-time preparation over a second (stage "prepare_font":
     the label font's glyphs on a first run), at most once.
     """
@@ -78,9 +78,9 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
     (render.pool): the A4 table documents (packing slips, manifest PDFs, pick list) and the two
     workbooks first — the longest single pieces — then every label file in runs; this process
     writes the label files from their runs in order. A small run, or a platform without fork, draws
-    everything here. The workbook write-back (started by the pipeline, lower priority; `after_labels`
-    makes sure it has started) takes what CPU the pool leaves. A job's ZPL file is drawn with its PDF
-    (one layout per label). Files are listed in the same order either way.
+    everything here. The workbook write-back (started by the pipeline in a child of its own;
+    `after_labels` makes sure it has started) shares the cores with the pool. A job's ZPL file is
+    drawn with its PDF (one layout per label). Files are listed in the same order either way.
     """
     _check_waybills(parcels)
     if not parcels:

@@ -1,11 +1,12 @@
 """Waybill label files: each parcel's label is laid out once and emitted as PDF, ZPL or both.
 
 The layout (`labelpage.LabelEngine.page_ops`) is most of a label's cost, so a run that prints both a
-PDF and a ZPL file draws every label once. Big files are drawn in runs of CHUNK labels by forked
-worker processes (parcels are not pickled: they are inherited); the parent appends the runs to the
-open files in order as they arrive, so memory stays one run per worker. Small files, and platforms
-without fork (a spawned worker would re-import the host program — Excel's embedded Python, say),
-draw in this process.
+PDF and a ZPL file draws every label once. A file is drawn in runs of CHUNK labels (`draw_run`) and
+written from its runs in order (`write_label_file`), so memory stays a run or two whatever its size.
+Big files' runs are drawn by forked workers (`render.pool`; parcels are inherited, not pickled) —
+for a whole run of documents, one pool shares out every file's runs and the table documents. Small
+files, and platforms without fork (a spawned worker would re-import the host program — Excel's
+embedded Python, say), draw in this process.
 """
 
 from __future__ import annotations
