@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -134,8 +135,11 @@ def die_with_parent() -> None:
 
 
 def can_fork() -> bool:
-    """Linux only: macOS system frameworks are not fork-safe (Python itself defaults to spawn there)."""
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    """Linux only (macOS system frameworks are not fork-safe; Python itself defaults to spawn there),
+    and only from a process with one thread: a child forked while another thread holds a lock — the
+    import lock, say — can hang for good (a host such as a server running the Excel face has threads)."""
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
 
 
 def _child(fn: Callable[[], Any], conn: Any, nice: int = 0) -> None:

@@ -328,3 +328,28 @@ def test_a_big_table_checked_in_two_processes_gives_the_same_verdict(monkeypatch
     assert two.orders == one.orders and len(one.orders) > 250
     dup = [i for i in one.issues if i.code == "duplicate-order-sn"]
     assert any(i.row == table.sheet_row(len(table.rows) - 1) for i in dup)
+
+
+def test_with_another_thread_running_nothing_is_forked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host with threads (a server running the Excel face) gets one-process validation: a child forked
+    while another thread holds the import lock could hang the run for good."""
+    import threading
+
+    import pddbatch.validate as validation
+    from pddbatch.parallel import can_fork
+
+    table = load_table(Path(__file__).parent.parent / "sample_data" / "orders.xlsx")
+    seen: list[tuple[object, ...]] = []
+    real = validation._check_rows
+    monkeypatch.setattr(validation, "_check_rows", lambda *a, **k: seen.append(a[2:4]) or real(*a, **k))
+    monkeypatch.setattr(validation, "PARALLEL_ROWS", 100)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not can_fork()
+        v = validate_table(table)
+    finally:
+        stop.set()
+        other.join()
+    assert seen == [(0, len(table.rows))] and len(v.orders) > 250
