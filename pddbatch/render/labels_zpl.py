@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, TextIO
 
 from pddbatch.model import Carrier
@@ -105,8 +106,6 @@ class GlyphBank:
         self.pending: list[str] = []          # names of graphics made since the last take_pending()
         self.downloads: dict[str, str] = {}   # name -> its ~DG command
         self.bitmaps: dict[str, tuple[int, int, bytes]] = {}   # name -> (width dots, height, packed rows)
-        self._fonts: dict[tuple[int, int], Any] = {}
-        self._table = [255 if v >= INK_THRESHOLD else 0 for v in range(256)]
 
     def table(self, px: int, fi: int) -> dict[str, Glyph]:
         t = self.tables.get((px, fi))
@@ -122,27 +121,12 @@ class GlyphBank:
         return g
 
     def _make(self, ch: str, px: int, fi: int) -> Glyph:
-        from PIL import Image, ImageDraw, ImageFont
-
-        font = self._fonts.get((fi, px))
-        if font is None:      # the variable font itself, at this weight (FreeType applies the variation)
-            font = ImageFont.truetype(str(variable_font_path()), px)
-            font.set_variation_by_axes([WEIGHTS[self.metrics[fi].weight]])
-            self._fonts[(fi, px)] = font
-        bx0, by0, bx1, by1 = font.getbbox(ch, anchor="ls")
-        x0, y0, x1, y1 = math.floor(bx0), math.floor(by0), math.ceil(bx1), math.ceil(by1)
-        if x1 <= x0 or y1 <= y0:
+        made = _raster(ch, px, self.metrics[fi].weight, fi)
+        if made is None:
             return None
-        im = Image.new("L", (x1 - x0, y1 - y0))
-        ImageDraw.Draw(im).text((-x0, -y0), ch, font=font, fill=255, anchor="ls")
-        bits = im.point(self._table, "1")
-        data = bits.tobytes()
-        if not data.strip(b"\0"):
-            return None
-        row_bytes = (bits.width + 7) // 8
-        name = glyph_name(ch, px, fi)
-        self.bitmaps[name] = (bits.width, bits.height, data)
-        self.downloads[name] = f"~DGR:{name}.GRF,{len(data)},{row_bytes},{zpl_hex(data, row_bytes)}\n"
+        x0, y0, name, bitmap, download = made
+        self.bitmaps[name] = bitmap
+        self.downloads[name] = download
         self.pending.append(name)
         return x0, y0, f"^XGR:{name}.GRF,1,1^FS"
 
@@ -150,6 +134,44 @@ class GlyphBank:
         out = list(self.pending)
         self.pending.clear()
         return out
+
+
+Raster = tuple[int, int, str, tuple[int, int, bytes], str]   # (dx, dy, name, (w, h, rows), ~DG command)
+_INK = [255 if v >= INK_THRESHOLD else 0 for v in range(256)]
+
+
+@cache
+def _raster(ch: str, px: int, weight: str, fi: int) -> Raster | None:
+    """One glyph's graphic, made once per process: every file's GlyphBank (a worker draws several
+    files) shares it — and the FreeType face per size, which holds the 17 MB variable font: one per
+    bank cost a worker ~100 MB per label file."""
+    from PIL import Image, ImageDraw
+
+    font = _face(px, weight)
+    bx0, by0, bx1, by1 = font.getbbox(ch, anchor="ls")
+    x0, y0, x1, y1 = math.floor(bx0), math.floor(by0), math.ceil(bx1), math.ceil(by1)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    im = Image.new("L", (x1 - x0, y1 - y0))
+    ImageDraw.Draw(im).text((-x0, -y0), ch, font=font, fill=255, anchor="ls")
+    bits = im.point(_INK, "1")
+    data = bits.tobytes()
+    if not data.strip(b"\0"):
+        return None
+    row_bytes = (bits.width + 7) // 8
+    name = glyph_name(ch, px, fi)
+    download = f"~DGR:{name}.GRF,{len(data)},{row_bytes},{zpl_hex(data, row_bytes)}\n"
+    return x0, y0, name, (bits.width, bits.height, data), download
+
+
+@cache
+def _face(px: int, weight: str) -> Any:
+    """The variable font itself at this size and weight (FreeType applies the variation)."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(str(variable_font_path()), px)
+    font.set_variation_by_axes([WEIGHTS[weight]])
+    return font
 
 
 _B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
