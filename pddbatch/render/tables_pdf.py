@@ -6,7 +6,7 @@ column, and footer lines. Tables continue on new pages with the header repeated.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +40,11 @@ class Section:
 
 
 class _Pager:
-    def __init__(self, fs: list[FontUse], page_label: str, forms: list[list[Op]] | None = None) -> None:
+    def __init__(self, fs: list[FontUse], page_label: str, forms: list[list[Op]] | None = None,
+                 sink: Callable[[list[Op]], None] | None = None) -> None:
         self.fs, self.page_label = fs, page_label
         self.pages: list[list[Op]] = []
+        self.sink = sink              # when given, each finished page goes there and is let go
         self.forms = forms            # when given, table headers are drawn once as Form XObjects
         self.form_of: dict[tuple[Column, ...], int] = {}
         self.y = 0.0
@@ -50,8 +52,14 @@ class _Pager:
         self._lines: dict[tuple[str, float, bool], list[str]] = {}
 
     def new_page(self) -> None:
+        if self.sink is not None and self.pages:
+            self.sink(self.pages.pop())
         self.pages.append([])
         self.y = MARGIN * MM
+
+    def finish(self) -> None:
+        if self.sink is not None and self.pages:
+            self.sink(self.pages.pop())
 
     @property
     def ops(self) -> list[Op]:
@@ -174,8 +182,18 @@ def _table(pg: _Pager, sec: Section) -> None:
 
 def layout_sections(sections: Iterable[Section], fs: list[FontUse], page_label: str,
                     forms: list[list[Op]] | None = None) -> list[list[Op]]:
-    """Pages of drawing ops; with `forms`, table headers become forms appended there (op "X")."""
+    """Pages of drawing ops, each with its "page i / n" line; with `forms`, table headers become forms
+    appended there (op "X"). (write_tables_pdf streams the same layout instead of keeping it.)"""
     pg = _Pager(fs, page_label, forms)
+    _lay_out(pg, sections)
+    n = len(pg.pages)
+    y = (PAGE_H - MARGIN + 1) * MM
+    for i, ops in enumerate(pg.pages, start=1):
+        ops.append(("T", (PAGE_W - MARGIN - 40) * MM, y, 8, 0, page_label.format(i=i, n=n)))
+    return pg.pages
+
+
+def _lay_out(pg: _Pager, sections: Iterable[Section]) -> None:
     for sec in sections:
         if sec.new_page or not pg.pages:
             pg.new_page()
@@ -194,56 +212,64 @@ def layout_sections(sections: Iterable[Section], fs: list[FontUse], page_label: 
             for line in sec.footer:
                 pg.text(MARGIN * MM, line, 10.5)
                 pg.y += 22
-    n = len(pg.pages)
-    for i, ops in enumerate(pg.pages, start=1):
-        pg.pages[i - 1] = ops
-        pg.y = (PAGE_H - MARGIN + 1) * MM
-        pg.pages[i - 1].append(("T", (PAGE_W - MARGIN - 40) * MM, pg.y, 8, 0, page_label.format(i=i, n=n)))
-    return pg.pages
 
 
 def write_tables_pdf(path: Path, sections: Iterable[Section], title: str, lang: str = "zh") -> int:
     """Write the sections (any iterable: packing slips come one parcel at a time) as an A4 PDF atomically.
 
+    Pages are written as they are laid out, so memory stays flat whatever the length (100,000 packing
+    slips held as drawing ops until the end took ~120 MB). The page count in "第 i / n 页" is not known
+    then: each page draws "第 i / " and places one Form XObject, written last, that draws "n 页".
     Returns the page count.
     """
     fs = fonts()
     label = "第 {i} / {n} 页" if lang != "en" else "Page {i} / {n}"
+    head, _, tail = label.partition("{n}")
     forms: list[list[Op]] = []
-    pages = layout_sections(sections, fs, label, forms)
     w, h = PAGE_W * MM, PAGE_H * MM
     font_r, font_b = 4, 4 + FONT_OBJECTS
     first = font_b + FONT_OBJECTS
     hexes = [f.hex for f in fs]
-    count = len(pages)
+    x_label, y_label = (PAGE_W - MARGIN - 40) * MM, (PAGE_H - MARGIN + 1) * MM
+    count = 0
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         pdf = PdfFile(fh)
-        for i in range(count):
-            # each page's stream written as it is made, its ops dropped: 50,000 packing slips don't
-            # sit in memory twice (ops, then streams)
-            ops = pages[i]
+
+        def write_page(ops: list[Op]) -> None:
+            nonlocal count
+            shown = head.format(i=count + 1)
+            ops.append(("T", x_label, y_label, 8, 0, shown))
+            after = x_label + fs[0].width(shown) * 8 / 1000
             placed = b"".join(b"q 1 0 0 1 0 %s cm /Fh%d Do Q\n" % (f"{-op[2]:.2f}".encode(), op[1])
                               for op in ops if op[0] == "X")
             if placed:
                 ops = [op for op in ops if op[0] != "X"]
-            data = placed + content(ops, h, hexes)
-            pages[i] = []
-            n = first + 2 * i
+            data = placed + content(ops, h, hexes) + b"q 1 0 0 1 %s 0 cm /Fn Do Q\n" % f"{after:.2f}".encode()
+            n = first + 2 * count
             pdf.obj(n, f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w:.4f} {h:.4f}] /Resources 3 0 R "
                        f"/Contents {n + 1} 0 R >>")
             pdf.stream(n + 1, data, level=1)
+            count += 1
+
+        pg = _Pager(fs, label, forms, sink=write_page)
+        _lay_out(pg, sections)
+        pg.finish()
         kids = " ".join(f"{first + 2 * i} 0 R" for i in range(count))
         pdf.obj(2, f"<< /Type /Pages /Count {count} /Kids [{kids}] >>")
         fonts_ref = f"/Font << /F0 {font_r} 0 R /F1 {font_b} 0 R >>"
         form_at = first + 2 * count + 1
+        total_at = form_at + len(forms)
         for k, ops in enumerate(forms):
             pdf.stream(form_at + k, content(ops, h, hexes), f" /Type /XObject /Subtype /Form "
                        f"/BBox [0 0 {w:.4f} {h:.4f}] /Resources << {fonts_ref} >>", level=1)
+        pdf.stream(total_at, content([("T", 0.0, y_label, 8, 0, f"{count}{tail}")], h, hexes),
+                   f" /Type /XObject /Subtype /Form /BBox [0 0 {w:.4f} {h:.4f}] /Resources << {fonts_ref} >>",
+                   level=1)
         xobjects = " ".join(f"/Fh{k} {form_at + k} 0 R" for k in range(len(forms)))
-        pdf.obj(3, f"<< {fonts_ref} /XObject << {xobjects} >> /ProcSet [/PDF /Text] >>")
+        pdf.obj(3, f"<< {fonts_ref} /XObject << {xobjects} /Fn {total_at} 0 R >> /ProcSet [/PDF /Text] >>")
         write_font(pdf, font_r, fs[0])
         write_font(pdf, font_b, fs[1])
-        info = first + 2 * count
+        info = total_at + 1
         pdf.obj(info, f"<< /Title {pdf_text_string(title)} /Producer (pddbatch) >>")
         pdf.obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
         pdf.finish(1, f" /Info {info} 0 R")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
+import pytest
 from python_calamine import CalamineWorkbook
 
 from pddbatch.model import Parcel
 from pddbatch.render.labels_pdf import content, fonts
 from pddbatch.render.tables import PickRow, text
-from pddbatch.render.tables_pdf import Column, Section, layout_sections
+from pddbatch.render.tables_pdf import Column, Section, layout_sections, write_tables_pdf
 from pddbatch.render.workbooks import _sheet_name, write_bulk_ship_xlsx, write_manifest_xlsx
 from tests.render.render_factory import make_order, make_parcel, make_receiver
 
@@ -169,3 +172,22 @@ def test_a_stop_mid_sheet_leaves_no_file_and_nothing_to_complain_when_collected(
         sys.unraisablehook = before
     assert complaints == []
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is needed")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_streamed_table_pages_say_page_i_of_n(tmp_path: Path, lang: str) -> None:
+    """Pages are written as they are laid out, before the count is known; every page still reads
+    "第 i / n 页" / "Page i / n" (n drawn by one form written last), as pdftotext sees it."""
+    cols = (Column("序号", 12, "right"), Column("说明", 60))
+    sections = [Section(f"装箱单 {k}", cols, [(str(i), f"商品{i}") for i in range(30)]) for k in range(7)]
+    path = tmp_path / "t.pdf"
+    n = write_tables_pdf(path, iter(sections), "t", lang)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")[:-1]
+    assert n == len(pages) == 7
+    for i, page in enumerate(pages, start=1):
+        want = f"第 {i} / 7 页" if lang == "zh" else f"Page {i} / 7"
+        assert want.replace(" ", "") in page.replace(" ", ""), page[-200:]     # (-layout may drop spaces)
+        assert f"装箱单 {i - 1}" in page
