@@ -138,12 +138,9 @@ def precheck(backend: SheetBackend, table: Table, out_dir: Path, *, backup: bool
         folder = real.parent / BACKUP_DIR
         if folder.exists() or not real.parent.is_dir():
             _probe_folder(folder, "备份文件夹", "the backup folder")
-    if structure is not None:
-        structure.join()
-    elif real.suffix.lower() in (".xlsx", ".xlsm"):
-        from pddbatch.workbook.save import check_patchable
-
-        check_patchable(real, table.sheet, table)
+    check = structure if structure is not None else start_structure_check(backend, table, parallel=False)
+    if check is not None:
+        check.join()
 
 
 def start_structure_check(backend: SheetBackend, table: Table, *, parallel: bool) -> Background[None] | None:

@@ -34,7 +34,6 @@ PARALLEL_MIN = 3000     # below this, one process is faster than starting worker
 CHUNK = 2500
 
 
-
 @dataclass
 class Run:
     """One run of labels, drawn: its PDF page objects and ZPL labels, and what it noticed. What it
@@ -92,11 +91,11 @@ def render_label_files(parcels: Sequence[Parcel], settings: RenderSettings, *, p
     once per file (a PDF form; the head of every ZPL label). A big file is drawn by forked workers
     (render.pool); a run's documents together go through `render.write_documents`' one pool instead.
     """
+    if not parcels:
+        raise ValueError("render_label_files needs at least one parcel")
     if pdf is None and zpl is None:
         raise ValueError("render_label_files needs a PDF or a ZPL path")
     job = LabelJob(parcels, settings, pdf is not None, zpl is not None)
-    if not parcels:
-        raise ValueError("render_label_files needs at least one parcel")
     n_workers = min(workers(settings), max(1, len(parcels) // CHUNK))
     if not pooled(len(parcels), settings) or n_workers < 2:
         return write_label_file(job, draw_runs(job), pdf=pdf, zpl=zpl)
@@ -151,8 +150,7 @@ def write_label_file(job: LabelJob, runs: Iterable[Run], *, pdf: Path | None, zp
 def draw_run(job: LabelJob, lo: int, hi: int, glyphs: ZplGlyphs | None) -> Run:
     """Labels lo+1..hi of the file, drawn as one run (`glyphs`: this process's, kept between runs)."""
     parcels, settings, total = job.parcels[lo:hi], job.settings, len(job.parcels)
-    layout = job.layout()
-    fs = fonts()
+    layout, fs = job.layout(), job.fonts()
     engine = LabelEngine(layout, settings, fs)
     pages = PdfPages(layout, settings, fs) if job.pdf else None
     labels = ZplPages(layout, engine, fs, glyphs) if job.zpl and glyphs is not None else None

@@ -41,15 +41,6 @@ _POOL_IDS = itertools.count(1)
 _WORKER_GLYPHS: dict[tuple[int, int], ZplGlyphs] = {}     # in a worker: (pool, job) -> its ZPL glyphs
 
 
-def _worker_start() -> None:
-    """A worker dies with its parent, and collects its own reference cycles (a run's template
-    contexts): the run pauses the collector, which left each worker growing by ~300 MB over the runs
-    of 100,000 labels. The parent's objects are frozen before the fork, so a collection here scans
-    only what the worker made."""
-    die_with_parent()
-    gc.enable()
-
-
 def _label_run(args: tuple[int, int, int, int]) -> tuple[Any, ...]:
     pool, j, lo, hi = args
     state = _STATE
@@ -106,7 +97,7 @@ class RenderPool:
             job.prepare()      # layout and font metrics loaded once here, inherited by every worker
         _STATE = self.state
         gc.freeze()            # keep the parent's objects out of the workers' GC scans (and copy-on-write)
-        self._ex = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"), initializer=_worker_start)
+        self._ex = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"), initializer=die_with_parent)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -40,9 +40,9 @@ class Section:
 
 
 class _Pager:
-    def __init__(self, fs: list[FontUse], page_label: str, forms: list[list[Op]] | None = None,
+    def __init__(self, fs: list[FontUse], forms: list[list[Op]] | None = None,
                  sink: Callable[[list[Op]], None] | None = None) -> None:
-        self.fs, self.page_label = fs, page_label
+        self.fs = fs
         self.pages: list[list[Op]] = []
         self.sink = sink              # when given, each finished page goes there and is let go
         self.forms = forms            # when given, table headers are drawn once as Form XObjects
@@ -184,7 +184,7 @@ def layout_sections(sections: Iterable[Section], fs: list[FontUse], page_label: 
                     forms: list[list[Op]] | None = None) -> list[list[Op]]:
     """Pages of drawing ops, each with its "page i / n" line; with `forms`, table headers become forms
     appended there (op "X"). (write_tables_pdf streams the same layout instead of keeping it.)"""
-    pg = _Pager(fs, page_label, forms)
+    pg = _Pager(fs, forms)
     _lay_out(pg, sections)
     n = len(pg.pages)
     y = (PAGE_H - MARGIN + 1) * MM
@@ -251,7 +251,7 @@ def write_tables_pdf(path: Path, sections: Iterable[Section], title: str, lang: 
             pdf.stream(n + 1, data, level=1)
             count += 1
 
-        pg = _Pager(fs, label, forms, sink=write_page)
+        pg = _Pager(fs, forms, sink=write_page)
         _lay_out(pg, sections)
         pg.finish()
         kids = " ".join(f"{first + 2 * i} 0 R" for i in range(count))
