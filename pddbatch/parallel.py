@@ -78,6 +78,12 @@ class Background(Generic[T]):
             message = self._conn.recv()
         except EOFError:
             message = ("crash", "the background stage ended without a result")
+        except BaseException:
+            # not received (stopped, out of memory): a child still writing its result would block on
+            # the pipe for good, and the join below with it
+            if self._proc.is_alive():
+                self._proc.terminate()
+            raise
         finally:
             self._proc.join()
             self._conn.close()

@@ -28,6 +28,7 @@ from pddbatch.workbook.read import Table
 
 MAX_ISSUES_PER_ROW = 20
 PARALLEL_ROWS = 20_000   # from here a forked child checks half the rows (fork + pickling cost ~0.1 s)
+PARALLEL_MAX = 200_000   # beyond this one process: the child's half and its result cost memory a big table needs
 FAR_YEARS = 10           # a date this many years from the order's others is a warning (far-date)
 SHIPPABLE = "待发货"
 MASKABLE_FIELDS = ("receiver_name", "receiver_phone", "street", "address")
@@ -161,7 +162,7 @@ def validate_table(table: Table, *, lang: str = "zh", aliases: AliasTable | None
 def _check_all(table: Table, cmap: ColumnMap, lang: str) -> list[_Part]:
     """Every row checked, in parts in sheet order: two processes share a big table (see _Part)."""
     n = len(table.rows)
-    if n < PARALLEL_ROWS or not can_fork():
+    if not PARALLEL_ROWS <= n <= PARALLEL_MAX or not can_fork():
         return [_check_rows(table, cmap, 0, n, lang)]
     mid = n // 2
     gc.freeze()      # the child's collections skip everything it inherits (and don't copy it on write)

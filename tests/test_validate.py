@@ -353,3 +353,31 @@ def test_with_another_thread_running_nothing_is_forked(monkeypatch: pytest.Monke
         stop.set()
         other.join()
     assert seen == [(0, len(table.rows))] and len(v.orders) > 250
+
+
+def test_a_background_result_not_taken_does_not_hang_the_run() -> None:
+    """When the parent can't take a child's result (stopped, out of memory), the child — blocked writing
+    a result bigger than the pipe holds — is stopped instead of waited for forever."""
+    import signal
+    import time
+
+    from pddbatch.parallel import Background, can_fork
+
+    if not can_fork():
+        pytest.skip("forks (Linux)")
+    bg = Background(lambda: b"x" * 50_000_000)
+
+    def refuse() -> object:
+        raise KeyboardInterrupt
+
+    bg._conn.recv = refuse     # type: ignore[attr-defined]  # (as a MemoryError in recv would)
+    old = signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("join hung")))
+    signal.alarm(30)
+    start = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            bg.join()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.monotonic() - start < 20      # (without the stop it waits until the alarm)
