@@ -108,8 +108,9 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
     stamp = settings.printed_at.strftime("%Y-%m-%d %H:%M")
     tasks: list[Callable[[], Any]] = [
         lambda: _table_documents(ordered, by_carrier, out_dir, settings),
-        lambda: write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, pick_list(ordered), settings.lang, stamp),
-        lambda: write_bulk_ship_xlsx(out_dir / "pdd-bulk-ship.xlsx", ordered),
+        lambda: write_manifest_xlsx(out_dir / "manifest.xlsx", by_carrier, pick_list(ordered), settings.lang, stamp,
+                                    settings.printed_at),
+        lambda: write_bulk_ship_xlsx(out_dir / "pdd-bulk-ship.xlsx", ordered, settings.printed_at),
     ]
     drawn: list[tuple[int, list[str]]] = []
     if pooled(len(ordered), settings):

@@ -19,6 +19,7 @@ them. tests/render/test_fast_writers.py reads the files back with openpyxl and c
 from __future__ import annotations
 
 import re
+import sys
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from typing import Any
 
 from xlsxwriter.theme import THEME_XML_2007
 
+from pddbatch.clock import china_now
 from pddbatch.model import Parcel
 from pddbatch.render.atomic import atomic_path
 from pddbatch.render.tables import PickRow, bulk_ship_rows, manifest_rows, text
@@ -125,8 +127,12 @@ class StreamedBook:
     temporary path is discarded by the caller — and the zip is not left to complain when collected.
     """
 
-    def __init__(self, path: Path, styles: str = _STYLES) -> None:
+    def __init__(self, path: Path, styles: str = _STYLES, when: datetime | None = None) -> None:
+        """`when` (aware; default now) dates every part and the document properties, so the same
+        run's documents are the same bytes whichever process writes them and whenever."""
         self.styles = styles
+        self.when = (when or china_now()).replace(microsecond=0)
+        self._date_time = self.when.timetuple()[:6]
         self._raw = open(path, "wb")  # noqa: SIM115 (closed by close()/abandon())
         self.zf = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.names: list[str] = []
@@ -146,8 +152,18 @@ class StreamedBook:
         self.zf.fp = None       # ZipFile.close() is a no-op from here (no "open writing handle" error)
         self._raw.close()
 
+    def _member(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, self._date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        if sys.version_info >= (3, 13):   # what ZipFile(compresslevel=1) gives a part named by string
+            info.compress_level = 1
+        else:
+            info._compresslevel = 1     # type: ignore[attr-defined]  # (a slot typeshed leaves out)
+        info.external_attr = 0o600 << 16
+        return info
+
     def _put(self, name: str, data: str) -> None:
-        self.zf.writestr(name, data.encode())
+        self.zf.writestr(self._member(name), data.encode())
 
     def sheet(self, name: str, cols: Sequence[tuple[int, int, float]], last_row: int, last_col: str,
               rows: Iterable[str]) -> None:
@@ -157,7 +173,7 @@ class StreamedBook:
         col_xml = "".join(f'<col min="{a}" max="{b}" width="{_col_width(w)}" customWidth="1"/>'
                           for a, b, w in cols)
         selected = ' tabSelected="1"' if n == 1 else ""
-        with self.zf.open(f"xl/worksheets/sheet{n}.xml", "w") as fh:
+        with self.zf.open(self._member(f"xl/worksheets/sheet{n}.xml"), "w") as fh:
             fh.write((f'{_DECL}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><dimension ref="A1:{last_col}'
                       f'{last_row}"/><sheetViews><sheetView{selected} workbookViewId="0"/></sheetViews>'
                       f'<sheetFormatPr defaultRowHeight="15"/><cols>{col_xml}</cols><sheetData>')
@@ -207,7 +223,7 @@ class StreamedBook:
             f'<sheets>{sheets}</sheets><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'))
         self._put("xl/styles.xml", _DECL + self.styles)
         self._put("xl/theme/theme1.xml", THEME_XML_2007)
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = self.when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._put("docProps/core.xml", (
             f'{_DECL}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
@@ -286,12 +302,13 @@ def _pick_rows(picks: Sequence[PickRow], t: dict[str, Any]) -> Iterable[str]:
 
 
 def write_manifest_xlsx(path: Path, by_carrier: Mapping[str, Sequence[Parcel]], picks: Sequence[PickRow],
-                        lang: str = "zh", printed_at: str = "") -> dict[str, int]:
-    """One sheet per carrier + the 拣货单 sheet; returns manifest rows per carrier code."""
+                        lang: str = "zh", printed_at: str = "", when: datetime | None = None) -> dict[str, int]:
+    """One sheet per carrier + the 拣货单 sheet; returns manifest rows per carrier code.
+    `when` dates the package (the run's print time; default now)."""
     t: dict[str, Any] = text(lang)
     counts: dict[str, int] = {}
     used: set[str] = set()
-    with atomic_path(path) as tmp, StreamedBook(tmp) as book:
+    with atomic_path(path) as tmp, StreamedBook(tmp, when=when) as book:
         for code, parcels in by_carrier.items():
             last = len(parcels) + 3 + 2 + len(t["handover"])
             book.sheet(_sheet_name(f"{parcels[0].carrier.pdd_name}", used),
@@ -302,7 +319,7 @@ def write_manifest_xlsx(path: Path, by_carrier: Mapping[str, Sequence[Parcel]], 
     return counts
 
 
-def write_bulk_ship_xlsx(path: Path, parcels: Sequence[Parcel]) -> int:
+def write_bulk_ship_xlsx(path: Path, parcels: Sequence[Parcel], when: datetime | None = None) -> int:
     """PDD 批量发货 upload: 订单号 | 快递公司 | 快递单号, one row per order; returns the row count."""
     rows = bulk_ship_rows(parcels)
 
@@ -312,6 +329,6 @@ def write_bulk_ship_xlsx(path: Path, parcels: Sequence[Parcel]) -> int:
             yield (f'<row r="{r}"><c r="A{r}" t="inlineStr">{_is(sn)}</c><c r="B{r}" t="inlineStr">{_is(name)}'
                    f'</c><c r="C{r}" t="inlineStr">{_is(tn)}</c></row>')
 
-    with atomic_path(path) as tmp, StreamedBook(tmp, _PLAIN_STYLES) as book:
+    with atomic_path(path) as tmp, StreamedBook(tmp, _PLAIN_STYLES, when) as book:
         book.sheet("Sheet1", [(1, 1, 26), (2, 2, 14), (3, 3, 22)], len(rows) + 1, "C", lines())
     return len(rows)

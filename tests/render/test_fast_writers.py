@@ -191,3 +191,27 @@ def test_streamed_table_pages_say_page_i_of_n(tmp_path: Path, lang: str) -> None
         want = f"第 {i} / 7 页" if lang == "zh" else f"Page {i} / 7"
         assert want.replace(" ", "") in page.replace(" ", ""), page[-200:]     # (-layout may drop spaces)
         assert f"装箱单 {i - 1}" in page
+
+
+def test_a_runs_workbooks_are_dated_by_its_print_time_so_rewriting_them_gives_the_same_bytes(tmp_path: Path) -> None:
+    """Manifest and bulk-ship file carry the run's print time (document properties and every zip part),
+    not the moment of writing: the pooled and one-process runs wrote different bytes across a second."""
+    import time
+    import zipfile
+    from datetime import datetime, timedelta, timezone
+
+    when = datetime(2026, 11, 11, 9, 5, 7, 123456, tzinfo=timezone(timedelta(hours=8)))
+    ps = [make_parcel(i) for i in range(40)]
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_manifest_xlsx(first, {"ZTO": ps}, [], "zh", "2026-11-11 09:05", when)
+    write_bulk_ship_xlsx(tmp_path / "bulk-a.xlsx", ps, when)
+    time.sleep(2.1)          # past a DOS-time tick (2 s) and a second of the properties' clock
+    write_manifest_xlsx(second, {"ZTO": ps}, [], "zh", "2026-11-11 09:05", when)
+    write_bulk_ship_xlsx(tmp_path / "bulk-b.xlsx", ps, when)
+    assert first.read_bytes() == second.read_bytes()
+    assert (tmp_path / "bulk-a.xlsx").read_bytes() == (tmp_path / "bulk-b.xlsx").read_bytes()
+    with zipfile.ZipFile(first) as z:
+        assert {i.date_time for i in z.infolist()} == {(2026, 11, 11, 9, 5, 6)}     # DOS time: even seconds
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+    props = openpyxl.load_workbook(first).properties
+    assert props.created == props.modified == datetime(2026, 11, 11, 1, 5, 7)      # UTC, as Excel stores it
