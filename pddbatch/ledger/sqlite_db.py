@@ -8,7 +8,9 @@ packing stations).
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -51,26 +53,9 @@ class SqliteDatabase:
         except OSError as exc:
             raise LedgerError(f"无法创建台账所在的文件夹 {path.parent}：{exc.strerror}",
                               f"Cannot create the ledger folder {path.parent}: {exc.strerror}") from exc
-        try:
-            conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        except sqlite3.Error as exc:
-            raise _open_error(path, exc) from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise LedgerError(f"台账无法切换到 WAL 模式（{mode}）：{path}",
-                                  f"The ledger cannot use WAL mode ({mode}): {path}")
-            # The ledger is money: a commit must survive a power cut, not just a crash.
-            conn.execute("PRAGMA synchronous = FULL")
-            version = _migrate(conn, path)
-        except sqlite3.Error as exc:
-            conn.close()
-            raise _open_error(path, exc) from exc
-        except BaseException:
-            conn.close()
-            raise
+        if not path.exists():
+            _create(path)
+        conn, version = _connect(path)
         return cls(conn, path, version)
 
     @property
@@ -221,6 +206,83 @@ def _refuse_damaged_file(path: Path) -> None:
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.05)
+
+
+def _connect(path: Path, shown: Path | None = None) -> tuple[sqlite3.Connection, int]:
+    """A connection to the ledger file at `path` (WAL, FULL sync, foreign keys), migrated to the latest
+    schema; messages name `shown` (the ledger a temporary file is becoming)."""
+    real, path = path, shown or path
+    try:
+        conn = sqlite3.connect(str(real), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise _open_error(path, exc) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise LedgerError(f"台账无法切换到 WAL 模式（{mode}）：{path}",
+                              f"The ledger cannot use WAL mode ({mode}): {path}")
+        # The ledger is money: a commit must survive a power cut, not just a crash.
+        conn.execute("PRAGMA synchronous = FULL")
+        version = _migrate(conn, path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _open_error(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn, version
+
+
+def _create(path: Path) -> None:
+    """Make a new ledger at `path` all at once: built and synced under a temporary name, then linked in.
+
+    A run stopped while creating (a kill, a power cut) leaves no ledger or a whole one, never the
+    empty file SQLite starts with, which the next run must refuse as a possibly emptied ledger.
+    Two processes creating at once: the first link wins, the other opens that ledger.
+    """
+    _remove_stale_creations(path)
+    tmp = path.with_name(f".{path.name}.creating-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        conn, _ = _connect(tmp, shown=path)
+        conn.close()                                  # the last close checkpoints and removes the WAL
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)                        # fails if another process linked its ledger first
+        except FileExistsError:
+            pass
+        except OSError:                               # no hard links here (FAT, some shares)
+            if not path.exists():
+                os.rename(tmp, path)
+        _sync_dir(path.parent)
+    except OSError as exc:
+        raise LedgerError(f"无法创建台账文件 {path}：{exc.strerror}",
+                          f"Cannot create the ledger file {path}: {exc.strerror}") from exc
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def _remove_stale_creations(path: Path) -> None:
+    """Temporary ledgers a killed creation left beside `path` (older than a minute): never linked, never used."""
+    for old in path.parent.glob(f".{glob.escape(path.name)}.creating-*"):
+        try:
+            if time.time() - old.stat().st_mtime > 60:
+                old.unlink()
+        except OSError:
+            continue
+
+
+def _sync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _check_file(path: Path) -> None:
