@@ -21,7 +21,7 @@ import click
 from pddbatch import __version__
 from pddbatch.errors import PddBatchError
 from pddbatch.jsontext import readable_json
-from pddbatch.messages import pick
+from pddbatch.messages import out_of_memory_text, pick
 
 LANG_ENV = "PDDBATCH_LANG"
 LANGS = ("zh", "en")
@@ -106,6 +106,11 @@ def face(func: F) -> F:
             raise out.error(exc) from exc
         except KeyboardInterrupt:
             click.echo(interrupted_text(out.lang), err=True)
+            exit_with(2)
+        except MemoryError:
+            if os.environ.get("PDDBATCH_DEBUG"):
+                raise
+            click.echo(out_of_memory_text(out.lang), err=True)
             exit_with(2)
 
     wrapped = click.option("--lang", type=click.Choice(LANGS), default=None,
@@ -202,6 +207,11 @@ def run() -> None:
         raise
     except KeyboardInterrupt:     # outside a command's own handling (parsing, the summary print)
         click.echo(pick(_argv_lang(), "错误：", "Error: ") + interrupted_text(_argv_lang()), err=True)
+        sys.exit(2)
+    except MemoryError:
+        if os.environ.get("PDDBATCH_DEBUG"):
+            raise
+        click.echo(out_of_memory_text(_argv_lang()), err=True)
         sys.exit(2)
     except Exception as exc:  # last line of defence: a plain sentence, exit 2
         if os.environ.get("PDDBATCH_DEBUG"):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
@@ -25,6 +27,8 @@ MAX_FILE_BYTES = 512 * 1024 * 1024          # a day's export is a few tens of MB
 MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200                  # real sheets compress ~10-30x; bombs 1000x+
 MAX_ROWS = 1_100_000                         # Excel's own limit is 1,048,576
+SHARE_SAMPLE_ROWS = 5000                     # CSV rows whose repeated values are kept once
+SHARE_MAX_LEN = 64
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt"}
@@ -192,28 +196,50 @@ def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: st
 
 
 def _read_csv(p: Path, header_test: HeaderTest, what: str, expect: str) -> Table:
-    raw = p.read_bytes()
-    text, encoding = decode_text(raw)
+    text, encoding = decode_text(p.read_bytes())
     if "\x00" in text[:4096]:
         raise InputError(f"{p.name} 不是文本 CSV 文件（含二进制内容）", f"{p.name} is not a text CSV (binary content)")
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
+    reader = csv.reader(_csv_lines(text), dialect)
     try:
-        rows: list[list[CellValue]] = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+        head = list(itertools.islice(reader, HEADER_SEARCH_ROWS))
+        found = _find_header(head, header_test)
+        if found is None:
+            raise InputError(f"在 {p.name} 的前 {HEADER_SEARCH_ROWS} 行中找不到{what}表头（应含“{expect}”等列）",
+                             f"No {what} header row in the first {HEADER_SEARCH_ROWS} rows of {p.name}")
+        # Values that repeat down an export (statuses, products, provinces, the shop's own text) are
+        # kept once: a million-row export is then a few hundred MB of cells, not over a GB.
+        sample = head[found + 1:] + list(itertools.islice(reader, SHARE_SAMPLE_ROWS))
+        seen: Counter[str] = Counter(v for r in sample for v in r if len(v) <= SHARE_MAX_LEN)
+        shared = {v: v for v, n in seen.items() if n > 1}
+        del seen
+        data: list[list[CellValue]] = []
+        for rows in (sample, reader):
+            for r in rows:
+                data.append([shared.get(v, v) or None for v in r])
+                if len(data) > MAX_ROWS:
+                    raise InputError(f"{p.name} 超过 {MAX_ROWS:,} 行，无法处理",
+                                     f"{p.name} has more than {MAX_ROWS:,} rows")
     except csv.Error as exc:
         raise InputError(f"{p.name} 的 CSV 格式有误：{exc}", f"Malformed CSV in {p.name}: {exc}") from exc
-    if len(rows) > MAX_ROWS:
-        raise InputError(f"{p.name} 超过 {MAX_ROWS:,} 行，无法处理", f"{p.name} has more than {MAX_ROWS:,} rows")
-    found = _find_header(rows, header_test)
-    if found is None:
-        raise InputError(f"在 {p.name} 的前 {HEADER_SEARCH_ROWS} 行中找不到{what}表头（应含“{expect}”等列）",
-                         f"No {what} header row in the first {HEADER_SEARCH_ROWS} rows of {p.name}")
-    headers = [_header_text(v) for v in rows[found]]
-    data = [[None if v == "" else v for v in r] for r in rows[found + 1:]]
+    headers = [_header_text(v) for v in head[found]]
     _trim_trailing(data)
     return Table(str(p), p.stem, found + 1, headers, data, kind="csv", encoding=encoding)
+
+
+def _csv_lines(text: str, piece: int = 1 << 20) -> Iterator[str]:
+    """The lines of `text` as `open(newline="")` gives them (ends kept; \n, \r\n and \r end a line),
+    a piece at a time: one StringIO over the whole text would hold it again at 4 bytes a character."""
+    start, end = 0, len(text)
+    while start < end:
+        cut = text.rfind("\n", start, start + piece) + 1 if start + piece < end else end
+        if cut <= start:                 # no \n in a whole piece (a file with \r alone): all the rest
+            cut = end
+        yield from io.StringIO(text[start:cut], newline="")
+        start = cut
 
 
 def decode_text(raw: bytes) -> tuple[str, str]:
