@@ -148,15 +148,6 @@ def status_text(status: RowStatus, lang: str = "zh") -> str:
     return en if lang == "en" else zh
 
 
-def out_of_memory_text(lang: str = "zh") -> str:
-    """A run that ran out of memory (an export too big for this PC): what to do instead."""
-    return pick(lang, "错误：内存不足，这个文件太大，本机处理不了。请把导出分成几份（例如按日期或店铺）分别处理；"
-                      "台账里不会留下半分配的单号，重新运行是安全的。",
-                "Error: out of memory — this file is too big for this computer. Split the export (by date or "
-                "shop, say) and process the parts one by one; the ledger holds no half-allocated number, so "
-                "running again is safe.")
-
-
 def pick(lang: str, zh: str, en: str) -> str:
     """Choose the sentence for the seller's language."""
     return en if lang == "en" else zh

@@ -19,9 +19,9 @@ from typing import IO, Any, NoReturn, TypeVar
 import click
 
 from pddbatch import __version__
-from pddbatch.errors import PddBatchError
+from pddbatch.errors import OutOfMemory, PddBatchError
 from pddbatch.jsontext import readable_json
-from pddbatch.messages import out_of_memory_text, pick
+from pddbatch.messages import pick
 
 LANG_ENV = "PDDBATCH_LANG"
 LANGS = ("zh", "en")
@@ -107,11 +107,10 @@ def face(func: F) -> F:
         except KeyboardInterrupt:
             click.echo(interrupted_text(out.lang), err=True)
             exit_with(2)
-        except MemoryError:
+        except MemoryError as exc:
             if os.environ.get("PDDBATCH_DEBUG"):
                 raise
-            click.echo(out_of_memory_text(out.lang), err=True)
-            exit_with(2)
+            raise out.error(OutOfMemory()) from exc
 
     wrapped = click.option("--lang", type=click.Choice(LANGS), default=None,
                            help=f"输出语言 / message language (default: ${LANG_ENV}, else zh).")(wrapper)
@@ -211,7 +210,7 @@ def run() -> None:
     except MemoryError:
         if os.environ.get("PDDBATCH_DEBUG"):
             raise
-        click.echo(out_of_memory_text(_argv_lang()), err=True)
+        click.echo(pick(_argv_lang(), "错误：", "Error: ") + OutOfMemory().text(_argv_lang()), err=True)
         sys.exit(2)
     except Exception as exc:  # last line of defence: a plain sentence, exit 2
         if os.environ.get("PDDBATCH_DEBUG"):

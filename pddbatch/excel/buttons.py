@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pddbatch.config import CONFIG_NAME, load_config
-from pddbatch.errors import InputError, PddBatchError
+from pddbatch.errors import InputError, OutOfMemory, PddBatchError
 from pddbatch.ledger.location import LedgerLocation
-from pddbatch.messages import out_of_memory_text, pick
+from pddbatch.messages import pick
 from pddbatch.model import BatchResult
 from pddbatch.money import format_yuan
 from pddbatch.pipeline import Options, process, validate
@@ -196,7 +196,7 @@ def _guarded(book: Any, lang: str, run: Callable[[], T]) -> T | None:
         _alert(book, exc.text(lang), lang, critical=True)
     except MemoryError:
         _drop_queued(queued, mark)
-        _alert(book, out_of_memory_text(lang), lang, critical=True)
+        _alert(book, OutOfMemory().text(lang), lang, critical=True)
     except Exception as exc:  # last line of defence: a sentence, never a traceback
         log.exception("pddbatch Excel button failed")
         _drop_queued(queued, mark)

@@ -63,9 +63,42 @@ def test_running_out_of_memory_is_a_sentence_and_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     generator.write_csv(rows, path)
     before = path.read_bytes()
-    for extra, sentence in (([], "错误：内存不足"), (["--lang", "en"], "Error: out of memory")):
+    for extra, sentence in (([], "错误：内存不足"), (["--lang", "en"], "Error: Out of memory")):
         done = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY, str(path), *extra], capture_output=True,
                               text=True, timeout=300, cwd=ROOT)
         assert done.returncode == 2, done.stdout + done.stderr
         assert done.stderr.startswith(sentence) and "Traceback" not in done.stderr + done.stdout, done.stderr
     assert path.read_bytes() == before
+
+
+LIMITED_READ = textwrap.dedent("""
+    import resource, sys
+    from pddbatch.errors import OutOfMemory
+    from pddbatch.memory import headroom
+    from pddbatch.workbook.read import read_table
+    size = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    room = int(sys.argv[2])
+    resource.setrlimit(resource.RLIMIT_AS, (size + room, size + room))
+    assert headroom() is not None and headroom() <= room
+    try:
+        table = read_table(sys.argv[1], lambda row: "订单号" in [str(v).strip() for v in row if v])
+    except OutOfMemory as exc:
+        print("refused", exc.text("en"))
+    else:
+        print("read", len(table.rows))
+""")
+
+
+def test_a_sheet_too_big_for_the_memory_left_is_refused_before_the_native_reader_tries(tmp_path: Path) -> None:
+    """calamine allocating past an address-space limit aborts (or, with RUST_BACKTRACE set, hangs) in
+    Rust; the sheet's XML size says beforehand that it can't fit. With room enough it is read."""
+    book = tmp_path / "orders.xlsx"
+    generator.write_xlsx(sample_rows(3000, faults=False), book)
+    answers = {}
+    for room in (2 * 2**20, 600 * 2**20):
+        done = subprocess.run([sys.executable, "-c", LIMITED_READ, str(book), str(room)], capture_output=True,
+                              text=True, timeout=120, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        answers[room] = done.stdout.strip()
+    assert answers[2 * 2**20].startswith("refused Out of memory: this file is too big for this computer.")
+    assert answers[600 * 2**20] == "read 3000"
