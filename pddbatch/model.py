@@ -11,6 +11,12 @@ from typing import Literal
 
 from pddbatch.address import MASKABLE, full_address, is_masked, masked_parts
 
+
+class DateOnly(datetime):
+    """A cell that holds a date without a time (an Excel date cell formatted as a date): midnight for
+    every reader, except where a date means a deadline, which runs to the end of that day."""
+
+
 CellValue = str | int | float | Decimal | datetime | None
 Severity = Literal["error", "warning"]
 

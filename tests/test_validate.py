@@ -381,3 +381,37 @@ def test_a_background_result_not_taken_does_not_hang_the_run() -> None:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     assert time.monotonic() - start < 20      # (without the stop it waits until the alarm)
+
+
+def test_a_date_cell_as_deadline_runs_to_the_end_of_that_day_in_files_from_excel_and_libreoffice(
+        tmp_path: Path) -> None:
+    """承诺发货时间 typed into Excel as a date (a date cell, no time): the order is due by the end of
+    that day, not its midnight start (which flagged a day's orders as overdue all day). A date cell in
+    支付时间 is still the start of its day; a date-and-time cell keeps its time. (A whole-day number is
+    a date whatever its format shows: the file stores the same 46356 for 2026-11-30 and its midnight.)"""
+    import datetime as dt
+
+    import openpyxl
+
+    from tests.support import soffice_convert
+
+    rows = sample_rows(6, faults=False)
+    for r in rows:
+        r["订单状态"], r["售后状态"] = "待发货", "无售后或售后取消"
+    book = tmp_path / "orders.xlsx"
+    generator.write_xlsx(rows, book)
+    wb = openpyxl.load_workbook(book)
+    ws = wb["订单列表"]
+    head = [c.value for c in ws[1]]
+    due, paid = head.index("承诺发货时间") + 1, head.index("支付时间") + 1
+    ws.cell(2, due, dt.date(2026, 11, 30)).number_format = "yyyy-mm-dd"
+    ws.cell(3, due, dt.datetime(2026, 11, 30, 10, 0)).number_format = "yyyy-mm-dd hh:mm:ss"
+    ws.cell(2, paid, dt.date(2026, 11, 28)).number_format = "yyyy-mm-dd"
+    wb.save(book)
+    saved_by_lo = soffice_convert(book, tmp_path / "lo", "xlsx")
+    for path in (book, saved_by_lo):
+        v = validate_table(load_table(path))
+        by_row = {o.row: o for o in v.orders}
+        assert by_row[2].promised_ship_at == dt.datetime(2026, 11, 30, 23, 59, 59), path
+        assert by_row[3].promised_ship_at == dt.datetime(2026, 11, 30, 10, 0, 0), path
+        assert by_row[2].paid_at == dt.datetime(2026, 11, 28, 0, 0, 0), path

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pddbatch.errors import InputError, OutOfMemory
 from pddbatch.memory import fits
-from pddbatch.model import CellValue
+from pddbatch.model import CellValue, DateOnly
 from pddbatch.workbook.xlsx.parts import parse_xml, read_rels
 
 HEADER_SEARCH_ROWS = 10
@@ -310,7 +310,7 @@ def _plain(v: object) -> CellValue:
     if isinstance(v, datetime):
         return v.replace(tzinfo=None)
     if isinstance(v, date):
-        return datetime(v.year, v.month, v.day)
+        return DateOnly(v.year, v.month, v.day)
     if isinstance(v, dt_time):
         return v.strftime("%H:%M:%S")
     if isinstance(v, timedelta):

@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from pddbatch.model import CellValue
+from pddbatch.model import CellValue, DateOnly
 from pddbatch.money import parse_money
 
 # (code, shown value, example) for a value that is reported before schema validation
@@ -117,7 +117,7 @@ def _when(v: CellValue, *, end_of_day: bool) -> Converted:
         plain = v.strip()
         if _CANONICAL_DT.fullmatch(plain):  # the common case: PDD's own format
             return plain, (None if _real(plain) else ("impossible-date", plain, DATE_EXAMPLE))
-    if isinstance(v, datetime):
+    if isinstance(v, datetime) and not (end_of_day and type(v) is DateOnly):
         return v.strftime("%Y-%m-%d %H:%M:%S"), None
     if isinstance(v, date):
         return v.strftime("%Y-%m-%d 23:59:59" if end_of_day else "%Y-%m-%d 00:00:00"), None
