@@ -29,7 +29,7 @@ from typing import Any
 
 from xlsxwriter.theme import THEME_XML_2007
 
-from pddbatch.clock import china_now
+from pddbatch.clock import CHINA, china_now
 from pddbatch.model import Parcel
 from pddbatch.render.atomic import atomic_path
 from pddbatch.render.tables import PickRow, bulk_ship_rows, manifest_rows, text
@@ -128,10 +128,11 @@ class StreamedBook:
     """
 
     def __init__(self, path: Path, styles: str = _STYLES, when: datetime | None = None) -> None:
-        """`when` (aware; default now) dates every part and the document properties, so the same
-        run's documents are the same bytes whichever process writes them and whenever."""
+        """`when` (China wall-clock time like every time here, or aware; default now) dates every part
+        and the document properties, so a run's documents are the same bytes whoever writes them, whenever."""
         self.styles = styles
-        self.when = (when or china_now()).replace(microsecond=0)
+        when = (when or china_now()).replace(microsecond=0)
+        self.when = when.astimezone(CHINA).replace(tzinfo=None) if when.tzinfo else when
         self._date_time = self.when.timetuple()[:6]
         self._raw = open(path, "wb")  # noqa: SIM115 (closed by close()/abandon())
         self.zf = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
@@ -223,7 +224,7 @@ class StreamedBook:
             f'<sheets>{sheets}</sheets><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'))
         self._put("xl/styles.xml", _DECL + self.styles)
         self._put("xl/theme/theme1.xml", THEME_XML_2007)
-        now = self.when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = self.when.replace(tzinfo=CHINA).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._put("docProps/core.xml", (
             f'{_DECL}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '

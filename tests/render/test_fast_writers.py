@@ -200,7 +200,7 @@ def test_a_runs_workbooks_are_dated_by_its_print_time_so_rewriting_them_gives_th
     import zipfile
     from datetime import datetime, timedelta, timezone
 
-    when = datetime(2026, 11, 11, 9, 5, 7, 123456, tzinfo=timezone(timedelta(hours=8)))
+    when = datetime(2026, 11, 11, 9, 5, 7, 123456)         # China wall-clock time, as a run's print time is
     ps = [make_parcel(i) for i in range(40)]
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     write_manifest_xlsx(first, {"ZTO": ps}, [], "zh", "2026-11-11 09:05", when)
@@ -215,3 +215,6 @@ def test_a_runs_workbooks_are_dated_by_its_print_time_so_rewriting_them_gives_th
         assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
     props = openpyxl.load_workbook(first).properties
     assert props.created == props.modified == datetime(2026, 11, 11, 1, 5, 7)      # UTC, as Excel stores it
+    same = tmp_path / "aware.xlsx"                                                  # the same instant, aware
+    write_bulk_ship_xlsx(same, ps, datetime(2026, 11, 11, 2, 5, 7, tzinfo=timezone(timedelta(hours=1))))
+    assert same.read_bytes() == (tmp_path / "bulk-a.xlsx").read_bytes()
