@@ -25,12 +25,12 @@ class InputError(PddBatchError):
 class OutOfMemory(InputError):
     """The input is too big for this computer's memory (found before reading it, or by a MemoryError)."""
 
-    def __init__(self) -> None:
-        super().__init__("内存不足：这个文件太大，本机处理不了。请把导出分成几份（例如按日期或店铺）分别处理；"
-                         "台账里不会留下半分配的单号，重新运行是安全的。",
-                         "Out of memory: this file is too big for this computer. Split the export (by date or "
-                         "shop, say) and process the parts one by one; the ledger holds no half-allocated "
-                         "number, so running again is safe.")
+    def __init__(self, message: str | None = None, message_en: str | None = None) -> None:
+        super().__init__(message or "内存不足：这个文件太大，本机处理不了。请把导出分成几份（例如按日期或店铺）"
+                         "分别处理；台账里不会留下半分配的单号，重新运行是安全的。",
+                         message_en or "Out of memory: this file is too big for this computer. Split the export "
+                         "(by date or shop, say) and process the parts one by one; the ledger holds no "
+                         "half-allocated number, so running again is safe.")
 
 
 class ConfigError(PddBatchError):

@@ -97,6 +97,9 @@ def outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:
         result = fn()
     except PddBatchError as exc:
         return ("err", type(exc).__module__, type(exc).__name__, exc.message, exc.message_en)
+    except MemoryError:
+        oom = errors.OutOfMemory()
+        return ("err", errors.__name__, "OutOfMemory", oom.message, oom.message_en)
     except BaseException as exc:  # carried back as a sentence; the parent decides
         return ("crash", f"{type(exc).__name__}: {str(exc)[:300]}")
     return ("ok", result)

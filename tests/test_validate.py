@@ -383,6 +383,29 @@ def test_a_background_result_not_taken_does_not_hang_the_run() -> None:
     assert time.monotonic() - start < 20      # (without the stop it waits until the alarm)
 
 
+def test_a_child_out_of_memory_is_out_of_memory_in_the_parent() -> None:
+    """A forked stage that runs out of memory (a real address-space limit in the child) comes back as
+    OutOfMemory, the one sentence both faces show, not a 'background stage failed: MemoryError'."""
+    import resource
+
+    from pddbatch.errors import OutOfMemory
+    from pddbatch.parallel import Background, can_fork
+
+    if not can_fork():
+        pytest.skip("forks (Linux)")
+
+    def greedy() -> int:
+        with open("/proc/self/statm") as fh:
+            size = int(fh.read().split()[0]) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_AS, (size + 64 * 2**20, resource.RLIM_INFINITY))
+        return len(bytearray(512 * 2**20))
+
+    with pytest.raises(OutOfMemory) as err:
+        Background(greedy).join()
+    assert err.value.text("en").startswith("Out of memory: this file is too big for this computer.")
+    assert Background(lambda: 7).join() == 7
+
+
 def test_a_date_cell_as_deadline_runs_to_the_end_of_that_day_in_files_from_excel_and_libreoffice(
         tmp_path: Path) -> None:
     """承诺发货时间 typed into Excel as a date (a date cell, no time): the order is due by the end of
