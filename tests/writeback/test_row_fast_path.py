@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from pddbatch.workbook.xlsx.worksheet import SheetJob, SheetRewriter
+from pddbatch.workbook.xlsx.sheetframe import SheetJob
+from pddbatch.workbook.xlsx.worksheet import SheetRewriter
 
 HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')

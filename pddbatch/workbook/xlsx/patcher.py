@@ -52,8 +52,9 @@ from pddbatch.workbook.xlsx.parts import (
     resolve,
 )
 from pddbatch.workbook.xlsx.record import is_record, parse_record
+from pddbatch.workbook.xlsx.sheetframe import SheetJob
 from pddbatch.workbook.xlsx.styles import StyleBook
-from pddbatch.workbook.xlsx.worksheet import RowsOutOfOrder, SheetJob, rewrite_sheet, sort_rows
+from pddbatch.workbook.xlsx.worksheet import RowsOutOfOrder, rewrite_sheet, sort_rows
 
 OFFICE_DOC = RT + "officeDocument"
 Cell = tuple[int, int]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -22,37 +21,12 @@ from pddbatch.workbook.xlsx.cellxml import (
     RowCells,
     get_attr,
     letters_of,
-    parse_range,
-    range_ref,
     set_attr,
     value_xml,
 )
-from pddbatch.workbook.xlsx.parts import MAIN_NS, REL_NS, STRICT_NS
+from pddbatch.workbook.xlsx.sheetframe import Cell, SheetJob, frame_head, frame_tail
 
 CHUNK = 1 << 20
-NEW_COL_WIDTH = 18
-Cell = tuple[int, int]
-# elements that must come after <legacyDrawing> in a worksheet (CT_Worksheet order)
-_AFTER_LEGACY = (b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"controls",
-                 b"webPublishItems", b"tableParts", b"extLst")
-
-
-@dataclass
-class SheetJob:
-    """What to do to one sheet; built by the patcher from the WritePlan and the earlier record."""
-
-    header_row: int
-    first_row: int
-    last_row: int
-    owned: tuple[int, ...]
-    values: Mapping[Cell, CellValue]
-    headers: dict[int, str]                        # new columns: col -> header text
-    marks: frozenset[Cell]
-    prev: frozenset[Cell]                          # cells pddbatch marked on an earlier run
-    unmark: Callable[[Cell, int | None], int | None]   # (cell, its s now) -> the s to put back
-    mark_style: Callable[[int | None], int]
-    legacy_rel_id: str | None = None               # insert <legacyDrawing r:id=...> when set
-    rel_ns: str = REL_NS                           # the package's relationships namespace (Strict differs)
 
 
 @dataclass
@@ -109,7 +83,7 @@ class SheetRewriter:
             if len(buf) > 64 * CHUNK:
                 raise InputError("工作表头部过大，无法安全写回", "Sheet header section too large")
         self.p = m.group(1) or b""
-        head = self._head(buf[:m.start()])
+        head = frame_head(buf[:m.start()], self.p, self.job, self.needed)
         self._emit_head(dst, head, buf, m)
         if m.group(2):                         # <sheetData/>
             rows = self._flush_needed(None)
@@ -121,7 +95,10 @@ class SheetRewriter:
         else:
             dst.write(m.group(0))
             rest = self._rows(src, dst, buf[m.end():])
-        dst.write(self._tail(rest))
+        tail = frame_tail(rest, self.p, self.job)
+        if tail != rest:
+            self.res.changed = True
+        dst.write(tail)
         return self.res
 
     def _emit_head(self, dst: IO[bytes], head: bytes, buf: bytes, m: re.Match[bytes]) -> None:
@@ -130,58 +107,6 @@ class SheetRewriter:
         dst.write(head)
 
     # ---- before sheetData -------------------------------------------------------------------------
-
-    def _head(self, head: bytes) -> bytes:
-        root = re.search(rb"<([\w.-]+:)?(worksheet|chartsheet|dialogsheet)\b", head)
-        if root is None or root.group(2) != b"worksheet" or (MAIN_NS.encode() not in head
-                                                              and STRICT_NS.encode() not in head):
-            raise InputError("目标不是普通工作表（可能是图表工作表），无法写回",
-                             "The target is not a normal worksheet (chart sheet?); cannot write back")
-        p = self.p
-        job = self.job
-        add_cols = sorted(job.headers)
-        rows = [r for r in self.needed]
-        dim = re.search(rb"<" + p + rb"dimension\b[^>]*?/>", head)
-        if dim is not None and (add_cols or rows):
-            ref = get_attr(dim.group(0), re.compile(rb'\sref\s*=\s*"([^"]*)"'))
-            rng = parse_range(ref) if ref else None
-            if rng is not None:
-                cols = add_cols + [c for _, c in job.marks] + [c for c in job.owned if rows]
-                r1, c1, r2, c2 = rng
-                new = range_ref(min([r1] + rows), min([c1] + cols), max([r2] + rows), max([c2] + cols))
-                if new != ref:
-                    tag = set_attr(dim.group(0), b"ref", new)
-                    head = head[:dim.start()] + tag + head[dim.end():]
-        if add_cols:
-            head = self._widths(head, add_cols)
-        return head
-
-    def _widths(self, head: bytes, add_cols: list[int]) -> bytes:
-        p = self.p
-        cols_m = re.search(rb"<" + p + rb"cols>(.*?)</" + p + rb"cols>", head, re.S)
-        covered: list[tuple[int, int]] = []
-        if cols_m:
-            for cm in re.finditer(rb"<" + p + rb"col\b[^>]*>", cols_m.group(1)):
-                lo = get_attr(cm.group(0), re.compile(rb'\smin\s*=\s*"(\d+)"'))
-                hi = get_attr(cm.group(0), re.compile(rb'\smax\s*=\s*"(\d+)"'))
-                if lo and hi:
-                    covered.append((int(lo), int(hi)))
-        todo = [c for c in add_cols if not any(lo <= c <= hi for lo, hi in covered)]
-        if not todo:
-            return head
-        new = b"".join(b"<" + p + b'col min="%d" max="%d" width="%d" customWidth="1"/>' % (c, c, NEW_COL_WIDTH)
-                       for c in todo)
-        if cols_m:
-            # <col> elements are sorted by min; ours are beyond every covered one or go in order
-            inner = cols_m.group(1)
-            entries = re.findall(rb"<" + p + rb"col\b[^>]*?(?:/>|>.*?</" + p + rb"col>)", inner, re.S)
-            items = [(int(get_attr(e, re.compile(rb'\smin\s*=\s*"(\d+)"')) or 0), e) for e in entries]
-            items += [(c, b"<" + p + b'col min="%d" max="%d" width="%d" customWidth="1"/>' % (c, c, NEW_COL_WIDTH))
-                      for c in todo]
-            items.sort(key=lambda t: t[0])
-            body = b"".join(e for _, e in items)
-            return head[:cols_m.start(1)] + body + head[cols_m.end(1):]
-        return head + b"<" + p + b"cols>" + new + b"</" + p + b"cols>"
 
     # ---- sheetData --------------------------------------------------------------------------------
 
@@ -462,40 +387,6 @@ class SheetRewriter:
                 cells.restyle(i, style)
             else:
                 cells.put(c, value_xml(self.p, ref, style, None))
-
-    # ---- after sheetData --------------------------------------------------------------------------
-
-    def _tail(self, tail: bytes) -> bytes:
-        p = self.p
-        job = self.job
-        out = tail
-        if job.headers:
-            af = re.search(rb"<" + p + rb"autoFilter\b[^>]*>", out)
-            if af is not None:
-                ref = get_attr(af.group(0), re.compile(rb'\sref\s*=\s*"([^"]*)"'))
-                rng = parse_range(ref) if ref else None
-                lo, hi = min(job.headers), max(job.headers)
-                if rng is not None and rng[0] == job.header_row and lo - 1 <= rng[3] < hi:
-                    new = set_attr(af.group(0), b"ref", range_ref(rng[0], rng[1], rng[2], hi))
-                    out = out[:af.start()] + new + out[af.end():]
-        if job.legacy_rel_id is not None:
-            el = (b"<" + p + b'legacyDrawing xmlns:r="' + job.rel_ns.encode() + b'" r:id="'
-                  + job.legacy_rel_id.encode() + b'"/>')
-            at = -1
-            for name in _AFTER_LEGACY:
-                m = re.search(rb"<" + p + name + rb"[\s/>]", out)
-                if m and (at < 0 or m.start() < at):
-                    at = m.start()
-            mc = re.search(rb"<mc:AlternateContent\b", out)
-            if mc and (at < 0 or mc.start() < at):
-                at = mc.start()
-            if at < 0:
-                at = out.rfind(b"</" + p + b"worksheet>")
-            out = out[:at] + el + out[at:]
-        if out != tail:
-            self.res.changed = True
-        return out
-
 
 _NO_CELLS = re.compile(rb"(?!)")
 
