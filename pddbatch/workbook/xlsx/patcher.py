@@ -24,39 +24,23 @@ from pddbatch.workbook.marks import RECORD_SHEET, UNKNOWN_FILL, Mark, MarkRecord
 from pddbatch.workbook.xlsx.cellxml import parse_range
 from pddbatch.workbook.xlsx.issues_sheet import issues_sheet_xml, record_sheet_xml
 from pddbatch.workbook.xlsx.notes import Comments, Vml, new_vml, vml_idmaps
+from pddbatch.workbook.xlsx.package import Package, drop_calc_chain, drop_part, locate, put_sheet
 from pddbatch.workbook.xlsx.parts import (
     CT_COMMENTS,
     CT_VML,
-    CT_WORKSHEET,
-    RT,
-    RT_CHARTSHEET,
     RT_COMMENTS,
     RT_CUSTOM_XML,
-    RT_STYLES,
     RT_THREADED,
     RT_VML,
-    RT_WORKSHEET,
-    TRANSITIONAL,
     Rel,
-    add_content_type,
-    add_rel,
-    check_ns,
-    esc_attr,
     free_part,
-    new_rel_id,
-    norm_type,
-    parse_xml,
     read_rels,
-    relative,
-    rels_name,
-    resolve,
 )
 from pddbatch.workbook.xlsx.record import is_record, parse_record
 from pddbatch.workbook.xlsx.sheetframe import SheetJob
 from pddbatch.workbook.xlsx.styles import StyleBook
 from pddbatch.workbook.xlsx.worksheet import RowsOutOfOrder, rewrite_sheet, sort_rows
 
-OFFICE_DOC = RT + "officeDocument"
 Cell = tuple[int, int]
 
 
@@ -66,109 +50,6 @@ class PatchResult:
     cells_written: int
     marks_written: int
     marks_cleared: int
-
-
-class _Package:
-    """Reads the package structure and collects replaced / added / removed members."""
-
-    def __init__(self, zin: zipfile.ZipFile) -> None:
-        self.zin = zin
-        self.names = set(zin.NameToInfo)
-        self.replaced: dict[str, bytes] = {}
-        self.added: dict[str, bytes] = {}
-        self.removed: set[str] = set()
-        self.dialect = TRANSITIONAL
-        for info in zin.infolist():
-            if info.flag_bits & 0x1:
-                raise InputError("工作簿内含加密部件，无法写回", "The workbook has encrypted parts; cannot write back")
-        if "[Content_Types].xml" not in self.names:
-            raise InputError("不是 Excel 工作簿（缺少 [Content_Types].xml）", "Not an Excel workbook")
-
-    def read(self, name: str) -> bytes:
-        if name in self.replaced:
-            return self.replaced[name]
-        if name in self.added:
-            return self.added[name]
-        return self.zin.read(name)
-
-    def exists(self, name: str) -> bool:
-        return (name in self.names and name not in self.removed) or name in self.added
-
-    def put(self, name: str, data: bytes) -> None:
-        if name in self.names:
-            if data != self.zin.read(name):
-                self.replaced[name] = data
-            else:
-                self.replaced.pop(name, None)
-        else:
-            self.added[name] = data
-
-    def rels(self, part: str) -> list[Rel]:
-        rn = rels_name(part)
-        if rn in self.added or rn in self.replaced:
-            root = parse_xml(self.read(rn), rn)
-            return [Rel(e.get("Id", ""), norm_type(e.get("Type", "")),
-                        e.get("Target", "") if e.get("TargetMode") == "External" else resolve(part, e.get("Target", "")),
-                        e.get("TargetMode") == "External") for e in root]
-        return read_rels(self.zin, part)
-
-    def link(self, source: str, rel_type: str, target: str) -> str:
-        rels = self.rels(source)
-        rid = new_rel_id(rels)
-        rn = rels_name(source)
-        self.put(rn, add_rel(self.read(rn) if self.exists(rn) else None, rid, self.dialect.rel_type(rel_type),
-                             relative(source, target)))
-        return rid
-
-    def content_type(self, *, override: tuple[str, str] | None = None,
-                     default: tuple[str, str] | None = None) -> None:
-        name = "[Content_Types].xml"
-        self.put(name, add_content_type(self.read(name), override=override, default=default))
-
-    def all_names(self) -> set[str]:
-        return (self.names - self.removed) | set(self.added)
-
-
-@dataclass(frozen=True)
-class _Located:
-    wb_part: str
-    wb_rels: list[Rel]
-    sheets: dict[str, Rel]
-    sheet_ids: list[int]
-    sheet_part: str
-    styles_part: str
-
-
-def _locate(zin: zipfile.ZipFile, pkg: _Package, sheet: str) -> _Located:
-    """The workbook part, the target sheet and the styles: InputError when any is missing or wrong."""
-    wb_part = next((r.target for r in read_rels(zin, "") if r.type == OFFICE_DOC), "xl/workbook.xml")
-    if wb_part not in pkg.names:
-        raise InputError("工作簿缺少 workbook 部件", "The package has no workbook part")
-    wb_root = parse_xml(zin.read(wb_part), wb_part)
-    dialect = check_ns(wb_root, wb_part)
-    pkg.dialect = dialect
-    wb_rels = read_rels(zin, wb_part)
-    by_id = {r.id: r for r in wb_rels}
-    sheets: dict[str, Rel] = {}
-    sheet_ids: list[int] = []
-    for el in wb_root.iter(f"{{{dialect.main}}}sheet"):
-        rel = by_id.get(el.get(f"{{{dialect.rel}}}id", ""))
-        if rel is not None:
-            sheets[el.get("name", "")] = rel
-        sid = el.get("sheetId", "0")
-        sheet_ids.append(int(sid) if sid.isdigit() else 0)
-    target = sheets.get(sheet)
-    if target is None:
-        raise InputError(f"工作簿中没有工作表“{sheet}”", f"No sheet named '{sheet}' in the workbook")
-    if target.type == RT_CHARTSHEET or target.type != RT_WORKSHEET:
-        raise InputError(f"“{sheet}”是图表工作表，无法写回", f"'{sheet}' is a chart sheet")
-    sheet_part = target.target
-    if sheet_part not in pkg.names:
-        raise InputError("工作表部件缺失", "The sheet part is missing")
-    styles_part = next((r.target for r in wb_rels if r.type == RT_STYLES), None)
-    if styles_part is None or styles_part not in pkg.names:
-        raise InputError("工作簿缺少样式部件 styles.xml，无法安全写回", "The workbook has no styles part")
-    return _Located(wb_part, wb_rels, sheets, sheet_ids, sheet_part, styles_part)
 
 
 def check_patchable(src: Path, sheet: str, columns: Collection[int] = (), header_row: int = 0) -> None:
@@ -183,8 +64,8 @@ def check_patchable(src: Path, sheet: str, columns: Collection[int] = (), header
     except zipfile.BadZipFile as exc:
         raise InputError(f"{src.name} 已损坏（不是完整的 xlsx 文件）", f"{src.name} is corrupt") from exc
     with zin:
-        pkg = _Package(zin)
-        loc = _locate(zin, pkg, sheet)
+        pkg = Package(zin)
+        loc = locate(zin, pkg, sheet)
         for part in (loc.wb_part, loc.sheet_part, loc.styles_part):
             with zin.open(part) as fh:
                 head = fh.read(4)
@@ -238,8 +119,8 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
     except zipfile.BadZipFile as exc:
         raise InputError(f"{src.name} 已损坏（不是完整的 xlsx 文件）", f"{src.name} is corrupt") from exc
     with zin:
-        pkg = _Package(zin)
-        loc = _locate(zin, pkg, plan.sheet)
+        pkg = Package(zin)
+        loc = locate(zin, pkg, plan.sheet)
         wb_part, wb_rels, sheets, sheet_ids = loc.wb_part, loc.wb_rels, loc.sheets, loc.sheet_ids
         sheet_part, styles_part = loc.sheet_part, loc.styles_part
 
@@ -335,11 +216,11 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
                 new_marks.append(Mark(plan.sheet, cell[0], cell[1], book.fill_of(origin), noted[cell], origin))
             pkg.put(styles_part, book.render())
             if result.formula_overwritten:
-                _drop_calc_chain(pkg, wb_part, wb_rels)
+                drop_calc_chain(pkg, wb_part, wb_rels)
 
             # ---- issues sheet ------------------------------------------------------------------------
             if plan.issues_sheet is not None:
-                _put_sheet(pkg, wb_part, sheets, sheet_ids, plan.issues_sheet.name,
+                put_sheet(pkg, wb_part, sheets, sheet_ids, plan.issues_sheet.name,
                            issues_sheet_xml(plan.issues_sheet, pkg.dialect))
 
             # ---- the mark record ---------------------------------------------------------------------
@@ -348,10 +229,10 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
                 names.append(plan.issues_sheet.name)
             new_record = record.with_sheet(plan.sheet, new_marks, plan.record_meta, names)
             if record.found or not new_record.empty:
-                _put_sheet(pkg, wb_part, sheets, sheet_ids, RECORD_SHEET,
+                put_sheet(pkg, wb_part, sheets, sheet_ids, RECORD_SHEET,
                            record_sheet_xml(new_record.rows(), pkg.dialect), hidden=True)
             for rel in record.legacy_parts:
-                _drop_part(pkg, wb_part, rel)
+                drop_part(pkg, wb_part, rel)
 
             changed = result.changed or bool(pkg.replaced) or bool(pkg.added) or bool(pkg.removed)
             if changed:
@@ -360,77 +241,13 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
     return PatchResult(changed, result.cells_written, len(plan.marks), cleared)
 
 
-def _put_sheet(pkg: _Package, wb_part: str, sheets: dict[str, Rel], sheet_ids: list[int], name: str, xml: bytes,
-               *, hidden: bool = False) -> None:
-    """Write sheet `name`'s part: over its existing worksheet part, or as a new part listed in the workbook."""
-    existing = sheets.get(name)
-    if existing is not None and existing.type == RT_WORKSHEET and existing.target in pkg.names:
-        pkg.put(existing.target, xml)
-        return
-    part = free_part(pkg.all_names(), "xl/worksheets/sheet{}.xml")
-    pkg.put(part, xml)
-    rid = pkg.link(wb_part, RT_WORKSHEET, part)
-    pkg.content_type(override=(part, CT_WORKSHEET))
-    sheet_ids.append(max(sheet_ids, default=0) + 1)
-    _add_sheet_entry(pkg, wb_part, name, sheet_ids[-1], rid, hidden=hidden)
-
-
-def _add_sheet_entry(pkg: _Package, wb_part: str, name: str, sheet_id: int, rid: str, *,
-                     hidden: bool = False) -> None:
-    import re
-
-    text = pkg.read(wb_part)
-    m = re.search(rb"</([\w.-]+:)?sheets>", text)
-    if m is None:
-        raise InputError("workbook.xml 格式异常", "Malformed workbook.xml")
-    p = m.group(1) or b""
-    state = b' state="hidden"' if hidden else b""
-    entry = (b"<" + p + b'sheet xmlns:r="' + pkg.dialect.rel.encode() + b'" name="' + esc_attr(name).encode()
-             + b'" sheetId="%d"' % sheet_id + state + b' r:id="' + rid.encode() + b'"/>')
-    pkg.put(wb_part, text[:m.start()] + entry + text[m.start():])
-
-
-def _drop_calc_chain(pkg: _Package, wb_part: str, wb_rels: list[Rel]) -> None:
-    """A formula pddbatch overwrote may be listed in calcChain.xml; Excel rebuilds the chain."""
-    for r in wb_rels:
-        if r.type.endswith("/calcChain") and r.target in pkg.names:
-            _drop_part(pkg, wb_part, r)
-
-
-def _drop_part(pkg: _Package, source: str, rel: Rel) -> None:
-    """Remove a part with its relationship from `source`, its content type and the parts it relates
-    to (an older pddbatch's record: customXml item + itemProps)."""
-    import re
-
-    for sub in pkg.rels(rel.target):
-        if not sub.external and sub.target in pkg.names:
-            pkg.removed.add(sub.target)
-            _drop_override(pkg, sub.target)
-    if rels_name(rel.target) in pkg.names:
-        pkg.removed.add(rels_name(rel.target))
-    pkg.removed.add(rel.target)
-    rn = rels_name(source)
-    text = pkg.read(rn)
-    text = re.sub(rb'<Relationship\b[^>]*\sId="' + re.escape(rel.id.encode()) + rb'"[^>]*/>', b"", text)
-    pkg.put(rn, text)
-    _drop_override(pkg, rel.target)
-
-
-def _drop_override(pkg: _Package, part: str) -> None:
-    import re
-
-    ct = pkg.read("[Content_Types].xml")
-    ct = re.sub(rb'<Override\b[^>]*PartName="/' + re.escape(part.encode()) + rb'"[^>]*/>', b"", ct)
-    pkg.put("[Content_Types].xml", ct)
-
-
 @dataclass
 class _FileRecord(MarkRecord):
     legacy_parts: list[Rel] = field(default_factory=list)
     legacy_notes: dict[tuple[str, int, int], bytes] = field(default_factory=dict)
 
 
-def _read_record(src: Path, zin: zipfile.ZipFile, pkg: _Package, wb_rels: list[Rel],
+def _read_record(src: Path, zin: zipfile.ZipFile, pkg: Package, wb_rels: list[Rel],
                  sheets: dict[str, Rel]) -> _FileRecord:
     """The record sheet's marks, else an older pddbatch's custom XML record converted to marks."""
     rec = _FileRecord()
@@ -463,7 +280,7 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 SHEET_LEVEL = 1
 
 
-def _write_zip(zin: zipfile.ZipFile, pkg: _Package, sheet_part: str, sheet_xml: IO[bytes],
+def _write_zip(zin: zipfile.ZipFile, pkg: Package, sheet_part: str, sheet_xml: IO[bytes],
                dst: IO[bytes]) -> None:
     # Streamed members (the rewritten sheet, big copied ones) are deflated at SHEET_LEVEL: for a
     # 100,000-row sheet level 1 took 0.6 s against 1.5 s at zlib's default, for a 23% larger part
