@@ -22,7 +22,6 @@ from pathlib import Path
 from pddbatch.errors import InputError, OutOfMemory
 from pddbatch.memory import fits
 from pddbatch.model import CellValue, DateOnly
-from pddbatch.workbook.xlsx.parts import parse_xml, read_rels
 
 HEADER_SEARCH_ROWS = 10
 MAX_FILE_BYTES = 512 * 1024 * 1024          # a day's export is a few tens of MB
@@ -154,6 +153,9 @@ def _check_zip(p: Path, magic: bytes) -> None:
 
 def _sheet_sizes(p: Path) -> dict[str, int]:
     """Each worksheet's name and the unpacked size of its XML part ({} when the package can't say)."""
+    # (imported here: xlwings Lite's Pyodide reads no files and has no defusedxml)
+    from pddbatch.workbook.xlsx.parts import parse_xml, read_rels
+
     try:
         with zipfile.ZipFile(p) as zf:
             wb_part = next((r.target for r in read_rels(zf, "") if r.type.endswith("/officeDocument")),
