@@ -76,6 +76,7 @@ LIMITED_READ = textwrap.dedent("""
     from pddbatch.errors import OutOfMemory
     from pddbatch.memory import headroom
     from pddbatch.workbook.read import read_table
+    import python_calamine, pddbatch.workbook.xlsx.parts   # loaded, as in a run that reaches the reader
     size = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
     room = int(sys.argv[2])
     resource.setrlimit(resource.RLIMIT_AS, (size + room, size + room))
