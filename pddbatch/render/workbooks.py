@@ -132,8 +132,8 @@ class StreamedBook:
         and the document properties, so a run's documents are the same bytes whoever writes them, whenever."""
         self.styles = styles
         when = (when or china_now()).replace(microsecond=0)
-        self.when = when.astimezone(CHINA).replace(tzinfo=None) if when.tzinfo else when
-        self._date_time = self.when.timetuple()[:6]
+        self.when = when.astimezone(CHINA) if when.tzinfo else when.replace(tzinfo=CHINA)
+        self._date_time = self.when.timetuple()[:6]       # zip dates are wall-clock: China's
         self._raw = open(path, "wb")  # noqa: SIM115 (closed by close()/abandon())
         self.zf = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.names: list[str] = []
@@ -224,7 +224,7 @@ class StreamedBook:
             f'<sheets>{sheets}</sheets><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'))
         self._put("xl/styles.xml", _DECL + self.styles)
         self._put("xl/theme/theme1.xml", THEME_XML_2007)
-        now = self.when.replace(tzinfo=CHINA).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = self.when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._put("docProps/core.xml", (
             f'{_DECL}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
             'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '

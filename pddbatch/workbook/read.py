@@ -152,23 +152,14 @@ def _check_zip(p: Path, magic: bytes) -> None:
 
 
 def _sheet_sizes(p: Path) -> dict[str, int]:
-    """Each worksheet's name and the unpacked size of its XML part ({} when the package can't say)."""
+    """Each sheet's name and the unpacked size of its XML part ({} when the package can't say)."""
     # (imported here: xlwings Lite's Pyodide reads no files and has no defusedxml)
-    from pddbatch.workbook.xlsx.parts import parse_xml, read_rels
+    from pddbatch.workbook.xlsx.package import workbook_sheets
 
     try:
         with zipfile.ZipFile(p) as zf:
-            wb_part = next((r.target for r in read_rels(zf, "") if r.type.endswith("/officeDocument")),
-                           "xl/workbook.xml")
-            targets = {r.id: r.target for r in read_rels(zf, wb_part)}
-            out: dict[str, int] = {}
-            for el in parse_xml(zf.read(wb_part), wb_part).iter():
-                if str(el.tag).endswith("}sheet"):
-                    rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), "")
-                    part = targets.get(rid)
-                    if part in zf.NameToInfo:
-                        out[el.get("name", "")] = zf.getinfo(part).file_size
-            return out
+            return {name: zf.getinfo(rel.target).file_size
+                    for name, rel in workbook_sheets(zf).sheets.items() if rel.target in zf.NameToInfo}
     except (InputError, OSError, KeyError, zipfile.BadZipFile):
         return {}
 

@@ -15,6 +15,7 @@ from pddbatch.workbook.xlsx.parts import (
     RT_STYLES,
     RT_WORKSHEET,
     TRANSITIONAL,
+    Dialect,
     Rel,
     add_content_type,
     add_rel,
@@ -104,14 +105,22 @@ class Located:
     styles_part: str
 
 
-def locate(zin: zipfile.ZipFile, pkg: Package, sheet: str) -> Located:
-    """The workbook part, the target sheet and the styles: InputError when any is missing or wrong."""
+@dataclass(frozen=True)
+class WorkbookSheets:
+    wb_part: str
+    dialect: Dialect
+    wb_rels: list[Rel]
+    sheets: dict[str, Rel]          # name -> its relationship (target part, worksheet or chartsheet)
+    sheet_ids: list[int]
+
+
+def workbook_sheets(zin: zipfile.ZipFile) -> WorkbookSheets:
+    """The workbook part and its sheets by name: InputError when there is no sound workbook part."""
     wb_part = next((r.target for r in read_rels(zin, "") if r.type == OFFICE_DOC), "xl/workbook.xml")
-    if wb_part not in pkg.names:
+    if wb_part not in zin.NameToInfo:
         raise InputError("工作簿缺少 workbook 部件", "The package has no workbook part")
     wb_root = parse_xml(zin.read(wb_part), wb_part)
     dialect = check_ns(wb_root, wb_part)
-    pkg.dialect = dialect
     wb_rels = read_rels(zin, wb_part)
     by_id = {r.id: r for r in wb_rels}
     sheets: dict[str, Rel] = {}
@@ -122,6 +131,14 @@ def locate(zin: zipfile.ZipFile, pkg: Package, sheet: str) -> Located:
             sheets[el.get("name", "")] = rel
         sid = el.get("sheetId", "0")
         sheet_ids.append(int(sid) if sid.isdigit() else 0)
+    return WorkbookSheets(wb_part, dialect, wb_rels, sheets, sheet_ids)
+
+
+def locate(zin: zipfile.ZipFile, pkg: Package, sheet: str) -> Located:
+    """The workbook part, the target sheet and the styles: InputError when any is missing or wrong."""
+    book = workbook_sheets(zin)
+    pkg.dialect = book.dialect
+    wb_part, wb_rels, sheets, sheet_ids = book.wb_part, book.wb_rels, book.sheets, book.sheet_ids
     target = sheets.get(sheet)
     if target is None:
         raise InputError(f"工作簿中没有工作表“{sheet}”", f"No sheet named '{sheet}' in the workbook")
