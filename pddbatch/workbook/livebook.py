@@ -7,12 +7,13 @@ Windows/macOS over COM/AppleScript), xlwings Lite and xlwings Server (the remote
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pddbatch.errors import InputError
-from pddbatch.model import CellValue
+from pddbatch.model import CellValue, DateOnly
 from pddbatch.workbook.headers import alias_table
 from pddbatch.workbook.marks import (
     RECORD_SHEET,
@@ -46,6 +47,7 @@ def read_book(book: Any, sheet: str | None = None, lang: str = "zh", header_test
                 data = [[_cell(v) for v in r] for r in rows[i + 1:]]
                 while data and all(v is None or (isinstance(v, str) and not v.strip()) for v in data[-1]):
                     data.pop()
+                _mark_date_only(sh, i + 2, data)
                 return Table(str(book.fullname), sh.name, i + 1, headers, data, kind="excel", sheet_names=names)
     where = f"工作表“{sheet}”" if sheet else "这个工作簿的任何工作表"
     where_en = f"sheet '{sheet}'" if sheet else "any sheet of this workbook"
@@ -77,13 +79,54 @@ def _cell(v: Any) -> CellValue:
         return float(v)        # Excel only has doubles; a JSON client may send whole numbers as ints
     if isinstance(v, (str, float, datetime, Decimal)):
         return v
-    if isinstance(v, date):
-        return datetime(v.year, v.month, v.day)
+    if isinstance(v, date):     # an engine that hands date cells over as dates
+        return DateOnly(v.year, v.month, v.day)
     return str(v)
 
 
 def _header_text(v: Any) -> str:
     return "" if v is None else str(v)
+
+
+DATE_ONLY_LOOKUPS = 500     # cells asked one by one when a column's formats are mixed (COM: ~1 ms each)
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[(?!h\]|hh\]|m\]|mm\]|s\]|ss\])[^\]]*\]', re.IGNORECASE)
+_TIME_PART = re.compile(r"[hs]|am/pm|a/p|\[(h+|m+|s+)\]", re.IGNORECASE)
+
+
+def shows_time(number_format: str) -> bool:
+    """Whether an Excel number format shows a time of day (hours, seconds, AM/PM); quoted text, escaped
+    characters and [$-804]-style sections are not format codes (`yyyy"年"m"月"d"日"` is a date)."""
+    return bool(_TIME_PART.search(_QUOTED.sub("", number_format)))
+
+
+def _mark_date_only(sh: Any, first_row: int, data: list[list[CellValue]]) -> None:
+    """Excel hands a date cell over as a datetime at midnight, as the file readers' calamine does not: a
+    midnight value whose cell's format shows no time is a date (`model.DateOnly`), so a typed-in 承诺发货时间
+    runs to the end of that day as in the file. Engines that can't read formats here (xlwings Lite, whose
+    reads are asynchronous) keep midnight, the safe side of a deadline."""
+    at_midnight: dict[int, list[int]] = {}
+    for r, row in enumerate(data):
+        for c, v in enumerate(row):
+            if type(v) is datetime and not (v.hour or v.minute or v.second or v.microsecond):
+                at_midnight.setdefault(c, []).append(r)
+    lookups = 0
+    for c, rows in at_midnight.items():
+        try:
+            fmt = sh.range((first_row, c + 1), (first_row + len(data) - 1, c + 1)).number_format
+            if fmt is None:         # mixed formats down the column (typed dates among text): ask each cell
+                if lookups + len(rows) > DATE_ONLY_LOOKUPS:
+                    continue
+                lookups += len(rows)
+                dated = [r for r in rows
+                         if isinstance(f := sh.range((first_row + r, c + 1)).number_format, str) and not shows_time(f)]
+            else:
+                dated = rows if isinstance(fmt, str) and not shows_time(fmt) else []
+        except NotImplementedError:
+            return
+        for r in dated:
+            v = data[r][c]
+            assert isinstance(v, datetime)
+            data[r][c] = DateOnly(v.year, v.month, v.day)
 
 
 

@@ -100,6 +100,8 @@ class Sheet:
                 if v is not None and v != "":
                     self.cells[(r, c)] = v
         self.fills: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self.formats: dict[tuple[int, int], str] = {}      # number formats; "General" where absent
+        self.formats_readable = True      # False: as xlwings Lite, whose synchronous format read raises
         self.note_texts: dict[tuple[int, int], str] = {}
         self._visible = True
 
@@ -198,6 +200,14 @@ class Range:
                     self.sheet.cells.pop((r1 + i, c1 + j), None)
                 else:
                     self.sheet.cells[(r1 + i, c1 + j)] = v
+
+    @property
+    def number_format(self) -> str | None:
+        self.sheet.book.calls("format")
+        if not self.sheet.formats_readable:
+            raise NotImplementedError("Use 'await myrange.get_number_format()' to fetch it on demand.")
+        found = {self.sheet.formats.get(cell, "General") for cell in self._cells()}
+        return found.pop() if len(found) == 1 else None     # COM: NumberFormat of a mixed range is null
 
     @property
     def color(self) -> tuple[int, int, int] | None:
