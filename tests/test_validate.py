@@ -410,8 +410,9 @@ def test_a_date_cell_as_deadline_runs_to_the_end_of_that_day_in_files_from_excel
         tmp_path: Path) -> None:
     """承诺发货时间 typed into Excel as a date (a date cell, no time): the order is due by the end of
     that day, not its midnight start (which flagged a day's orders as overdue all day). A date cell in
-    支付时间 is still the start of its day; a date-and-time cell keeps its time. (A whole-day number is
-    a date whatever its format shows: the file stores the same 46356 for 2026-11-30 and its midnight.)"""
+    支付时间 is still the start of its day; a date-and-time cell keeps its time, also at 00:00:00 — the file
+    stores the same 46356 for 2026-11-30 and its midnight and calamine hands both over as a date, so the
+    cell's number format decides (a midnight deadline read as a date would be 24 hours late)."""
     import datetime as dt
 
     import openpyxl
@@ -430,6 +431,9 @@ def test_a_date_cell_as_deadline_runs_to_the_end_of_that_day_in_files_from_excel
     ws.cell(2, due, dt.date(2026, 11, 30)).number_format = "yyyy-mm-dd"
     ws.cell(3, due, dt.datetime(2026, 11, 30, 10, 0)).number_format = "yyyy-mm-dd hh:mm:ss"
     ws.cell(2, paid, dt.date(2026, 11, 28)).number_format = "yyyy-mm-dd"
+    ws.cell(4, due, dt.datetime(2026, 11, 30)).number_format = "yyyy-mm-dd hh:mm:ss"    # a midnight deadline
+    ws.cell(5, due, dt.datetime(2026, 12, 1)).number_format = "m/d/yy h:mm"           # built-in format 22
+    ws.cell(6, due, dt.date(2026, 12, 1)).number_format = 'yyyy"年"m"月"d"日"'
     wb.save(book)
     saved_by_lo = soffice_convert(book, tmp_path / "lo", "xlsx")
     for path in (book, saved_by_lo):
@@ -438,3 +442,39 @@ def test_a_date_cell_as_deadline_runs_to_the_end_of_that_day_in_files_from_excel
         assert by_row[2].promised_ship_at == dt.datetime(2026, 11, 30, 23, 59, 59), path
         assert by_row[3].promised_ship_at == dt.datetime(2026, 11, 30, 10, 0, 0), path
         assert by_row[2].paid_at == dt.datetime(2026, 11, 28, 0, 0, 0), path
+        assert by_row[4].promised_ship_at == dt.datetime(2026, 11, 30, 0, 0, 0), path
+        assert by_row[5].promised_ship_at == dt.datetime(2026, 12, 1, 0, 0, 0), path
+        assert by_row[6].promised_ship_at == dt.datetime(2026, 12, 1, 23, 59, 59), path
+
+
+def test_a_csv_saved_as_a_workbook_by_libreoffice_keeps_its_midnight_deadlines(tmp_path: Path) -> None:
+    """An export opened as CSV and saved as a workbook: "2026-11-30 00:00:00" becomes a date-time cell at
+    midnight, which calamine reads as a bare date. It is due at midnight, not at the end of the day; a
+    typed "2026-12-01" (a date cell) is due by the end of that day."""
+    import datetime as dt
+    import shutil
+    import subprocess
+
+    rows = sample_rows(5, faults=False)
+    for r in rows:
+        r["订单状态"], r["售后状态"] = "待发货", "无售后或售后取消"
+    rows[0]["承诺发货时间"] = "2026-11-30 00:00:00"
+    rows[1]["承诺发货时间"] = "2026-12-01"
+    rows[2]["承诺发货时间"] = "2026-11-30 18:30:00"
+    csv_path = tmp_path / "orders.csv"
+    generator.write_csv(rows, csv_path)
+    exe = shutil.which("soffice")
+    assert exe, "LibreOffice (soffice) is required: .ci/run installs libreoffice-calc-nogui"
+    subprocess.run([exe, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
+                    "--infilter=CSV:44,34,76,1", "--convert-to", "xlsx", "--outdir", str(tmp_path / "lo"),
+                    str(csv_path)], check=True, capture_output=True, timeout=180)
+    book = tmp_path / "lo" / "orders.xlsx"
+    from python_calamine import CalamineWorkbook
+
+    cells = CalamineWorkbook.from_path(str(book)).get_sheet_by_index(0).to_python()
+    col = list(cells[0]).index("承诺发货时间")
+    assert cells[1][col] == dt.date(2026, 11, 30), "LibreOffice made a date-time cell, calamine a date"
+    by_row = {o.row: o for o in validate_table(load_table(book)).orders}
+    assert by_row[2].promised_ship_at == dt.datetime(2026, 11, 30, 0, 0, 0)
+    assert by_row[3].promised_ship_at == dt.datetime(2026, 12, 1, 23, 59, 59)
+    assert by_row[4].promised_ship_at == dt.datetime(2026, 11, 30, 18, 30, 0)

@@ -7,7 +7,6 @@ Windows/macOS over COM/AppleScript), xlwings Lite and xlwings Server (the remote
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +19,7 @@ from pddbatch.workbook.marks import (
     MarkRecord,
     parse_rows,
 )
+from pddbatch.workbook.numfmt import shows_time
 from pddbatch.workbook.read import HEADER_SEARCH_ROWS, Table
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -89,20 +89,12 @@ def _header_text(v: Any) -> str:
 
 
 DATE_ONLY_LOOKUPS = 500     # cells asked one by one when a column's formats are mixed (COM: ~1 ms each)
-_QUOTED = re.compile(r'"[^"]*"|\\.|\[(?!h\]|hh\]|m\]|mm\]|s\]|ss\])[^\]]*\]', re.IGNORECASE)
-_TIME_PART = re.compile(r"[hs]|am/pm|a/p|\[(h+|m+|s+)\]", re.IGNORECASE)
-
-
-def shows_time(number_format: str) -> bool:
-    """Whether an Excel number format shows a time of day (hours, seconds, AM/PM); quoted text, escaped
-    characters and [$-804]-style sections are not format codes (`yyyy"年"m"月"d"日"` is a date)."""
-    return bool(_TIME_PART.search(_QUOTED.sub("", number_format)))
 
 
 def _mark_date_only(sh: Any, first_row: int, data: list[list[CellValue]]) -> None:
-    """Excel hands a date cell over as a datetime at midnight, as the file readers' calamine does not: a
-    midnight value whose cell's format shows no time is a date (`model.DateOnly`), so a typed-in 承诺发货时间
-    runs to the end of that day as in the file. Engines that can't read formats here (xlwings Lite, whose
+    """Excel hands a date cell over as a datetime at midnight: a midnight value whose cell's format shows
+    no time is a date (`model.DateOnly`), so a typed-in 承诺发货时间 runs to the end of that day, as it does
+    when the file is read (`xlsx.datecells`). Engines that can't read formats here (xlwings Lite, whose
     reads are asynchronous) keep midnight, the safe side of a deadline."""
     at_midnight: dict[int, list[int]] = {}
     for r, row in enumerate(data):
@@ -154,6 +146,7 @@ def snapshot_xlsx(table: Table, path: Any) -> Any:
     try:
         ws = wb.add_worksheet(table.sheet[:31])
         when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        day = wb.add_format({"num_format": "yyyy-mm-dd"})     # a date stays a date for the file's reader
         ws.write_row(table.header_row - 1, 0, table.headers)
         for i, row in enumerate(table.rows):
             r = table.sheet_row(i) - 1
@@ -161,7 +154,7 @@ def snapshot_xlsx(table: Table, path: Any) -> Any:
                 if v is None:
                     continue
                 if isinstance(v, datetime):
-                    ws.write_datetime(r, c, v, when)
+                    ws.write_datetime(r, c, v, day if type(v) is DateOnly else when)
                 elif isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
                     ws.write_number(r, c, float(v))
                 else:

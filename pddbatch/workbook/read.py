@@ -189,6 +189,14 @@ def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: st
         meta = {m.name: str(m.visible).endswith("Visible") for m in wb.sheets_metadata}
         candidates = [n for n in names if meta.get(n, True)] + [n for n in names if not meta.get(n, True)]
     sizes = _sheet_sizes(p)
+    dates: list[DateOnly] = []
+
+    def plain(v: object) -> CellValue:      # (only for the cells calamine gives as dates, times, …)
+        out = _plain(v)
+        if type(out) is DateOnly:
+            dates.append(out)
+        return out
+
     for name in candidates:
         if not fits(int(READ_BYTES_PER_XML_BYTE * sizes.get(name, 0))):
             raise OutOfMemory
@@ -211,10 +219,13 @@ def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: st
             continue
         header_idx = found
         headers = [_header_text(_plain(v)) for v in rows[header_idx]]
+        dates.clear()
         data: list[list[CellValue]] = [
-            [None if v == "" else (v if type(v) in _PLAIN else _plain(v)) for v in r]  # type: ignore[misc]
+            [None if v == "" else (v if type(v) in _PLAIN else plain(v)) for v in r]  # type: ignore[misc]
             for r in rows[header_idx + 1:]]
         _trim_trailing(data)
+        if dates:
+            _undate_timed_cells(p, name, header_idx + 2, data)
         return Table(str(p), name, header_idx + 1, headers, data, kind=kind, sheet_names=names)
     where = f"工作表“{sheet}”" if sheet else f"{p.name} 的任何工作表"
     where_en = f"sheet '{sheet}'" if sheet else f"any sheet of {p.name}"
@@ -310,6 +321,20 @@ def _plain(v: object) -> CellValue:
         total = int(v.total_seconds())
         return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
     return str(v)
+
+
+def _undate_timed_cells(p: Path, sheet: str, first_row: int, data: list[list[CellValue]]) -> None:
+    """calamine gives a date-time cell at 00:00:00 as a date whatever its format: a cell whose number format
+    shows a time is midnight, not a date (`xlsx.datecells`). Only sheets holding such cells pay for it."""
+    dated = [(first_row + i, c + 1) for i, row in enumerate(data) if DateOnly in map(type, row)
+             for c, v in enumerate(row) if type(v) is DateOnly]
+    from pddbatch.workbook.xlsx.datecells import cells_showing_time
+
+    timed = cells_showing_time(p, sheet, dated)
+    for r, c in dated if timed is None else timed:
+        v = data[r - first_row][c - 1]
+        assert isinstance(v, datetime)
+        data[r - first_row][c - 1] = datetime(v.year, v.month, v.day)
 
 
 def _header_text(v: CellValue) -> str:

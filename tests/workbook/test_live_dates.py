@@ -6,13 +6,16 @@ the same workbook is read as a file) or is a real midnight deadline. Read throug
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pddbatch.model import DateOnly
+from pddbatch.pipeline import load_table
 from pddbatch.validate import validate_table
-from pddbatch.workbook.livebook import DATE_ONLY_LOOKUPS, read_book, shows_time
+from pddbatch.workbook.livebook import DATE_ONLY_LOOKUPS, read_book, snapshot_xlsx
+from pddbatch.workbook.numfmt import id_shows_time, shows_time
 from tests.support import sample_rows
 from tests.workbook.desktopbook import Calls, DesktopBook
 
@@ -42,7 +45,8 @@ def _rows(n: int) -> list[dict[str, Any]]:
     return rows
 
 
-def test_typed_dates_among_text_deadlines_run_to_the_end_of_their_day_and_midnight_stays_midnight() -> None:
+def test_typed_dates_among_text_deadlines_run_to_the_end_of_their_day_and_midnight_stays_midnight(
+        tmp_path: Path) -> None:
     rows = _rows(8)
     head = list(rows[0])
     due, paid = head.index("承诺发货时间") + 1, head.index("支付时间") + 1
@@ -68,6 +72,11 @@ def test_typed_dates_among_text_deadlines_run_to_the_end_of_their_day_and_midnig
     assert by_row[2].paid_at == dt.datetime(2026, 11, 28, 0, 0, 0)
     untouched = by_row[6].promised_ship_at     # a text deadline is read as it was
     assert untouched is not None and untouched.strftime("%Y-%m-%d %H:%M:%S") == rows[4]["承诺发货时间"]
+    # the snapshot the 对账 button hands to the file readers keeps the date a date (calamine reads it back)
+    again = load_table(snapshot_xlsx(table, tmp_path / "orders.xlsx"))
+    assert [type(r[due - 1]) for r in again.rows[:4]] == [DateOnly, dt.datetime, dt.datetime, DateOnly]
+    assert {o.row: o.promised_ship_at for o in validate_table(again).orders} == {
+        o.row: o.promised_ship_at for o in by_row.values()}
 
 
 def test_a_column_formatted_as_dates_is_asked_once_not_cell_by_cell() -> None:
@@ -118,3 +127,9 @@ def test_an_engine_that_cannot_read_formats_keeps_midnight() -> None:
     assert type(table.rows[0][due - 1]) is dt.datetime
     order = next(o for o in validate_table(table).orders if o.row == 2)
     assert order.promised_ship_at == MIDNIGHT
+
+
+def test_builtin_formats_are_known_by_id_and_a_workbooks_own_by_code() -> None:
+    assert [i for i in range(60) if id_shows_time(i, {})] == [18, 19, 20, 21, 22, 32, 33, 34, 35, 45, 46, 47, 55, 56]
+    assert id_shows_time(176, {176: 'yyyy/m/d\\ h:mm;@'}) and not id_shows_time(177, {177: "yyyy/m/d;@"})
+    assert not id_shows_time(176, {})       # an id the workbook doesn't define: no time shown
