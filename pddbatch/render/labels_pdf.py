@@ -28,11 +28,17 @@ def fonts() -> list[FontUse]:
     return [FontUse(font_metrics("regular")), FontUse(font_metrics("bold"))]
 
 
-def content(ops: Sequence[Op], height: float, hexes: Sequence[Callable[[str], str]]) -> bytes:
+BarCache = dict[tuple[float, float, float, float], dict[tuple[int, int], str]]
+
+
+def content(ops: Sequence[Op], height: float, hexes: Sequence[Callable[[str], str]],
+            bar_cache: BarCache | None = None) -> bytes:
     """The content stream for ops (see labelpage); y is flipped to PDF's bottom-up space.
 
     `hexes[i](text)` gives font i's glyph ids as hex (FontUse.hex, or the table writer's cached form).
-    Formatted coordinates are remembered within a stream: table columns and rows repeat them.
+    Formatted coordinates are remembered within a stream: table columns and rows repeat them. A
+    barcode's bars are remembered across streams in `bar_cache` (a label file's barcodes share their
+    box and module, so each (position, width) of a bar is formatted once, not for every label).
     """
     out: list[str] = []
     bt = False
@@ -62,9 +68,22 @@ def content(ops: Sequence[Op], height: float, hexes: Sequence[Callable[[str], st
             bt, cur = False, None
         if kind == "B":
             _, x, y, m, h, bars, _data = op
+            key = (x, y, m, h)
+            frags = bar_cache.get(key) if bar_cache is not None else None
+            if frags is None:
+                frags = {}
+                if bar_cache is not None:
+                    bar_cache[key] = frags
             yb = f" {height - y - h:.2f} "
             hs = f" {h:.2f} re\n"
-            out.append("".join([f"{x + a * m:.3f}{yb}{w * m:.3f}{hs}" for a, w in bars]))
+            parts = []
+            for bar in bars:
+                frag = frags.get(bar)
+                if frag is None:
+                    a, w = bar
+                    frag = frags[bar] = f"{x + a * m:.3f}{yb}{w * m:.3f}{hs}"
+                parts.append(frag)
+            out.append("".join(parts))
             out.append("f\n")
         elif kind == "L":
             _, x1, y1, x2, y2, w, dash = op
@@ -83,6 +102,7 @@ class PdfPages:
         self.head = (f"/Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 {w:.4f} {self.h:.4f}] "
                      f"/Resources {RESOURCES} 0 R").encode()
         self.hexes = [f.hex for f in fs]
+        self.bars: BarCache = {}
         self.level = settings.compress
         self.forms: dict[str, bytes] = {}
         self.parts: list[bytes] = []
@@ -96,7 +116,7 @@ class PdfPages:
             form = self.forms[carrier_code] = b"/Fx%s Do\n" % carrier_code.encode()
         n = FIRST_PAGE + 2 * index
         page = b"%d 0 obj\n<< %s /Contents %d 0 R >>\nendobj\n" % (n, self.head, n + 1)
-        stream = stream_obj(n + 1, form + content(ops, self.h, self.hexes), level=self.level)
+        stream = stream_obj(n + 1, form + content(ops, self.h, self.hexes, self.bars), level=self.level)
         self.rel.append((n, self.pos))
         self.rel.append((n + 1, self.pos + len(page)))
         self.pos += len(page) + len(stream)

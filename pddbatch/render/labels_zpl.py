@@ -94,7 +94,8 @@ def hex_rows(text: str, total: int, row_bytes: int) -> bytes:
 
 
 Glyph = tuple[int, int, str] | None     # (dx, dy from the pen on the baseline, "^XG…^FS"), None = blank
-_MISSING: Glyph = (0, 0, "")
+Placed = tuple[int, str] | None         # (dx, ",y^XG…^FS") on one baseline
+_MISSING: Any = (0, 0, "")
 
 
 class GlyphBank:
@@ -103,9 +104,23 @@ class GlyphBank:
     def __init__(self, metrics: Sequence[FontMetrics]) -> None:
         self.metrics = metrics
         self.tables: dict[tuple[int, int], dict[str, Glyph]] = {}   # (px, weight) -> char -> glyph
+        self.lines: dict[tuple[int, int, int], dict[str, Placed]] = {}   # (px, weight, baseline) -> …
         self.pending: list[str] = []          # names of graphics made since the last take_pending()
         self.downloads: dict[str, str] = {}   # name -> its ~DG command
         self.bitmaps: dict[str, tuple[int, int, bytes]] = {}   # name -> (width dots, height, packed rows)
+
+    def line(self, px: int, fi: int, base: int) -> dict[str, Placed]:
+        """Char -> (dx, ",y^XG…^FS") on the baseline at `base` dots: a label's text lines sit at the same
+        few baselines label after label, so each glyph's y and recall are formatted once per baseline."""
+        t = self.lines.get((px, fi, base))
+        if t is None:
+            t = self.lines[(px, fi, base)] = {}
+        return t
+
+    def placed(self, ch: str, px: int, fi: int, base: int) -> Placed:
+        g = self.glyph(ch, px, fi)
+        p = self.line(px, fi, base)[ch] = None if g is None else (g[0], f",{base + g[1]}{g[2]}")
+        return p
 
     def table(self, px: int, fi: int) -> dict[str, Glyph]:
         t = self.tables.get((px, fi))
@@ -222,14 +237,14 @@ def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
     base = _d(y + ASCENT * size)
     scale = size / 1000 / DOT
     pen = x / DOT + 0.5
-    table = bank.table(px, fi)
+    line = bank.line(px, fi, base)
     parts: list[str] = []
     for ch, w in zip(s, fonts[fi].widths(s), strict=True):
-        g = table.get(ch, _MISSING)
+        g = line.get(ch, _MISSING)
         if g is _MISSING:
-            g = bank.glyph(ch, px, fi)
+            g = bank.placed(ch, px, fi, base)
         if g is not None:
-            parts.append(f"^FO{int(pen) + g[0]},{base + g[1]}{g[2]}")
+            parts.append(f"^FO{int(pen) + g[0]}{g[1]}")
         pen += w * scale
     return "".join(parts)
 
