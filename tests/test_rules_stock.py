@@ -195,3 +195,19 @@ def test_not_keywords_and_patterns_follow_the_clause() -> None:
     assert "规则“要顺丰”适用：备注/留言中的“麻烦发顺丰”" in plan.trace["asked"]
     assert "规则“要顺丰”适用：备注/留言中的“走SF快递”" in plan.trace["pattern"]
     assert any("但同一句里有 不要顺丰" in line for line in plan.trace["refused"])
+
+
+def test_plain_keywords_are_found_in_any_clause_whatever_their_width_or_case() -> None:
+    """The whole text is checked for plain keywords before it is cut into clauses; what is found must
+    be what the clause-by-clause walk finds (full-width, upper case, a later clause, a later order)."""
+    rule = Rule("要顺丰", carrier="SF", keywords=("顺丰", "sf"), not_keywords=("不要顺丰",))
+    anchored = Rule("只写顺丰", carrier="SF", keywords=("/^顺丰$/",))
+    orders = [order(2, "wide", buyer_message="尽快！请走ＳＦ"), order(3, "later", merchant_remark="包装好，发顺丰"),
+              order(4, "none", buyer_message="尽快发货，谢谢"), order(5, "refused", buyer_message="不要顺丰，谢谢"),
+              order(6, "alone", merchant_remark="加急，顺丰"), order(7, "upper", buyer_message="SF please")]
+    plan = plan_with([rule], orders)
+    assert {o.order_sn: carrier_of(plan, o.order_sn) for o in orders} == {
+        "wide": "SF", "later": "SF", "none": "ZTO", "refused": "ZTO", "alone": "SF", "upper": "SF"}
+    assert "规则“要顺丰”适用：备注/留言中的“请走ＳＦ”" in plan.trace["wide"]
+    plan = plan_with([anchored], orders)     # an anchored expression matches the clause, not the text
+    assert carrier_of(plan, "alone") == "SF" and carrier_of(plan, "later") == "ZTO"

@@ -175,12 +175,26 @@ def _keyword_clause(text: str, keywords: Sequence[str], not_keywords: Sequence[s
     """The first clause that a keyword matches and no not-keyword does."""
     if not text or text.isspace():      # most orders carry no remark or message (measured: 200k calls, 0.9 s)
         return None
+    needles = _plain_needles(tuple(keywords))
+    if needles is not None:             # no keyword anywhere in the text: in no clause either
+        folded = _fold(text)
+        if not any(n in folded for n in needles):
+            return None
     for m in _CLAUSE.finditer(text):
         clause = m.group().strip()
         if clause and any(_matcher(k)(clause) for k in keywords) \
                 and not any(_matcher(k)(clause) for k in not_keywords):
             return clause.rstrip("，,、；;。.")
     return None
+
+
+@lru_cache(maxsize=256)
+def _plain_needles(keywords: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The keywords folded, when none is a `/…/` expression (an anchored one may match a clause and not
+    the whole text); None otherwise."""
+    if any(_is_regex(k) for k in keywords):
+        return None
+    return tuple(_fold(k) for k in keywords)
 
 
 def _place_in(place: str, names: Sequence[str]) -> bool:
