@@ -28,70 +28,90 @@ def fonts() -> list[FontUse]:
     return [FontUse(font_metrics("regular")), FontUse(font_metrics("bold"))]
 
 
-BarCache = dict[tuple[float, float, float, float], dict[tuple[int, int], str]]
+class Content:
+    """Content streams for ops (see labelpage); y is flipped to PDF's bottom-up space.
 
-
-def content(ops: Sequence[Op], height: float, hexes: Sequence[Callable[[str], str]],
-            bar_cache: BarCache | None = None) -> bytes:
-    """The content stream for ops (see labelpage); y is flipped to PDF's bottom-up space.
-
-    `hexes[i](text)` gives font i's glyph ids as hex (FontUse.hex, or the table writer's cached form).
-    Formatted coordinates are remembered within a stream: table columns and rows repeat them. A
-    barcode's bars are remembered across streams in `bar_cache` (a label file's barcodes share their
-    box and module, so each (position, width) of a bar is formatted once, not for every label).
+    `hexes[i](text)` gives font i's glyph ids as hex (FontUse.hex). One `Content` writes the streams of
+    one document (or one run of labels): label after label and slip after slip put text at the same
+    positions in the same fonts and bars in the same barcode box, so each formatted coordinate, font
+    selection and bar is made once and remembered for the streams that follow (up to LIMIT of each).
     """
-    out: list[str] = []
-    bt = False
-    cur: tuple[int, float] | None = None
-    xs: dict[float, str] = {}
-    ys: dict[tuple[float, float], str] = {}
-    for op in ops:
-        kind = op[0]
-        if kind == "T":
-            _, x, y, size, fi, s = op
-            if not bt:
-                out.append("BT\n")
-                bt = True
-            if cur != (fi, size):
-                out.append(f"/F{fi} {num(size)} Tf\n")
-                cur = (fi, size)
-            fx = xs.get(x)
-            if fx is None:
-                fx = xs[x] = f"1 0 0 1 {x:.2f} "
-            fy = ys.get((y, size))
-            if fy is None:
-                fy = ys[(y, size)] = f"{height - y - ASCENT * size:.2f} Tm <"
-            out.append(f"{fx}{fy}{hexes[fi](s)}> Tj\n")
-            continue
+
+    LIMIT = 20_000
+
+    def __init__(self, height: float, hexes: Sequence[Callable[[str], str]]) -> None:
+        self.height, self.hexes = height, hexes
+        self.xs: dict[float, str] = {}
+        self.ys: dict[tuple[float, float], str] = {}
+        self.fonts: dict[tuple[int, float], str] = {}
+        self.bars: dict[tuple[float, float, float, float], dict[tuple[int, int], str]] = {}
+
+    def __call__(self, ops: Sequence[Op]) -> bytes:
+        height, hexes = self.height, self.hexes
+        xs, ys, fonts = self.xs, self.ys, self.fonts
+        if len(xs) > self.LIMIT or len(ys) > self.LIMIT:     # (right-aligned text: one x per width)
+            xs.clear()
+            ys.clear()
+        out: list[str] = []
+        bt = False
+        cur: tuple[int, float] | None = None
+        for op in ops:
+            kind = op[0]
+            if kind == "T":
+                _, x, y, size, fi, s = op
+                if not bt:
+                    out.append("BT\n")
+                    bt = True
+                if cur != (fi, size):
+                    cur = (fi, size)
+                    tf = fonts.get(cur)
+                    if tf is None:
+                        tf = fonts[cur] = f"/F{fi} {num(size)} Tf\n"
+                    out.append(tf)
+                fx = xs.get(x)
+                if fx is None:
+                    fx = xs[x] = f"1 0 0 1 {x:.2f} "
+                fy = ys.get((y, size))
+                if fy is None:
+                    fy = ys[(y, size)] = f"{height - y - ASCENT * size:.2f} Tm <"
+                out.append(f"{fx}{fy}{hexes[fi](s)}> Tj\n")
+                continue
+            if bt:
+                out.append("ET\n")
+                bt, cur = False, None
+            if kind == "B":
+                out.append(self._bars(op))
+            elif kind == "L":
+                _, x1, y1, x2, y2, w, dash = op
+                out.append(f"{'[3 2] 0 d ' if dash else ''}{w:.2f} w {x1:.2f} {height - y1:.2f} m "
+                           f"{x2:.2f} {height - y2:.2f} l S{' [] 0 d' if dash else ''}\n")
         if bt:
             out.append("ET\n")
-            bt, cur = False, None
-        if kind == "B":
-            _, x, y, m, h, bars, _data = op
-            key = (x, y, m, h)
-            frags = bar_cache.get(key) if bar_cache is not None else None
-            if frags is None:
-                frags = {}
-                if bar_cache is not None:
-                    bar_cache[key] = frags
-            yb = f" {height - y - h:.2f} "
-            hs = f" {h:.2f} re\n"
-            parts = []
-            for bar in bars:
-                frag = frags.get(bar)
-                if frag is None:
-                    a, w = bar
-                    frag = frags[bar] = f"{x + a * m:.3f}{yb}{w * m:.3f}{hs}"
-                parts.append(frag)
-            out.append("".join(parts))
-            out.append("f\n")
-        elif kind == "L":
-            _, x1, y1, x2, y2, w, dash = op
-            out.append(f"{'[3 2] 0 d ' if dash else ''}{w:.2f} w {x1:.2f} {height - y1:.2f} m "
-                       f"{x2:.2f} {height - y2:.2f} l S{' [] 0 d' if dash else ''}\n")
-    if bt:
-        out.append("ET\n")
-    return "".join(out).encode("latin-1")
+        return "".join(out).encode("latin-1")
+
+    def _bars(self, op: Op) -> str:
+        """A barcode's bars as filled rectangles; each (position, width) formatted once per barcode box."""
+        _, x, y, m, h, bars, _data = op
+        key = (x, y, m, h)
+        frags = self.bars.get(key)
+        if frags is None:
+            frags = self.bars[key] = {}
+        yb = f" {self.height - y - h:.2f} "
+        hs = f" {h:.2f} re\n"
+        parts = []
+        for bar in bars:
+            frag = frags.get(bar)
+            if frag is None:
+                a, w = bar
+                frag = frags[bar] = f"{x + a * m:.3f}{yb}{w * m:.3f}{hs}"
+            parts.append(frag)
+        parts.append("f\n")
+        return "".join(parts)
+
+
+def content(ops: Sequence[Op], height: float, hexes: Sequence[Callable[[str], str]]) -> bytes:
+    """One content stream on its own (a form's); a document's pages share a `Content`."""
+    return Content(height, hexes)(ops)
 
 
 class PdfPages:
@@ -101,8 +121,7 @@ class PdfPages:
         w, self.h = layout.width_mm * MM, layout.height_mm * MM
         self.head = (f"/Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 {w:.4f} {self.h:.4f}] "
                      f"/Resources {RESOURCES} 0 R").encode()
-        self.hexes = [f.hex for f in fs]
-        self.bars: BarCache = {}
+        self.content = Content(self.h, [f.hex for f in fs])
         self.level = settings.compress
         self.forms: dict[str, bytes] = {}
         self.parts: list[bytes] = []
@@ -116,7 +135,7 @@ class PdfPages:
             form = self.forms[carrier_code] = b"/Fx%s Do\n" % carrier_code.encode()
         n = FIRST_PAGE + 2 * index
         page = b"%d 0 obj\n<< %s /Contents %d 0 R >>\nendobj\n" % (n, self.head, n + 1)
-        stream = stream_obj(n + 1, form + content(ops, self.h, self.hexes, self.bars), level=self.level)
+        stream = stream_obj(n + 1, form + self.content(ops), level=self.level)
         self.rel.append((n, self.pos))
         self.rel.append((n + 1, self.pos + len(page)))
         self.pos += len(page) + len(stream)

@@ -13,7 +13,7 @@ from pathlib import Path
 from pddbatch.render.atomic import atomic_path
 from pddbatch.render.fonts import FontUse
 from pddbatch.render.labelpage import Op, wrap_units
-from pddbatch.render.labels_pdf import content, fonts
+from pddbatch.render.labels_pdf import Content, content, fonts
 from pddbatch.render.pdf import FONT_OBJECTS, MM, PdfFile, pdf_text_string, write_font
 
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 12.0
@@ -230,6 +230,7 @@ def write_tables_pdf(path: Path, sections: Iterable[Section], title: str, lang: 
     font_r, font_b = 4, 4 + FONT_OBJECTS
     first = font_b + FONT_OBJECTS
     hexes = [f.hex for f in fs]
+    page_content = Content(h, hexes)
     x_label, y_label = (PAGE_W - MARGIN - 40) * MM, (PAGE_H - MARGIN + 1) * MM
     count = 0
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
@@ -244,7 +245,7 @@ def write_tables_pdf(path: Path, sections: Iterable[Section], title: str, lang: 
                               for op in ops if op[0] == "X")
             if placed:
                 ops = [op for op in ops if op[0] != "X"]
-            data = placed + content(ops, h, hexes) + b"q 1 0 0 1 %s 0 cm /Fn Do Q\n" % f"{after:.2f}".encode()
+            data = placed + page_content(ops) + b"q 1 0 0 1 %s 0 cm /Fn Do Q\n" % f"{after:.2f}".encode()
             n = first + 2 * count
             pdf.obj(n, f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w:.4f} {h:.4f}] /Resources 3 0 R "
                        f"/Contents {n + 1} 0 R >>")
