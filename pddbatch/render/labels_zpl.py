@@ -95,7 +95,8 @@ def hex_rows(text: str, total: int, row_bytes: int) -> bytes:
 
 Glyph = tuple[int, int, str] | None     # (dx, dy from the pen on the baseline, "^XG…^FS"), None = blank
 Placed = tuple[int, str] | None         # (dx, ",y^XG…^FS") on one baseline
-_MISSING: Any = (0, 0, "")
+_MISSING: Glyph = (0, 0, "")
+_UNPLACED: Placed = (0, "")
 
 
 class GlyphBank:
@@ -240,8 +241,8 @@ def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
     line = bank.line(px, fi, base)
     parts: list[str] = []
     for ch, w in zip(s, fonts[fi].widths(s), strict=True):
-        g = line.get(ch, _MISSING)
-        if g is _MISSING:
+        g = line.get(ch, _UNPLACED)
+        if g is _UNPLACED:
             g = bank.placed(ch, px, fi, base)
         if g is not None:
             parts.append(f"^FO{int(pen) + g[0]}{g[1]}")
