@@ -124,3 +124,27 @@ def test_instanced_glyphs_match_fonttools_instancer(weight: str) -> None:
         assert list(a.getCoordinates(ours["glyf"])[0]) == list(b.getCoordinates(ref["glyf"])[0]), ch
         assert list(a.endPtsOfContours) == list(b.endPtsOfContours), ch
         assert m.advances[gid] == ref["hmtx"][ref.getGlyphOrder()[gid]][0], ch
+
+
+def test_preparation_is_announced_when_its_pieces_add_up_to_over_the_threshold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run prepares in pieces (metrics per weight, glyphs per file and weight): on a slow PC each
+    stayed under a second while together they took 3.6 s, and nothing was said (measured this stop)."""
+    from pddbatch.render import fonts
+
+    monkeypatch.setattr(fonts, "NOTICE_AFTER", 0.5)
+    heard: list[tuple[str, int, int]] = []
+    with fonts.preparation_notices(lambda *a: heard.append(a)):
+        for _ in range(2):                  # two pieces of 0.3 s: neither alone is over 0.5 s
+            piece = fonts._Preparing(1)
+            time.sleep(0.3)
+            piece.tick(1)
+            assert len(heard) <= 1
+        third = fonts._Preparing(1)
+        third.tick(1)
+    assert heard == [("prepare_font", 1, 1)]
+    with fonts.preparation_notices(lambda *a: heard.append(a)):    # a new block starts from nothing
+        piece = fonts._Preparing(1)
+        time.sleep(0.3)
+        piece.tick(1)
+    assert len(heard) == 1
