@@ -16,7 +16,7 @@ development machine, shared with other work (load ~8), fontTools 4.68:
   variable glyph set (`TTFont.getGlyphSet(location=...)`, ~0.5 ms a glyph), and kept in a per-weight
   glyph cache on disk, so a run pays only for characters no earlier run drew. The demo's first run
   instances ~600 glyphs (~0.3 s); a later run, none. Metrics (cmap and every glyph's advance at the
-  weight, via HVAR) are read once per weight (~0.3 s) and cached as a small pickle.
+  weight, hmtx plus the HVAR delta) are read once per weight (~0.2 s) and cached as a small pickle.
 
 The outlines equal the instancer's point for point (checked on 3,000 random glyphs per weight: one
 glyph differs by a redundant closing point), and glyph ids are the variable font's, so content
@@ -194,6 +194,27 @@ class FontMetrics:
     bbox: tuple[int, int, int, int]
 
 
+def _advances(weight: str, order: list[str]) -> tuple[int, ...]:
+    """Every glyph's advance at the weight: hmtx plus its HVAR delta — what the glyph set's `.width`
+    gives, without loading the outlines and variations of 31,036 glyphs (0.12 s against 0.8 s to make
+    the glyph set and 0.46 s to walk it, per weight; the same advances for every glyph of both weights).
+    """
+    f = _variable_font()
+    if "HVAR" not in f:       # (not this font; kept for a font without an HVAR table)
+        gs = _glyph_set(weight)
+        return tuple(round(gs[g].width) for g in order)
+    from fontTools.varLib.varStore import VarStoreInstancer
+
+    hvar = f["HVAR"].table
+    deltas = VarStoreInstancer(hvar.VarStore, f["fvar"].axes, f.normalizeLocation({"wght": WEIGHTS[weight]}))
+    hmtx = f["hmtx"].metrics
+    if hvar.AdvWidthMap is not None:
+        mapping = hvar.AdvWidthMap.mapping
+        return tuple(round(hmtx[g][0] + deltas[mapping[g]]) for g in order)
+    # an implicit mapping: the glyph id is the (outer 0) variation index
+    return tuple(round(hmtx[g][0] + (deltas[i] if i <= 0xFFFF else 0)) for i, g in enumerate(order))
+
+
 def _read_metrics(weight: str) -> FontMetrics:
     prep = _Preparing(2)
     f = _variable_font()
@@ -201,8 +222,7 @@ def _read_metrics(weight: str) -> FontMetrics:
     gid = {g: i for i, g in enumerate(order)}
     cmap = {cp: gid[g] for cp, g in f.getBestCmap().items()}
     prep.tick(0)
-    gs = _glyph_set(weight)
-    advances = tuple(round(gs[g].width) for g in order)
+    advances = _advances(weight, order)
     prep.tick(1)
     head, os2 = f["head"], f["OS/2"]
     return FontMetrics(

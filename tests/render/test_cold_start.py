@@ -148,3 +148,26 @@ def test_preparation_is_announced_when_its_pieces_add_up_to_over_the_threshold(
         time.sleep(0.3)
         piece.tick(1)
     assert len(heard) == 1
+
+
+@pytest.mark.parametrize("weight", ["regular", "bold"])
+def test_advances_from_hvar_equal_the_glyph_sets_widths(weight: str) -> None:
+    """Metrics read hmtx + HVAR directly (no outlines loaded); fontTools' instanced glyph set is the
+    reference: every 37th glyph and the characters labels draw most must agree to the unit."""
+    from pddbatch.render import fonts
+
+    font = fonts._variable_font()
+    order = font.getGlyphOrder()
+    got = fonts._advances(weight, order)
+    assert len(got) == len(order) == 31036
+    glyph_set = fonts._glyph_set(weight)
+    cmap = font.getBestCmap()
+    names = {cmap[ord(ch)] for ch in "收寄件人浙江省杭州市0123456789ABCZ-：（）…"} | set(order[::37])
+    index = {g: i for i, g in enumerate(order)}
+    wrong = {g: (got[index[g]], round(glyph_set[g].width)) for g in names
+             if got[index[g]] != round(glyph_set[g].width)}
+    assert not wrong
+    # the weight really moves Latin advances (CJK stays 1 em): a read of the default (Thin) would fail
+    default = font["hmtx"].metrics
+    latin = [cmap[ord(ch)] for ch in "ABCZ0123456789"]
+    assert sum(got[index[g]] != default[g][0] for g in latin) >= len(latin) // 2
