@@ -7,7 +7,6 @@ the messages and the verdict are jsonschema's.
 
 from __future__ import annotations
 
-import copy
 import gc
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +21,7 @@ from pddbatch.messages import issue_text
 from pddbatch.model import Order, Receiver, RowIssue, Severity
 from pddbatch.parallel import Background, can_fork
 from pddbatch.resources import load_json
+from pddbatch.rowcheck import row_check
 from pddbatch.workbook import values as cells
 from pddbatch.workbook.headers import AliasTable, ColumnMap, alias_table, map_headers
 from pddbatch.workbook.read import Table
@@ -76,22 +76,9 @@ def fast_check() -> Callable[[dict[str, str]], bool]:
 
     fastjsonschema knows draft-07; the order schema only uses keywords whose meaning is the same in
     draft-07 and 2020-12 (type, pattern, enum, const, min/maxLength, required, if/then, $ref to $defs).
+    Split by field, with verdicts remembered per value (pddbatch.rowcheck).
     """
-    import fastjsonschema
-
-    schema = copy.deepcopy(order_schema())
-    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
-    schema.pop("$id", None)
-    compiled = fastjsonschema.compile(schema)
-
-    def check(row: dict[str, str]) -> bool:
-        try:
-            compiled(row)
-        except fastjsonschema.JsonSchemaValueException:
-            return False
-        return True
-
-    return check
+    return row_check(order_schema())
 
 
 def schema_errors(row: dict[str, str]) -> Iterator[tuple[str, str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pddbatch.rowcheck import field_plan, row_check, split_check
 from pddbatch.validate import _full_validator, fast_check, order_schema, schema_errors
 
 FIELDS = sorted(order_schema()["properties"])
@@ -37,3 +38,34 @@ def test_fast_path_agrees_on_a_complete_good_row() -> None:
     assert fast_check()(good) and _full_validator().is_valid(good)
     bad = dict(good, receiver_phone="1381234567")
     assert not fast_check()(bad) and not _full_validator().is_valid(bad)
+
+
+def test_the_shipped_schema_is_checked_field_by_field() -> None:
+    """The split path is the one in use: a schema change that defeats it shows up here, not as a slower run."""
+    plan = field_plan(order_schema())
+    assert plan is not None
+    assert plan.required == {"order_sn", "order_status", "after_sale_status"}
+    assert [(c.field, c.value) for c in plan.conditions] == [("order_status", "待发货")]
+    assert set(plan.checks) == set(FIELDS)
+
+
+def test_a_remembered_verdict_belongs_to_its_field() -> None:
+    check = split_check(field_plan(order_schema()))  # type: ignore[arg-type]
+    base = {"order_sn": "260517-607198974342268", "order_status": "已取消", "after_sale_status": "无售后或售后取消"}
+    for _ in range(3):       # asked again and again: the answers come from memory and stay the same
+        assert check({**base, "quantity": "12"})
+        assert not check({**base, "buyer_paid": "12.345"})
+        assert check({**base, "postage": "12"})
+        assert not check({**base, "order_sn": "12"})          # "12" was good as a quantity, not here
+        assert not check({**base, "order_status": "待发货"})   # 待发货 needs the receiver and goods
+        assert check({**base, "not_a_field": "x" * 2000})     # fields the schema doesn't name are free
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows)
+def test_a_schema_the_split_cant_express_is_checked_whole(row: dict[str, str]) -> None:
+    import jsonschema
+
+    schema = {**order_schema(), "additionalProperties": False, "minProperties": 4}
+    assert field_plan(schema) is None
+    assert row_check(schema)(row) == jsonschema.Draft202012Validator(schema).is_valid(row)
