@@ -478,3 +478,24 @@ def test_a_csv_saved_as_a_workbook_by_libreoffice_keeps_its_midnight_deadlines(t
     assert by_row[2].promised_ship_at == dt.datetime(2026, 11, 30, 0, 0, 0)
     assert by_row[3].promised_ship_at == dt.datetime(2026, 12, 1, 23, 59, 59)
     assert by_row[4].promised_ship_at == dt.datetime(2026, 11, 30, 18, 30, 0)
+
+
+@pytest.mark.parametrize("hour", ["00", "09", "23", "24", "29"])
+@pytest.mark.parametrize("day", ["2026-02-28", "2026-02-29", "2024-02-29", "2026-04-31", "2026-13-01", "0000-01-01"])
+def test_canonical_datetime_reads_what_datetime_would(day: str, hour: str) -> None:
+    """The C parser (fromisoformat) gives the same moment, and refuses the same impossible ones."""
+    from datetime import datetime
+
+    from pddbatch.workbook.values import canonical_datetime
+
+    text = f"{day} {hour}:59:07"
+    y, mo, d = (int(p) for p in day.split("-"))
+    try:
+        expected: datetime | None = datetime(y, mo, d, int(hour), 59, 7)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError):
+            canonical_datetime(text)
+    else:
+        assert canonical_datetime(text) == expected

@@ -173,8 +173,12 @@ def parse_datetime(s: str) -> datetime | None:
 
 
 def canonical_datetime(s: str) -> datetime:
-    """Fast path for text already in the canonical 'YYYY-MM-DD HH:MM:SS' form (validated)."""
-    return datetime(int(s[0:4]), int(s[5:7]), int(s[8:10]), int(s[11:13]), int(s[14:16]), int(s[17:19]))
+    """Fast path for text already in the canonical 'YYYY-MM-DD HH:MM:SS' form (validated): the C parser,
+    ~0.3 µs against ~4 µs for six int() calls (two dates on each of 100,000 orders). Hour 24 is refused
+    here as datetime() refuses it (a newer fromisoformat may read 24:00:00 as the next day's midnight)."""
+    if s[11:13] == "24":
+        raise ValueError(f"hour must be in 0..23: {s}")
+    return datetime.fromisoformat(s)
 
 
 CONVERTERS: dict[str, Callable[[CellValue], Converted]] = {
