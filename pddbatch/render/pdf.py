@@ -8,9 +8,9 @@ one blob plus relative offsets and appended with `blob()`. Text is drawn as hex 
 from __future__ import annotations
 
 import hashlib
-import zlib
 from typing import BinaryIO
 
+from pddbatch import deflate
 from pddbatch.render.fonts import FontUse, subset_font
 
 MM = 72 / 25.4
@@ -67,7 +67,7 @@ class PdfFile:
 def stream_obj(n: int, data: bytes, extra: str = "", level: int = 6) -> bytes:
     """One serialised stream object; level 0 stores it uncompressed."""
     if level:
-        data = zlib.compress(data, level)
+        data = deflate.compress(data, level)
         extra = " /Filter /FlateDecode" + extra
     return b"%d 0 obj\n<< /Length %d%s >>\nstream\n%s\nendstream\nendobj\n" % (
         n, len(data), extra.encode("latin-1"), data)

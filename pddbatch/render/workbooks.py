@@ -30,6 +30,7 @@ from typing import Any
 from xlsxwriter.theme import THEME_XML_2007
 
 from pddbatch.clock import CHINA, china_now
+from pddbatch.deflate import fast_member
 from pddbatch.model import Parcel
 from pddbatch.render.atomic import atomic_path
 from pddbatch.render.tables import PickRow, bulk_ship_rows, manifest_rows, text
@@ -174,7 +175,7 @@ class StreamedBook:
         col_xml = "".join(f'<col min="{a}" max="{b}" width="{_col_width(w)}" customWidth="1"/>'
                           for a, b, w in cols)
         selected = ' tabSelected="1"' if n == 1 else ""
-        with self.zf.open(self._member(f"xl/worksheets/sheet{n}.xml"), "w") as fh:
+        with fast_member(self.zf.open(self._member(f"xl/worksheets/sheet{n}.xml"), "w"), 1) as fh:
             fh.write((f'{_DECL}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><dimension ref="A1:{last_col}'
                       f'{last_row}"/><sheetViews><sheetView{selected} workbookViewId="0"/></sheetViews>'
                       f'<sheetFormatPr defaultRowHeight="15"/><cols>{col_xml}</cols><sheetData>')
