@@ -211,3 +211,41 @@ def test_plain_keywords_are_found_in_any_clause_whatever_their_width_or_case() -
     assert "规则“要顺丰”适用：备注/留言中的“请走ＳＦ”" in plan.trace["wide"]
     plan = plan_with([anchored], orders)     # an anchored expression matches the clause, not the text
     assert carrier_of(plan, "alone") == "SF" and carrier_of(plan, "later") == "ZTO"
+
+
+def test_remembered_rule_answers_equal_asking_the_rules_every_time() -> None:
+    """Each condition kind, over the sample export's orders: the plan's memo gives the same carrier, rule
+    and explain sentences as asking the rules afresh; with the shipped rules it holds far fewer answers
+    than it gives."""
+    from pddbatch.plan.parcels import choose_carrier
+    from pddbatch.plan.rules import RuleMemo, rule_inputs
+    from pddbatch.validate import validate_table
+    from pddbatch.workbook.headers import alias_table
+    from pddbatch.workbook.read import read_table
+
+    rules = (Rule("省", carrier="SF", provinces=("广东",)), Rule("市", carrier="SF", cities=("宁波",)),
+             *BASE.rules, Rule("SKU", carrier="SF", skus=("DM-*",)),
+             Rule("件数", carrier="SF", quantity=Range(3, None)), Rule("金额", carrier="SF", amount=Range(None, 10)),
+             Rule("时限", carrier="YZXB", deadline_within_hours=-100))
+    config = replace(BASE, rules=rules)
+    assert rule_inputs(rules) == {"province", "city", "text", "skus", "quantity", "amount", "deadline"}
+    table = read_table(SAMPLE / "orders.xlsx", alias_table().is_header_row)
+    orders = validate_table(table).orders
+    assert len(orders) > 200
+    memo = RuleMemo(config.rules, config.remote_provinces)
+    chosen: set[str] = set()
+    for k, o in enumerate(orders * 2):        # the second pass answers from memory
+        group = [o, *orders[k % 7:k % 7 + (k % 3)]]
+        weight = None if k % 5 == 0 else 100 * (k % 4)
+        asked = choose_carrier(group, o.receiver, config, now=NOW, weight_g=weight, deadline=o.promised_ship_at)
+        remembered = choose_carrier(group, o.receiver, config, now=NOW, weight_g=weight,
+                                    deadline=o.promised_ship_at, memo=memo)
+        assert remembered == asked
+        chosen.add(asked[0])
+    assert len(chosen) >= 2
+    assert memo.answers       # (a deadline condition makes nearly every parcel's facts its own)
+    # the shipped rules read only the remark/message text and the province: far fewer distinct answers
+    shipped = RuleMemo(BASE.rules, BASE.remote_provinces)
+    for o in orders:
+        shipped.first_match([o], o.receiver, None, o.promised_ship_at, NOW)
+    assert rule_inputs(BASE.rules) == {"text", "province"} and len(shipped.answers) < len(orders) // 2

@@ -18,7 +18,7 @@ from pddbatch.config import Config
 from pddbatch.messages import masked_text, pick, store_pickup_text, under_review_text
 from pddbatch.model import Order, Parcel, Receiver, RowOutcome, RowStatus
 from pddbatch.plan.catalog import Catalog
-from pddbatch.plan.rules import Rule, facts, first_match
+from pddbatch.plan.rules import Rule, RuleMemo, facts, first_match
 from pddbatch.plan.stock import StockLevels, allocate_stock
 
 SHIPPABLE = "待发货"
@@ -70,14 +70,18 @@ def parcel_key(order_sns: Iterable[str]) -> str:
 
 
 def choose_carrier(orders: Sequence[Order], receiver: Receiver, config: Config, *, now: datetime,
-                   weight_g: int | None = None, deadline: datetime | None = None
+                   weight_g: int | None = None, deadline: datetime | None = None, memo: RuleMemo | None = None
                    ) -> tuple[str, Rule | None, list[str]]:
     """(carrier code, the matching rule or None, why earlier rules didn't match).
 
     The one place the carrier is decided: the first rule whose conditions all hold, else the default.
+    A plan passes its `memo` (made for `config`'s rules): the same answer, remembered per distinct facts.
     """
-    f = facts(orders, receiver, weight_g, deadline, now)
-    rule, why_not = first_match(config.rules, f, config.remote_provinces)
+    if memo is not None:
+        rule, why_not = memo.first_match(orders, receiver, weight_g, deadline, now)
+    else:
+        rule, why_not = first_match(config.rules, facts(orders, receiver, weight_g, deadline, now),
+                                    config.remote_provinces)
     code = rule.carrier if rule is not None and rule.carrier else config.default_carrier
     return code, rule, why_not
 
@@ -137,11 +141,12 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
     catalog = catalog or Catalog()
     parcels: list[Parcel] = []
     cap = max(config.max_orders_per_parcel, 1)
+    memo = RuleMemo(config.rules, config.remote_provinces)
     for group in groups.values():
         group.sort(key=lambda o: o.row)
         # one person's 500 orders are not one box: split at the configured size
         for start in range(0, len(group), cap):
-            parcel = _make_parcel(group[start:start + cap], config, catalog, plan, now, lang)
+            parcel = _make_parcel(group[start:start + cap], config, catalog, plan, now, lang, memo)
             if parcel is not None:
                 parcels.append(parcel)
     far = datetime.max
@@ -153,7 +158,7 @@ def make_plan(orders: Sequence[Order], config: Config, *, now: datetime, lang: s
 
 
 def _make_parcel(members: list[Order], config: Config, catalog: Catalog, plan: Plan, now: datetime,
-                 lang: str) -> Parcel | None:
+                 lang: str, memo: RuleMemo | None = None) -> Parcel | None:
     sns = [o.order_sn for o in members]
     dues = [d[0] for o in members if (d := _deadline(o)) is not None]
     deadline = min(dues) if dues else None
@@ -164,7 +169,7 @@ def _make_parcel(members: list[Order], config: Config, catalog: Catalog, plan: P
                 plan.notes.setdefault(o.order_sn, []).append(pick(
                     lang, f"商品资料中没有 {o.sku or o.product} 的重量", f"No weight for {o.sku or o.product}"))
     code, rule, why_not = choose_carrier(members, members[0].receiver, config, now=now, weight_g=weight,
-                                         deadline=deadline)
+                                         deadline=deadline, memo=memo)
     carrier = all_carriers()[code]
     for o in members if plan.tracing else ():
         if len(members) > 1:
