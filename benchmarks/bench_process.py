@@ -43,6 +43,13 @@ SAMPLE = ROOT / "sample_data"
 CLI = "from pddbatch.cli import run; run()"   # what the `pddbatch` script runs
 
 
+def _deflate_engine() -> str:
+    """Which library the runs deflate with (ISA-L when the `isal` wheel is installed, else zlib)."""
+    from pddbatch.deflate import engine
+
+    return engine(1)
+
+
 def _generator() -> Any:
     spec = importlib.util.spec_from_file_location("gen", SAMPLE / "generate.py")
     assert spec and spec.loader
@@ -196,7 +203,7 @@ def main() -> None:
     off = [name for name, on in (("ZPL", zpl), ("packing slips", slips)) if not on]
     print(f"documents on: {', '.join(docs)}" + (f"   (off: {', '.join(off)})" if off else ""))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, nice {os.nice(0)}")
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, nice {os.nice(0)}, deflate by {_deflate_engine()}")
     # one small run first, untimed: a first run on this machine prepares the label font's glyphs once
     with tempfile.TemporaryDirectory(prefix="pddbatch-bench-warm-") as warm:
         run_measured([sys.executable, "-c", CLI, "process", str(setup(Path(warm), 500, ship_all=True, zpl=zpl,
