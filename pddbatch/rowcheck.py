@@ -6,7 +6,7 @@ per-field subschemas plus required fields (and one "if 待发货 then these are 
 is good exactly when its required keys are there and every value passes its own field's subschema.
 Each field's subschema is compiled by fastjsonschema on its own, and its verdict remembered per value:
 statuses, provinces, cities, products, specs and amounts repeat from row to row, so most values are
-looked up rather than checked. Measured on 100,000 generated rows: ~7 µs a row against ~40 µs for
+looked up rather than checked. Measured on 100,000 generated rows: 15 µs a row against 36 µs for
 fastjsonschema's compiled whole-row function, which rebuilds a key set and type-checks every value.
 
 A schema of another shape (a keyword this split doesn't know) is checked whole by fastjsonschema, as
@@ -88,10 +88,11 @@ def _condition(part: Any) -> _Condition | None:
     return _Condition(name, sub["const"], frozenset(then["required"]))
 
 
-def _quiet(compiled: Callable[[Any], Any]) -> Callable[[str], bool]:
+def _quiet(compiled: Callable[[Any], Any]) -> Callable[[Any], bool]:
+    """fastjsonschema's compiled validator (raises on a bad value) as a yes/no function."""
     import fastjsonschema
 
-    def ok(value: str) -> bool:
+    def ok(value: Any) -> bool:
         try:
             compiled(value)
         except fastjsonschema.JsonSchemaValueException:
@@ -135,14 +136,4 @@ def whole_check(schema: dict[str, Any]) -> Check:
     draft7 = copy.deepcopy(schema)
     draft7["$schema"] = DRAFT7
     draft7.pop("$id", None)
-    compiled = fastjsonschema.compile(draft7)
-
-    def check(row: dict[str, str]) -> bool:
-        try:
-            compiled(row)
-        except fastjsonschema.JsonSchemaValueException:
-            return False
-        return True
-
-    return check
-
+    return _quiet(fastjsonschema.compile(draft7))

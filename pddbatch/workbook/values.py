@@ -174,7 +174,7 @@ def parse_datetime(s: str) -> datetime | None:
 
 def canonical_datetime(s: str) -> datetime:
     """Fast path for text already in the canonical 'YYYY-MM-DD HH:MM:SS' form (validated): the C parser,
-    ~0.3 µs against ~4 µs for six int() calls (two dates on each of 100,000 orders). Hour 24 is refused
+    0.7 µs against 4.6 µs for six int() calls (two dates on each of 100,000 orders). Hour 24 is refused
     here as datetime() refuses it (a newer fromisoformat may read 24:00:00 as the next day's midnight)."""
     if s[11:13] == "24":
         raise ValueError(f"hour must be in 0..23: {s}")
