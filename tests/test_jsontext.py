@@ -34,3 +34,22 @@ def test_one_key_and_one_list_item_per_line() -> None:
     assert lines[7] == "  ],"
     assert lines[8] == '  "files": ["x.pdf", "y.zpl"]'
     assert "文字" in readable_json({"k": "文字"})      # not \\u escapes: people read the file
+
+
+VALUES: list[object] = ["引号\"反斜杠\\换行\n\x01", "", 0, -3, 10**30, 2.5, 1.0e-7, float("inf"), True, None, [],
+                        {}, (1, "二"), {"k": [1, {"x": None}], 7: "int key", "嵌": {"深": [1.5]}}]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_item_text_is_what_json_dumps_writes(value: object) -> None:
+    """Each item (and each value) is encoded by the reused C encoder exactly as json.dumps does."""
+    text = readable_json({"v": value, "items": [{"i": value}, [value]]})
+    lines = text.splitlines()
+    assert lines[1] == f'  "v": {json.dumps(value, ensure_ascii=False)},'
+    assert lines[3] == "    " + json.dumps({"i": value}, ensure_ascii=False) + ","
+    assert lines[4] == "    " + json.dumps([value], ensure_ascii=False)
+
+
+def test_not_json_is_refused() -> None:
+    with pytest.raises(TypeError):
+        readable_json({"x": [object()]})
