@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from operator import mul
+
 from pddbatch.errors import PddBatchError
 
 # Bar/space widths of symbol values 0..106 (106 = stop, 7 elements, 13 modules).
 _PATTERNS = ["212222", "222122", "222221", "121223", "121322", "131222", "122213", "122312", "132212", "221213", "221312", "231212", "112232", "122132", "122231", "113222", "123122", "123221", "223211", "221132", "221231", "213212", "223112", "312131", "311222", "321122", "321221", "312212", "322112", "322211", "212123", "212321", "232121", "111323", "131123", "131321", "112313", "132113", "132311", "211313", "231113", "231311", "112133", "112331", "132131", "113123", "113321", "133121", "313121", "211331", "231131", "213113", "213311", "213131", "311123", "311321", "331121", "312113", "312311", "332111", "314111", "221411", "431111", "111224", "111422", "121124", "121421", "141122", "141221", "112214", "112412", "122114", "122411", "142112", "142211", "241211", "221114", "413111", "241112", "134111", "111242", "121142", "121241", "114212", "124112", "124211", "411212", "421112", "421211", "212141", "214121", "412121", "111143", "111341", "131141", "114113", "114311", "411113", "411311", "113141", "114131", "311141", "411131", "211412", "211214", "211232", "2331112"]
 START_B, START_C, CODE_B, CODE_C, STOP = 104, 105, 100, 99, 106
+_PAIRS = {f"{v:02d}": v for v in range(100)}     # set C: two digits -> one symbol value
 QUIET_MODULES = 10
 
 
@@ -16,14 +19,13 @@ class BarcodeError(PddBatchError):
 
 def symbols(data: str) -> list[int]:
     """Symbol values for `data` including start, check and stop; fewest symbols (B/C only)."""
-    if not data or any(not (32 <= ord(c) <= 126) for c in data):
+    if not data or not (data.isascii() and data.isprintable()):    # (ASCII printable: 32..126)
         raise BarcodeError(f"快递单号“{data}”无法生成条码（只能含可打印 ASCII 字符）",
                            f"Tracking number '{data}' can't be a Code 128 barcode (printable ASCII only)")
     n = len(data)
-    if n % 2 == 0 and data.isdigit() and data.isascii():    # most waybill numbers: set C throughout
-        out = [START_C, *(int(data[i:i + 2]) for i in range(0, n, 2))]
-        out += [(out[0] + sum(k * v for k, v in enumerate(out[1:], start=1))) % 103, STOP]
-        return out
+    if n % 2 == 0 and data.isdigit():    # most waybill numbers: set C throughout
+        pairs = [_PAIRS[data[i:i + 2]] for i in range(0, n, 2)]
+        return [START_C, *pairs, (START_C + sum(map(mul, range(1, len(pairs) + 1), pairs))) % 103, STOP]
     inf = 1 << 30
     # cost[i][s]: fewest symbols to encode data[i:] when currently in set s (0 = B, 1 = C).
     cost = [[0, 0] for _ in range(n + 1)]
@@ -70,12 +72,22 @@ def _symbol_bars(pattern: str) -> tuple[tuple[tuple[int, int], ...], int]:
 _SYMBOL_BARS = [_symbol_bars(p) for p in _PATTERNS]
 
 
+_PLACED: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+
+
+def _placed(k: int, sym: int) -> tuple[tuple[int, int], ...]:
+    """The bars of symbol `sym` as the k-th symbol: every symbol but the last (stop) is 11 modules wide,
+    so the k-th starts at module 10 + 11k whatever came before it."""
+    rel, _width = _SYMBOL_BARS[sym]
+    start = QUIET_MODULES + 11 * k
+    got = _PLACED[(k, sym)] = tuple((start + off, w) for off, w in rel)
+    return got
+
+
 def bars(data: str) -> list[tuple[int, int]]:
     """(start module, width in modules) of each bar, after a left quiet zone of 10 modules."""
-    pos = QUIET_MODULES
     out: list[tuple[int, int]] = []
-    for sym in symbols(data):
-        rel, width = _SYMBOL_BARS[sym]
-        out += [(pos + off, w) for off, w in rel]
-        pos += width
+    get = _PLACED.get
+    for k, sym in enumerate(symbols(data)):
+        out += get((k, sym)) or _placed(k, sym)
     return out

@@ -127,8 +127,19 @@ def wrap_units(ws: list[int], text: str, maxu: float) -> list[tuple[str, int]]:
 def fit_text(font: FontUse, text: str, f: Field) -> tuple[float, list[tuple[str, int]], bool]:
     """(size, [(line, width units)], truncated): wrap, then shrink to min_size, then cut with '…'."""
     w_pt, h_pt = f.w * MM, f.h * MM
-    paras = [p.rstrip() for p in text.strip("\n").split("\n")]
-    pws = [font.widths(p) for p in paras]
+    if "\n" not in text:
+        # the common case, a one-line text that fits at the field's size: the loop's first answer
+        # without building its lists (names, phones, waybill numbers, "3/500": 8 -> 2 us a field)
+        line = text.rstrip()
+        ws = font.widths(line)
+        units = sum(ws)
+        size = f.size
+        if units <= w_pt * 1000 / size and (size * f.line_height <= h_pt + 0.01 or size <= h_pt):
+            return size, [(line, units)], False
+        paras, pws = [line], [ws]
+    else:
+        paras = [p.rstrip() for p in text.strip("\n").split("\n")]
+        pws = [font.widths(p) for p in paras]
     size = f.size
     while True:
         maxu = w_pt * 1000 / size

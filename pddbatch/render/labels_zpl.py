@@ -249,7 +249,8 @@ def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
                 bank.placed(ch, px, fi, base)
         placed = list(map(line.__getitem__, s))
     pens = accumulate([w * scale for w in fonts[fi].widths(s)], initial=x / DOT + 0.5)
-    return "".join([f"^FO{int(pen) + g[0]}{g[1]}" for pen, g in zip(pens, placed) if g is not None])
+    # (pens holds one more position, the pen after the last char)
+    return "".join([f"^FO{int(pen) + g[0]}{g[1]}" for pen, g in zip(pens, placed, strict=False) if g is not None])
 
 
 def _rule(op: Op) -> list[str]:
