@@ -95,8 +95,11 @@ def hex_rows(text: str, total: int, row_bytes: int) -> bytes:
 
 
 Glyph = tuple[int, int, str] | None     # (dx, dy from the pen on the baseline, "^XG…^FS"), None = blank
-Placed = tuple[int, str] | None         # (dx, ",y^XG…^FS") on one baseline
+Placed = tuple[int, str] | None         # (dx + _FO_LOW, ",y^XG…^FS") on one baseline
 _MISSING: Glyph = (0, 0, "")
+
+_FO_LOW = 512                 # glyphs start at most this many dots left of the pen
+_FO = [f"^FO{x}" for x in range(-_FO_LOW, 8192)]   # "^FOx" by x + _FO_LOW (a label is ≤ ~1,600 dots wide)
 
 
 class GlyphBank:
@@ -120,7 +123,7 @@ class GlyphBank:
 
     def placed(self, ch: str, px: int, fi: int, base: int) -> Placed:
         g = self.glyph(ch, px, fi)
-        p = self.line(px, fi, base)[ch] = None if g is None else (g[0], f",{base + g[1]}{g[2]}")
+        p = self.line(px, fi, base)[ch] = None if g is None else (g[0] + _FO_LOW, f",{base + g[1]}{g[2]}")
         return p
 
     def table(self, px: int, fi: int) -> dict[str, Glyph]:
@@ -234,8 +237,9 @@ def zpl_ops(ops: Sequence[Op], bank: GlyphBank, fonts: Sequence[FontUse],
 
 def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
     """One `^FO…^XG` recall per visible char. The pen positions are the running sum of the advances
-    (`accumulate`, the same float additions a loop makes) and the glyphs one C-level lookup each once
-    the line knows every char: 2.4x the per-char loop (the ZPL share of a label's CPU was ~28%)."""
+    (`accumulate`, the same float additions a loop makes), the glyphs one C-level lookup each once
+    the line knows every char, and "^FOx" comes from a table: a label's ZPL text ~2.4x the per-char
+    loop with its f-string (ZPL text was ~28% of a label's CPU)."""
     _, x, y, size, fi, s = op
     px = _d(size)
     base = _d(y + ASCENT * size)
@@ -248,9 +252,13 @@ def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
             if ch not in line:
                 bank.placed(ch, px, fi, base)
         placed = list(map(line.__getitem__, s))
-    pens = accumulate([w * scale for w in fonts[fi].widths(s)], initial=x / DOT + 0.5)
-    # (pens holds one more position, the pen after the last char)
-    return "".join([f"^FO{int(pen) + g[0]}{g[1]}" for pen, g in zip(pens, placed, strict=False) if g is not None])
+    pens = list(accumulate([w * scale for w in fonts[fi].widths(s)], initial=x / DOT + 0.5))
+    fo = _FO
+    try:   # (pens holds one more position, the pen after the last char; g[0] is dx + _FO_LOW)
+        return "".join([fo[int(pen) + g[0]] + g[1] for pen, g in zip(pens, placed, strict=False) if g is not None])
+    except IndexError:               # off any real label: formatted one by one
+        return "".join([f"^FO{int(pen) + g[0] - _FO_LOW}{g[1]}" for pen, g in zip(pens, placed, strict=False)
+                        if g is not None])
 
 
 def _rule(op: Op) -> list[str]:
