@@ -90,9 +90,9 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
                 outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.ALLOCATED, _join(notes, lang),
                                              parcel.carrier.pdd_name, tracking)
             if tracking:
-                ready.append(replace(parcel, orders=tuple(members), tracking_no=tracking,
-                                     key=parcel.key if len(members) == len(parcel.orders) else
-                                     f"{parcel.key}-{tracking}"))
+                ready.append(parcel.numbered(tuple(members), tracking,
+                                             parcel.key if len(members) == len(parcel.orders) else
+                                             f"{parcel.key}-{tracking}"))
     return outcomes, ready
 
 
@@ -173,6 +173,8 @@ def urgent_list(plan: Plan, lang: str) -> list[dict[str, object]]:
     """即将超时: orders past or near their promised ship time, most urgent first."""
     out = []
     for d in sorted(plan.deadlines.values(), key=lambda d: d.hours_left):
-        out.append({"order_sn": d.order_sn, "row": d.row, "due": d.due.strftime("%Y-%m-%d %H:%M"),
+        t = d.due
+        out.append({"order_sn": d.order_sn, "row": d.row,
+                    "due": f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}",
                     "hours_left": round(d.hours_left, 1), "overdue": d.overdue, "derived": d.derived})
     return out

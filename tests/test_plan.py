@@ -157,3 +157,32 @@ def test_merge_key_uses_the_one_composed_address() -> None:
     assert recipient_key(old) == recipient_key(new)
     plan = make_plan([order(2, "A", receiver=old), order(3, "B", receiver=new)], CONFIG, now=NOW)
     assert [p.order_sns for p in plan.parcels] == [("A", "B")]
+
+
+def test_numbered_parcel_is_what_replace_gives() -> None:
+    """Parcel.numbered builds by position: every field must come across (a new field would not)."""
+    from dataclasses import fields
+
+    from pddbatch.carriers import carrier
+    from pddbatch.model import Parcel
+
+    r = Receiver("张三", "13800000000", "浙江省", "杭州市", "西湖区", "", "文三路1号")
+    o1 = Order(2, "261124-1", "待发货", "无售后或售后取消", "T恤", "白 L", "TS-1", 1, r)
+    o2 = replace(o1, row=3, order_sn="261124-2")
+    # every field set to something other than its default, so a dropped one shows
+    p = Parcel("K", (o1, o2), carrier("SF"), r, "", 1234, "100x180", 7, "买家要顺丰", datetime(2026, 11, 30, 18))
+    assert all(getattr(p, f.name) != f.default for f in fields(Parcel) if f.name != "tracking_no")
+    got = p.numbered((o2,), "SF1000000000001", "K-SF1000000000001")
+    assert got == replace(p, orders=(o2,), tracking_no="SF1000000000001", key="K-SF1000000000001")
+
+
+def test_deadline_and_urgent_times_read_as_strftime_would() -> None:
+    from pddbatch.outcomes import urgent_list
+    from pddbatch.plan.parcels import Deadline, deadline_text
+
+    for due in (datetime(2026, 1, 2, 3, 4), datetime(2026, 12, 31, 23, 59), datetime(2030, 10, 9, 10, 0)):
+        d = Deadline("261124-1", 2, due, 5.25, False)
+        assert due.strftime("%m-%d %H:%M") in deadline_text(d, "zh")
+        plan = make_plan([], load_config(SAMPLE / "pddbatch.toml"), now=datetime(2026, 11, 30, 9))
+        plan.deadlines["261124-1"] = d
+        assert urgent_list(plan, "zh")[0]["due"] == due.strftime("%Y-%m-%d %H:%M")

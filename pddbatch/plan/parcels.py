@@ -249,7 +249,8 @@ def _deadline(o: Order) -> tuple[datetime, bool] | None:
 
 
 def deadline_text(d: Deadline, lang: str = "zh") -> str:
-    due = d.due.strftime("%m-%d %H:%M")
+    t = d.due
+    due = f"{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"     # %m-%d %H:%M (strftime: 3x the time)
     src_zh = "（按付款后48小时推算）" if d.derived else ""
     src_en = " (paid + 48 h)" if d.derived else ""
     if d.overdue:
