@@ -28,6 +28,8 @@ from pddbatch.workbook.read import Table
 
 MAX_ISSUES_PER_ROW = 20
 PARALLEL_ROWS = 20_000   # from here a forked child checks half the rows (fork + pickling cost ~0.1 s)
+CONVERTED_MEMO_MAX = 4096     # converted values remembered per field (see _check_rows)
+UNIQUE_FIELDS = frozenset({"order_sn", "receiver_phone"})
 PARALLEL_MAX = 200_000   # beyond this one process: the child's half and its result cost memory a big table needs
 FAR_YEARS = 10           # a date this many years from the order's others is a warning (far-date)
 SHIPPABLE = "待发货"
@@ -184,6 +186,10 @@ def _check_rows(table: Table, cmap: ColumnMap, lo: int, hi: int, lang: str, *, t
     fields = [(f, c - 1, cells.CONVERTERS.get(f, cells.text)) for f, c in cmap.cols.items()]
     cols = {f: c - 1 for f, c in cmap.cols.items()}
     plain_text = {f: conv is cells.text for f, _c, conv in fields}
+    # a converter's answer for a text value, remembered per field: amounts, dates and quantities repeat
+    # down an export (order numbers and phones don't: they are converted every time)
+    memos: dict[str, dict[str, cells.Converted]] = {f: {} for f, _c, conv in fields
+                                                     if conv is not cells.text and f not in UNIQUE_FIELDS}
     date_fields = [f for f in cells.DATE_FIELDS if f in cmap.cols]
     needs_work = cells.NEEDS_WORK.search
     check = fast_check()
@@ -205,7 +211,16 @@ def _check_rows(table: Table, cmap: ColumnMap, lo: int, hi: int, lang: str, *, t
                 if needs_work(clean) is None:
                     row[fname] = clean
                     continue
-            s, issue = conv(value)
+            memo = memos.get(fname) if type(value) is str else None
+            if memo is None:
+                s, issue = conv(value)
+            else:
+                got = memo.get(value)
+                if got is None:
+                    got = conv(value)
+                    if len(memo) < CONVERTED_MEMO_MAX:
+                        memo[value] = got
+                s, issue = got
             if s is not None:
                 row[fname] = s
             if issue is not None:

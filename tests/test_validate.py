@@ -499,3 +499,35 @@ def test_canonical_datetime_reads_what_datetime_would(day: str, hour: str) -> No
             canonical_datetime(text)
     else:
         assert canonical_datetime(text) == expected
+
+
+def test_repeated_values_are_judged_for_every_row(tmp_path: Path) -> None:
+    """Converted values are remembered per field: a repeated bad value is still reported on every row
+    that has it, and a good value after it is still good (rows alternate good / bad)."""
+    import pddbatch.validate as V
+
+    rows = sample_rows(40, faults=False)
+    for i, r in enumerate(rows):
+        r["订单状态"], r["售后状态"] = "待发货", "无售后或售后取消"
+        r["支付时间"] = "2026-02-30 10:00:00" if i % 2 else "2026-11-24 22:08:00"
+        r["商品总价(元)"] = "12.3.4" if i % 4 == 1 else "39.90"
+    path = tmp_path / "r.xlsx"
+    generator.write_xlsx(rows, path)
+    table = load_table(path)
+    v = validate_table(table)
+    by_code: dict[str, set[int]] = {}
+    for issue in v.issues:
+        by_code.setdefault(issue.code, set()).add(issue.row)
+    sheet_rows = [table.sheet_row(i) for i in range(len(rows))]
+    assert by_code.get("impossible-date") == {r for i, r in enumerate(sheet_rows) if i % 2}
+    assert {r for i, r in enumerate(sheet_rows) if i % 4 == 1} <= v.rejected_rows
+    assert len(v.orders) == 20 and all(o.paid_at is not None and o.paid_at.day == 24 for o in v.orders)
+    # the same answers with nothing remembered
+    memo_max = V.CONVERTED_MEMO_MAX
+    V.CONVERTED_MEMO_MAX = 0
+    try:
+        plain = validate_table(load_table(path))
+    finally:
+        V.CONVERTED_MEMO_MAX = memo_max
+    assert [(i.row, i.code, i.message) for i in plain.issues] == [(i.row, i.code, i.message) for i in v.issues]
+    assert plain.orders == v.orders
