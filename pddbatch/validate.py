@@ -211,16 +211,15 @@ def _check_rows(table: Table, cmap: ColumnMap, lo: int, hi: int, lang: str, *, t
                 if needs_work(clean) is None:
                     row[fname] = clean
                     continue
-            memo = memos.get(fname) if type(value) is str else None
-            if memo is None:
-                s, issue = conv(value)
-            else:
+            if type(value) is str and (memo := memos.get(fname)) is not None:
                 got = memo.get(value)
                 if got is None:
                     got = conv(value)
                     if len(memo) < CONVERTED_MEMO_MAX:
                         memo[value] = got
                 s, issue = got
+            else:
+                s, issue = conv(value)
             if s is not None:
                 row[fname] = s
             if issue is not None:
