@@ -38,20 +38,23 @@ class Content:
     """
 
     LIMIT = 20_000
+    TEXT_MAX = 40       # a text op this short is remembered whole (titles, SKU lines, products, hub lines)
 
     def __init__(self, height: float, hexes: Sequence[Callable[[str], str]]) -> None:
         self.height, self.hexes = height, hexes
         self.xs: dict[float, str] = {}
         self.ys: dict[tuple[float, float], str] = {}
+        self.texts: dict[Op, str] = {}   # (the glyphs it uses were recorded by the first hexes call)
         self.fonts: dict[tuple[int, float], str] = {}
         self.bars: dict[tuple[float, float, float, float], dict[tuple[int, int], str]] = {}
 
     def __call__(self, ops: Sequence[Op]) -> bytes:
         height, hexes = self.height, self.hexes
-        xs, ys, fonts = self.xs, self.ys, self.fonts
-        if len(xs) > self.LIMIT or len(ys) > self.LIMIT:     # (right-aligned text: one x per width)
+        xs, ys, fonts, texts = self.xs, self.ys, self.fonts, self.texts
+        if len(xs) > self.LIMIT or len(ys) > self.LIMIT or len(texts) > self.LIMIT:   # (right-aligned: x per width)
             xs.clear()
             ys.clear()
+            texts.clear()
         out: list[str] = []
         bt = False
         cur: tuple[int, float] | None = None
@@ -68,13 +71,18 @@ class Content:
                     if tf is None:
                         tf = fonts[cur] = f"/F{fi} {num(size)} Tf\n"
                     out.append(tf)
-                fx = xs.get(x)
-                if fx is None:
-                    fx = xs[x] = f"1 0 0 1 {x:.2f} "
-                fy = ys.get((y, size))
-                if fy is None:
-                    fy = ys[(y, size)] = f"{height - y - ASCENT * size:.2f} Tm <"
-                out.append(f"{fx}{fy}{hexes[fi](s)}> Tj\n")
+                frag = texts.get(op)
+                if frag is None:
+                    fx = xs.get(x)
+                    if fx is None:
+                        fx = xs[x] = f"1 0 0 1 {x:.2f} "
+                    fy = ys.get((y, size))
+                    if fy is None:
+                        fy = ys[(y, size)] = f"{height - y - ASCENT * size:.2f} Tm <"
+                    frag = f"{fx}{fy}{hexes[fi](s)}> Tj\n"
+                    if len(s) <= self.TEXT_MAX:
+                        texts[op] = frag
+                out.append(frag)
                 continue
             if bt:
                 out.append("ET\n")
