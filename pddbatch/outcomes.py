@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
+from operator import attrgetter
 
 from pddbatch.allocate import Numbered
 from pddbatch.ledger import Ledger
@@ -172,9 +174,13 @@ def short_notes(short: dict[str, int], lang: str) -> list[str]:
 def urgent_list(plan: Plan, lang: str) -> list[dict[str, object]]:
     """即将超时: orders past or near their promised ship time, most urgent first."""
     out = []
-    for d in sorted(plan.deadlines.values(), key=lambda d: d.hours_left):
+    shown: dict[datetime, str] = {}     # a big day's orders share their due minutes
+    for d in sorted(plan.deadlines.values(), key=attrgetter("hours_left")):
         t = d.due
-        out.append({"order_sn": d.order_sn, "row": d.row,
-                    "due": f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}",
-                    "hours_left": round(d.hours_left, 1), "overdue": d.overdue, "derived": d.derived})
+        due = shown.get(t)
+        if due is None:
+            due = shown[t] = f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
+        hours = d.hours_left
+        out.append({"order_sn": d.order_sn, "row": d.row, "due": due, "hours_left": round(hours, 1),
+                    "overdue": hours < 0, "derived": d.derived})
     return out
