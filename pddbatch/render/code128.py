@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from operator import mul
 
 from pddbatch.errors import PddBatchError
@@ -26,12 +27,35 @@ def symbols(data: str) -> list[int]:
     if n % 2 == 0 and data.isdigit():    # most waybill numbers: set C throughout
         pairs = [_PAIRS[data[i:i + 2]] for i in range(0, n, 2)]
         return [START_C, *pairs, (START_C + sum(map(mul, range(1, len(pairs) + 1), pairs))) % 103, STOP]
+    start, steps = _steps(data.translate(_SHAPE))
+    out = [start]
+    for switch, pos in steps:
+        if switch:
+            out.append(switch)
+        elif pos >= 0:
+            out.append(_PAIRS[data[pos:pos + 2]])       # a digit pair in set C
+        else:
+            out.append(ord(data[~pos]) - 32)            # one char in set B
+    out += [(start + sum(map(mul, range(1, len(out)), out[1:]))) % 103, STOP]
+    return out
+
+
+_SHAPE = {ord(c): ("1" if c.isdigit() else "a") for c in map(chr, range(32, 127))}
+
+
+@lru_cache(maxsize=1024)
+def _steps(shape: str) -> tuple[int, tuple[tuple[int, int], ...]]:
+    """How to encode any text of this shape ("1" a digit, "a" anything else) in the fewest symbols:
+    the choices depend only on where the digit pairs are, so a carrier's numbers share one plan
+    (SF's letters + digits, odd-length digit runs). (start symbol, steps): a step is (switch symbol,
+    0), or (0, i) for the digit pair at i in set C, or (0, ~i) for the char at i in set B."""
+    n = len(shape)
     inf = 1 << 30
-    # cost[i][s]: fewest symbols to encode data[i:] when currently in set s (0 = B, 1 = C).
+    # cost[i][s]: fewest symbols to encode shape[i:] when currently in set s (0 = B, 1 = C).
     cost = [[0, 0] for _ in range(n + 1)]
     step: list[list[tuple[int, int]]] = [[(0, 0), (0, 0)] for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
-        pair_ok = i + 1 < n and data[i].isdigit() and data[i + 1].isdigit()
+        pair_ok = i + 1 < n and shape[i] == "1" and shape[i + 1] == "1"
         stay_b = 1 + cost[i + 1][0]
         stay_c = 1 + cost[i + 2][1] if pair_ok else inf
         # in B: stay, or switch to C (1 symbol) then encode a pair
@@ -44,18 +68,16 @@ def symbols(data: str) -> list[int]:
         else:
             cost[i][1], step[i][1] = 1 + stay_b, (0, 1)
     cur = 0 if cost[0][0] <= cost[0][1] else 1
-    out = [START_B if cur == 0 else START_C]
+    steps: list[tuple[int, int]] = []
     i = 0
     while i < n:
         nxt, width = step[i][cur]
         if nxt != cur:
-            out.append(CODE_C if nxt == 1 else CODE_B)
+            steps.append((CODE_C if nxt == 1 else CODE_B, 0))
             cur = nxt
-        out.append(int(data[i:i + 2]) if cur == 1 else ord(data[i]) - 32)
+        steps.append((0, i) if cur == 1 else (0, ~i))
         i += width
-    check = (out[0] + sum(k * v for k, v in enumerate(out[1:], start=1))) % 103
-    out += [check, STOP]
-    return out
+    return (START_C if cost[0][0] > cost[0][1] else START_B), tuple(steps)
 
 
 def _symbol_bars(pattern: str) -> tuple[tuple[tuple[int, int], ...], int]:

@@ -67,3 +67,47 @@ def test_one_line_fast_path_gives_the_general_answer(size: str) -> None:
             assert fit_text(font, text, f) == fit_text(font, text + "\n", f), (f.id, text)
             checked += 1
     assert checked > 100
+
+
+def decode(values: list[int]) -> str:
+    """Read symbol values back as text (start B/C, code B/C switches, then check and stop)."""
+    assert values[-1] == 106
+    assert values[-2] == (values[0] + sum(i * v for i, v in enumerate(values[1:-2], start=1))) % 103
+    cur = "C" if values[0] == 105 else "B"
+    assert values[0] in (104, 105)
+    text = ""
+    for v in values[1:-2]:
+        if cur == "C" and v == 100 or cur == "B" and v == 99:
+            cur = "B" if v == 100 else "C"
+        elif cur == "C":
+            text += f"{v:02d}"
+        else:
+            text += chr(v + 32)
+    return text
+
+
+def fewest(data: str) -> int:
+    """Fewest data + switch symbols for `data` with sets B and C (a direct search, for reference)."""
+    from functools import cache
+
+    @cache
+    def best(i: int, in_c: bool) -> int:
+        if i == len(data):
+            return 0
+        options = [1 + best(i + 1, False) + (1 if in_c else 0)]
+        if data[i:i + 2].isdigit() and len(data[i:i + 2]) == 2:
+            options.append(1 + best(i + 2, True) + (0 if in_c else 1))
+        return min(options)
+
+    return min(best(0, False), best(0, True))
+
+
+def test_mixed_numbers_decode_back_in_the_fewest_symbols() -> None:
+    rnd = random.Random(17)
+    samples = ["SF1000000000001", "9800000000001", "YT1234567890123", "JD0012345678-1-1", "1", "12", "123", "A1"]
+    samples += ["".join(rnd.choice("0123456789" * 4 + "SFYTJD-") for _ in range(rnd.randint(1, 22)))
+                for _ in range(2000)]
+    for data in samples:
+        values = symbols(data)
+        assert decode(values) == data
+        assert len(values) - 3 == fewest(data), data
