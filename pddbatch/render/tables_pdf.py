@@ -50,6 +50,7 @@ class _Pager:
         self.y = 0.0
         self._widths: tuple[dict[str, int], dict[str, int]] = ({}, {})
         self._lines: dict[tuple[str, float, bool], list[str]] = {}
+        self.geometry: dict[int, tuple[tuple[Column, ...], list[float], list[tuple[float, float, str]]]] = {}
 
     def new_page(self) -> None:
         if self.sink is not None and self.pages:
@@ -143,18 +144,26 @@ def _header_ops(pg: _Pager, cols: Sequence[Column]) -> None:
     pg.ops.append(("L", MARGIN * MM, pg.y, (PAGE_W - MARGIN) * MM, pg.y, 0.5, False))
 
 
+def _geometry(pg: _Pager, cols: tuple[Column, ...]) -> tuple[list[float], list[tuple[float, float, str]]]:
+    """Each column's width, and where its text goes (x, inner width, align): once per table shape
+    (every packing slip has the same columns)."""
+    got = pg.geometry.get(id(cols))
+    if got is not None and got[0] is cols:
+        return got[1], got[2]
+    widths = [c.width_mm * MM for c in cols]
+    place: list[tuple[float, float, str]] = []
+    x = MARGIN * MM
+    for c in cols:
+        place.append((x + PAD * MM, c.width_mm * MM - 2 * PAD * MM, c.align))
+        x += c.width_mm * MM
+    pg.geometry[id(cols)] = (cols, widths, place)    # (keeps `cols` alive, so its id stays its own)
+    return widths, place
+
+
 def _table(pg: _Pager, sec: Section) -> None:
     """The rows of one section's table, continued on new pages with the header repeated."""
     cols = sec.columns
-    widths = [c.width_mm * MM for c in cols]
-    inner = [c.width_mm * MM - 2 * PAD * MM for c in cols]
-    aligns = [c.align for c in cols]
-    xs: list[float] = []
-    x = MARGIN * MM
-    for c in cols:
-        xs.append(x + PAD * MM)
-        x += c.width_mm * MM
-    place = list(zip(xs, inner, aligns, strict=True))
+    widths, place = _geometry(pg, cols)
     line_h, pad, left, right = SIZE * LH, PAD * MM, MARGIN * MM, (PAGE_W - MARGIN) * MM
     last = len(sec.rows) - 1
     cell_lines, width = pg.cell_lines, pg.width
