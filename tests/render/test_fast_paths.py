@@ -1,6 +1,7 @@
-"""Code 128 bars placed from a table, and the one-line fast path of fit_text: the same answers as the
-plain walks (checked against an independent walk over the symbol patterns, and against the general
-wrap/shrink loop reached through a trailing newline)."""
+"""The renderer's fast paths give the plain paths' answers: Code 128 bars placed from a table and
+plans shared per shape of number (against an independent walk over the symbol patterns, a decoder
+and a direct search), the one-line fast path of fit_text (against the general wrap/shrink loop,
+reached through a trailing newline), and remembered PDF text fragments (against fresh ones)."""
 
 from __future__ import annotations
 
@@ -111,3 +112,21 @@ def test_mixed_numbers_decode_back_in_the_fewest_symbols() -> None:
         values = symbols(data)
         assert decode(values) == data
         assert len(values) - 3 == fewest(data), data
+
+
+def test_remembered_text_fragments_draw_what_fresh_ones_draw() -> None:
+    """PDF content: a short text op remembered from an earlier page is the same bytes as drawn afresh,
+    and the glyphs it uses are still recorded for the font subset."""
+    from pddbatch.render.labels_pdf import Content
+
+    fs = fonts()
+    ops = [("T", 10.0, 20.0, 9.0, 0, "纯棉短袖T恤 白色 XL ×3"), ("T", 10.0, 40.0, 12.0, 1, "73100000000001"),
+           ("L", 0.0, 50.0, 100.0, 50.0, 0.5, False), ("T", 10.0, 60.0, 9.0, 0, "浙江省杭州市西湖区" * 6)]
+    shared = Content(300.0, [f.hex for f in fs])
+    first, second = shared(ops), shared(ops)
+    fresh_fs = fonts()
+    fresh = Content(300.0, [f.hex for f in fresh_fs])(ops)
+    assert first == second == fresh
+    assert b"Tj" in first and first.count(b"BT") == 2
+    assert set("纯棉短袖T恤白色XL×3浙江省杭州市西湖区") <= fs[0].used and set("73100000000001") <= fs[1].used
+    assert len(shared.texts) == 2      # the long address line is not kept
