@@ -24,13 +24,7 @@ def _c_encoder() -> Callable[[object], str]:
         return lambda value: json.dumps(value, ensure_ascii=False)
     base = json.JSONEncoder(ensure_ascii=False)
     encode = make(None, base.default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
-
-    def compact(value: object) -> str:
-        if isinstance(value, str):      # (the C encoder takes containers and scalars alike, not str)
-            return json.encoder.encode_basestring(value)
-        return "".join(encode(value, 0))
-
-    return compact
+    return lambda value: "".join(encode(value, 0))
 
 
 _compact = _c_encoder()

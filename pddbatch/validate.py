@@ -28,9 +28,9 @@ from pddbatch.workbook.read import Table
 
 MAX_ISSUES_PER_ROW = 20
 PARALLEL_ROWS = 20_000   # from here a forked child checks half the rows (fork + pickling cost ~0.1 s)
-CONVERTED_MEMO_MAX = 4096     # converted values remembered per field (see _check_rows)
-UNIQUE_FIELDS = frozenset({"order_sn", "receiver_phone"})
 PARALLEL_MAX = 200_000   # beyond this one process: the child's half and its result cost memory a big table needs
+CONVERTED_MEMO_MAX = 4096     # converted values remembered per field (see _check_rows)
+UNIQUE_FIELDS = frozenset({"order_sn", "receiver_phone"})    # never remembered: they don't repeat
 FAR_YEARS = 10           # a date this many years from the order's others is a warning (far-date)
 SHIPPABLE = "待发货"
 MASKABLE_FIELDS = ("receiver_name", "receiver_phone", "street", "address")

@@ -102,8 +102,8 @@ def _placed(k: int, sym: int) -> tuple[tuple[int, int], ...]:
     so the k-th starts at module 10 + 11k whatever came before it."""
     rel, _width = _SYMBOL_BARS[sym]
     start = QUIET_MODULES + 11 * k
-    got = _PLACED[(k, sym)] = tuple((start + off, w) for off, w in rel)
-    return got
+    _PLACED[(k, sym)] = placed = tuple((start + off, w) for off, w in rel)
+    return placed
 
 
 def bars(data: str) -> list[tuple[int, int]]:
