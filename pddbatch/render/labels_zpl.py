@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from itertools import accumulate
+from operator import add
 from typing import Any, TextIO
 
 from pddbatch.model import Carrier
@@ -95,11 +96,27 @@ def hex_rows(text: str, total: int, row_bytes: int) -> bytes:
 
 
 Glyph = tuple[int, int, str] | None     # (dx, dy from the pen on the baseline, "^XG…^FS"), None = blank
-Placed = tuple[int, str] | None         # (dx + _FO_LOW, ",y^XG…^FS") on one baseline
 _MISSING: Glyph = (0, 0, "")
 
 _FO_LOW = 512                 # glyphs start at most this many dots left of the pen
-_FO = [f"^FO{x}" for x in range(-_FO_LOW, 8192)]   # "^FOx" by x + _FO_LOW (a label is ≤ ~1,600 dots wide)
+_FO_HIGH = 8192               # … and end left of this (a label is ≤ ~1,600 dots wide)
+# "^FOx" by x + _FO_LOW, then as many "" (a blank char's index lands there: see Line)
+_FO = [f"^FO{x}" for x in range(-_FO_LOW, _FO_HIGH)] + [""] * (_FO_LOW + _FO_HIGH)
+_BLANK = -(_FO_LOW + _FO_HIGH)
+
+
+class Line:
+    """The glyphs on one baseline at one size and weight: char -> index offset into `_FO` (dx + _FO_LOW,
+    or `_BLANK` for a char that draws nothing) and char -> ",y^XG…^FS" ("" for a blank). A label's
+    text lines sit at the same few baselines label after label, so each glyph's y and recall are
+    formatted once per baseline. A blank's offset puts pen + offset among the last entries of `_FO`,
+    which are "", for any pen on a label (0 <= pen < _FO_HIGH)."""
+
+    __slots__ = ("dx", "rest")
+
+    def __init__(self) -> None:
+        self.dx: dict[str, int] = {}
+        self.rest: dict[str, str] = {}
 
 
 class GlyphBank:
@@ -108,23 +125,34 @@ class GlyphBank:
     def __init__(self, metrics: Sequence[FontMetrics]) -> None:
         self.metrics = metrics
         self.tables: dict[tuple[int, int], dict[str, Glyph]] = {}   # (px, weight) -> char -> glyph
-        self.lines: dict[tuple[int, int, int], dict[str, Placed]] = {}   # (px, weight, baseline) -> …
+        self.lines: dict[tuple[int, int, int], Line] = {}   # (px, weight, baseline) -> its glyphs
+        self.advances: dict[tuple[int, float], dict[str, float]] = {}   # (weight, size pt) -> char -> dots
         self.pending: list[str] = []          # names of graphics made since the last take_pending()
         self.downloads: dict[str, str] = {}   # name -> its ~DG command
         self.bitmaps: dict[str, tuple[int, int, bytes]] = {}   # name -> (width dots, height, packed rows)
 
-    def line(self, px: int, fi: int, base: int) -> dict[str, Placed]:
-        """Char -> (dx, ",y^XG…^FS") on the baseline at `base` dots: a label's text lines sit at the same
-        few baselines label after label, so each glyph's y and recall are formatted once per baseline."""
+    def line(self, px: int, fi: int, base: int) -> Line:
+        """The glyphs placed so far on the baseline at `base` dots."""
         t = self.lines.get((px, fi, base))
         if t is None:
-            t = self.lines[(px, fi, base)] = {}
+            t = self.lines[(px, fi, base)] = Line()
         return t
 
-    def placed(self, ch: str, px: int, fi: int, base: int) -> Placed:
+    def place(self, ch: str, px: int, fi: int, base: int) -> None:
+        """Add `ch` to its baseline's line (its graphic made now if this is its first use here)."""
         g = self.glyph(ch, px, fi)
-        p = self.line(px, fi, base)[ch] = None if g is None else (g[0] + _FO_LOW, f",{base + g[1]}{g[2]}")
-        return p
+        line = self.line(px, fi, base)
+        if g is None:
+            line.dx[ch], line.rest[ch] = _BLANK, ""
+        else:
+            line.dx[ch], line.rest[ch] = g[0] + _FO_LOW, f",{base + g[1]}{g[2]}"
+
+    def advance(self, fi: int, size: float) -> dict[str, float]:
+        """Char -> advance in dots at `size` pt (the font's 1/1000 em width times size / 1000 / DOT)."""
+        t = self.advances.get((fi, size))
+        if t is None:
+            t = self.advances[(fi, size)] = {}
+        return t
 
     def table(self, px: int, fi: int) -> dict[str, Glyph]:
         t = self.tables.get((px, fi))
@@ -236,29 +264,34 @@ def zpl_ops(ops: Sequence[Op], bank: GlyphBank, fonts: Sequence[FontUse],
 
 
 def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
-    """One `^FO…^XG` recall per visible char. The pen positions are the running sum of the advances
-    (`accumulate`, the same float additions a loop makes), the glyphs one C-level lookup each once
-    the line knows every char, and "^FOx" comes from a table: ~1.15 -> 0.9 us a char against the
-    per-char loop with its f-string (ZPL text was ~28% of a label's CPU)."""
+    """One `^FO…^XG` recall per visible char, composed in C-level passes over the text: pens are the
+    running sum of the advances (`accumulate`: the same float additions a loop makes), "^FOx" comes
+    from `_FO` at int(pen) + the glyph's offset, its ",y^XG…^FS" from the line. ~0.9 -> ~0.4 us a char
+    against one Python-level step per char (ZPL text was a fifth of a label's CPU)."""
     _, x, y, size, fi, s = op
     px = _d(size)
     base = _d(y + ASCENT * size)
-    scale = size / 1000 / DOT
     line = bank.line(px, fi, base)
+    adv = bank.advance(fi, size)
     try:
-        placed = list(map(line.__getitem__, s))
+        dxs = list(map(line.dx.__getitem__, s))
+        steps = list(map(adv.__getitem__, s))
     except KeyError:
+        scale = size / 1000 / DOT
         for ch in s:                 # first use on this baseline: made in text order (download order)
-            if ch not in line:
-                bank.placed(ch, px, fi, base)
-        placed = list(map(line.__getitem__, s))
-    pens = list(accumulate([w * scale for w in fonts[fi].widths(s)], initial=x / DOT + 0.5))
-    fo = _FO
-    try:   # (pens holds one more position, the pen after the last char; g[0] is dx + _FO_LOW)
-        return "".join([fo[int(pen) + g[0]] + g[1] for pen, g in zip(pens, placed, strict=False) if g is not None])
-    except IndexError:               # off any real label: formatted one by one
-        return "".join([f"^FO{int(pen) + g[0] - _FO_LOW}{g[1]}" for pen, g in zip(pens, placed, strict=False)
-                        if g is not None])
+            if ch not in line.dx:
+                bank.place(ch, px, fi, base)
+            if ch not in adv:
+                adv[ch] = fonts[fi].widths(ch)[0] * scale
+        dxs = list(map(line.dx.__getitem__, s))
+        steps = list(map(adv.__getitem__, s))
+    start = x / DOT + 0.5
+    if start >= 0 and start + sum(steps) + _FO_LOW < _FO_HIGH:    # every pen and glyph on the label
+        fos = map(_FO.__getitem__, map(add, map(int, accumulate(steps, initial=start)), dxs))
+        return "".join(map(add, fos, map(line.rest.__getitem__, s)))
+    pens = accumulate(steps, initial=start)    # off any real label: formatted one by one
+    return "".join([f"^FO{int(pen) + dx - _FO_LOW}{line.rest[ch]}" for pen, dx, ch in zip(pens, dxs, s, strict=False)
+                    if dx != _BLANK])
 
 
 def _rule(op: Op) -> list[str]:

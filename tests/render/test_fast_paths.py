@@ -1,7 +1,8 @@
 """The renderer's fast paths give the plain paths' answers: Code 128 bars placed from a table and
 plans shared per shape of number (against an independent walk over the symbol patterns, a decoder
 and a direct search), the one-line fast path of fit_text (against the general wrap/shrink loop,
-reached through a trailing newline), and remembered PDF text fragments (against fresh ones)."""
+reached through a trailing newline), remembered PDF text fragments (against fresh ones), the self-filling glyph-id table and ZPL text
+composed in C-level passes (against a char-by-char loop)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import random
 import pytest
 
 from pddbatch.render.code128 import _PATTERNS, QUIET_MODULES, BarcodeError, bars, symbols
-from pddbatch.render.labelpage import fit_text
+from pddbatch.render.labelpage import ASCENT, fit_text
 from pddbatch.render.labels import layout_for
 from pddbatch.render.labels_pdf import fonts
+from pddbatch.render.labels_zpl import GlyphBank, _text
+from pddbatch.render.pdf import DOT
 
 
 def walk(data: str) -> list[tuple[int, int]]:
@@ -130,3 +133,49 @@ def test_remembered_text_fragments_draw_what_fresh_ones_draw() -> None:
     assert b"Tj" in first and first.count(b"BT") == 2
     assert set("纯棉短袖T恤白色XL×3浙江省杭州市西湖区") <= fs[0].used and set("73100000000001") <= fs[1].used
     assert len(shared.texts) == 2      # the long address line is not kept
+
+
+def test_glyph_hex_records_every_char_drawn_even_after_measuring_it() -> None:
+    """`FontUse.hex` is one `str.translate` whose table fills itself: a char measured first (widths)
+    and drawn later is still recorded as used (the PDF's font subset needs it), and a char the font
+    lacks is reported."""
+    regular = fonts()[0]
+    cmap = regular.metrics.cmap
+    regular.widths("杭州AB")                     # measured, not drawn
+    assert regular.used == set()
+    text = "浙江省杭州市 西湖区12号\u2603\U0001F600"
+    expected = "".join(f"{cmap.get(ord(ch), 0):04X}" for ch in text)
+    assert regular.hex(text) == expected
+    assert regular.hex(text) == expected          # the second time from the filled table
+    assert regular.used == set(text)
+    assert regular.hex("杭AB") == "".join(f"{cmap.get(ord(ch), 0):04X}" for ch in "杭AB")
+    assert regular.used == set(text) | {"A", "B"}
+    assert {ch for ch in text if cmap.get(ord(ch), 0) == 0} <= regular.no_glyph
+    assert "杭" not in regular.no_glyph
+
+
+def _one_by_one(op: tuple, bank: GlyphBank, fs: list) -> str:
+    """ZPL text the plain way: a pen advanced char by char, one f-string per visible glyph."""
+    _, x, y, size, fi, s = op
+    base = round((y + ASCENT * size) / DOT)
+    px = round(size / DOT)
+    pen = x / DOT + 0.5
+    out = []
+    for ch in s:
+        g = bank.glyph(ch, px, fi)
+        if g is not None:
+            out.append(f"^FO{int(pen) + g[0]},{base + g[1]}{g[2]}")
+        pen += fs[fi].widths(ch)[0] * (size / 1000 / DOT)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("x", [0.0, 3.7, 180.25, 1100.0, 2000.0, 2800.0])
+def test_zpl_text_composed_in_c_passes_matches_char_by_char(x: float) -> None:
+    """`_text`'s mapped passes (and, past the table's width, its fallback) give the plain loop's
+    fields: blanks draw nothing, every glyph sits at its own pen."""
+    fs = fonts()
+    bank = GlyphBank([f.metrics for f in fs])
+    for s in ["浙江省 杭州市 西湖区 幸福路5号", "13900000005", "  王小红 ", "WWW iii 一二三", "A"]:
+        for fi, size in ((0, 9.0), (1, 14.5)):
+            op = ("T", x, 40.0, size, fi, s)
+            assert _text(op, bank, fs) == _one_by_one(op, bank, fs), (x, s, fi)
