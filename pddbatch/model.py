@@ -159,7 +159,10 @@ class Parcel:
 
     @property
     def order_sns(self) -> tuple[str, ...]:
-        return tuple(o.order_sn for o in self.orders)
+        orders = self.orders
+        if len(orders) == 1:          # most parcels (asked for many times a run: no generator for them)
+            return (orders[0].order_sn,)
+        return tuple(o.order_sn for o in orders)
 
     def numbered(self, orders: tuple[Order, ...], tracking_no: str, key: str) -> Parcel:
         """This parcel as printed: its orders that got `tracking_no`, under `key` (what
@@ -169,7 +172,8 @@ class Parcel:
 
     @property
     def item_count(self) -> int:
-        return sum(o.quantity for o in self.orders)
+        orders = self.orders
+        return orders[0].quantity if len(orders) == 1 else sum(o.quantity for o in orders)
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,30 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
     return outcomes, ready
 
 
+def numbered_parcels(plan: Plan, numbered: Numbered) -> list[Parcel]:
+    """The parcels as they will be printed: each planned parcel's orders grouped by the number they
+    got (the ledger may split a parcel: some orders kept an earlier number), the ones without a
+    number left out. The same list `process_outcomes` gives, without the rows' texts (the labels
+    start from this while the rows' outcomes are worked out)."""
+    ready: list[Parcel] = []
+    for parcel in plan.parcels:
+        orders = parcel.orders
+        if len(orders) == 1:
+            hit = numbered.get(orders[0].order_sn)
+            if hit:
+                ready.append(parcel.numbered(orders, hit[0], parcel.key))
+            continue
+        groups: dict[str, list[Order]] = {}
+        for o in orders:
+            hit = numbered.get(o.order_sn)
+            groups.setdefault(hit[0] if hit else "", []).append(o)
+        for tracking, members in groups.items():
+            if tracking:
+                ready.append(parcel.numbered(tuple(members), tracking,
+                                             parcel.key if len(members) == len(orders) else f"{parcel.key}-{tracking}"))
+    return ready
+
+
 def note_live_numbers(outcomes: dict[int, RowOutcome], v: Validation, ledger: Ledger, lang: str) -> None:
     """A rejected row whose order already has a live number says so: the label may be printed already.
 

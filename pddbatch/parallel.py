@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pddbatch import errors
 from pddbatch.errors import PddBatchError
@@ -88,6 +88,45 @@ class Background(Generic[T]):
             self._proc.join()
             self._conn.close()
         return unwrap(message)  # type: ignore[no-any-return]
+
+
+class Handoff(Generic[T]):
+    """One value for a stage forked before the value existed: the parent `give`s it once, the stage
+    `take`s it (in a forked child from a pipe made before the fork; inline, as it was given).
+
+    The write-back is forked before the render pool (a process with the pool's threads must not fork)
+    but its plan is made after the pool has started: the parent works out the rows' outcomes while
+    the workers draw, instead of before them.
+    """
+
+    def __init__(self) -> None:
+        self.given = False
+        self._value: T | None = None
+        self._recv: Any = None
+        self._send: Any = None
+
+    def across_fork(self) -> None:
+        """The stage taking the value will be a forked child: call before forking it (the value then
+        goes through a pipe the child inherits; without this it stays in this process)."""
+        self._recv, self._send = multiprocessing.get_context("fork").Pipe(duplex=False)
+
+    def give(self, value: T) -> None:
+        if self.given:
+            raise RuntimeError("a handoff takes one value")
+        self.given = True
+        self._value = value
+        if self._send is not None:
+            with contextlib.suppress(OSError):     # the stage has gone (killed): its join tells
+                self._send.send(value)
+            self._send.close()
+
+    def take(self) -> T:
+        if self.given:                       # inline: this process gave it
+            return cast(T, self._value)
+        if self._recv is None:
+            raise RuntimeError("nothing was given")
+        self._send.close()        # a forked child: the parent sends it (or closes: EOFError, not a hang)
+        return cast(T, self._recv.recv())
 
 
 def outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:

@@ -186,3 +186,29 @@ def test_deadline_and_urgent_times_read_as_strftime_would() -> None:
         plan = make_plan([], load_config(SAMPLE / "pddbatch.toml"), now=datetime(2026, 11, 30, 9))
         plan.deadlines["261124-1"] = d
         assert urgent_list(plan, "zh")[0]["due"] == due.strftime("%Y-%m-%d %H:%M")
+
+
+def test_numbered_parcels_are_the_ones_the_outcomes_print(orders_xlsx: Path) -> None:
+    """The labels start from `numbered_parcels` before the rows' outcomes exist: the same parcels, in
+    the same order, as `process_outcomes` gives — with merges, a merge the ledger split (one order kept
+    an earlier number) and orders left without a number (a pool ran dry)."""
+    from pddbatch.outcomes import numbered_parcels, process_outcomes
+    from pddbatch.pipeline import load_table
+    from pddbatch.validate import validate_table
+
+    v = validate_table(load_table(orders_xlsx))
+    plan = make_plan(v.orders, CONFIG, now=NOW)
+    merged = [p for p in plan.parcels if len(p.orders) > 1]
+    assert merged
+    numbered: dict[str, tuple[str, int, bool]] = {}
+    for i, p in enumerate(plan.parcels):
+        if i % 11 == 5:
+            continue                                          # short of numbers
+        for k, o in enumerate(p.orders):
+            kept = p is merged[0] and k == 0                  # kept an earlier, different number
+            numbered[o.order_sn] = (f"OLD{i}" if kept else f"N{i}", 1000 + i + (5000 if kept else 0), not kept)
+    _outcomes, ready = process_outcomes(v, plan, numbered, "zh")
+    early = numbered_parcels(plan, numbered)
+    assert early == ready
+    assert len(early) < len(plan.parcels) + 1 and any(p.key.endswith("-OLD" + str(plan.parcels.index(merged[0])))
+                                                      for p in early)

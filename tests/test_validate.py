@@ -531,3 +531,24 @@ def test_repeated_values_are_judged_for_every_row(tmp_path: Path) -> None:
         V.CONVERTED_MEMO_MAX = memo_max
     assert [(i.row, i.code, i.message) for i in plain.issues] == [(i.row, i.code, i.message) for i in v.issues]
     assert plain.orders == v.orders
+
+
+def test_a_handoff_reaches_a_child_forked_before_the_value_existed() -> None:
+    """The write-back is forked before the render pool and given its plan afterwards: the value
+    crosses to the forked child (a real fork and pipe), and inline it is simply what was given."""
+    from pddbatch.parallel import Background, Handoff, can_fork
+
+    if not can_fork():
+        pytest.skip("forks (Linux)")
+    box: Handoff[dict[tuple[int, int], str]] = Handoff()
+    box.across_fork()
+    child = Background(lambda: sorted(box.take().items()))
+    plan = {(r, 3): f"7310000000{r:04d}" for r in range(2, 30_002)}   # bigger than a pipe holds
+    box.give(plan)
+    assert child.join() == sorted(plan.items())
+    with pytest.raises(RuntimeError):
+        box.give({})
+    inline: Handoff[str] = Handoff()          # run when joined: a value bigger than a pipe holds must not block
+    later = Background.deferred(lambda: inline.take()[:3])
+    inline.give("732" * 100_000)
+    assert later.join() == "732"

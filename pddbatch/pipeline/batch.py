@@ -18,16 +18,17 @@ from pddbatch.documents import default_out_dir, ledger_summary, render_documents
 from pddbatch.errors import PddBatchError
 from pddbatch.ledger import Ledger, ledger_exists
 from pddbatch.messages import pick
-from pddbatch.model import BatchResult, Parcel, WritePlan
+from pddbatch.model import BatchResult, WritePlan
 from pddbatch.outcomes import (
     fill_counts,
     note_live_numbers,
+    numbered_parcels,
     process_outcomes,
     short_notes,
     urgent_list,
     validation_outcomes,
 )
-from pddbatch.parallel import Background
+from pddbatch.parallel import Background, Handoff, can_fork
 from pddbatch.pipeline.guards import (
     Interruptible,
     check_ledger_identity,
@@ -157,9 +158,10 @@ class _Run:
                     self.new_numbers = len(numbering.new_ids)
             checkpoint("allocate")
             result.run_id = run_id
-            ready = self._outcomes(prep, numbering)
-            if run_id is not None:
-                self._deliver(prep, numbering, ready, run_id)
+            if run_id is None:
+                self._outcomes(prep, numbering)
+            else:
+                self._deliver(prep, numbering, run_id)
                 self.stage = "finish"
                 with clock.stage("finish"):
                     signals.calm()          # the run is complete: record it, whatever signal comes now
@@ -191,10 +193,10 @@ class _Run:
               f"{labels_en}, {book_en}. Running again gives every order the same number and finishes the rest")
         return type(exc)(zh, en)
 
-    def _outcomes(self, prep: Prepared, numbering: Numbering) -> list[Parcel]:
+    def _outcomes(self, prep: Prepared, numbering: Numbering) -> None:
         result, lang, plan = self.result, self.lang, prep.plan
         with self.clock.stage("outcomes"):
-            outcomes, ready = process_outcomes(prep.validation, plan, numbering.numbered, lang)
+            outcomes, _ready = process_outcomes(prep.validation, plan, numbering.numbered, lang)
             if prep.ledger is not None:
                 note_live_numbers(outcomes, prep.validation, prep.ledger, lang)
         fill_counts(result, prep.validation, outcomes, lang)
@@ -210,23 +212,36 @@ class _Run:
             result.low_stock = dict(stock_summary(prep.stock, self.config.low_stock_threshold))
         if numbering.short:
             result.notes.extend(short_notes(numbering.short, lang))
-        return ready
 
-    def _deliver(self, prep: Prepared, numbering: Numbering, ready: list[Parcel], run_id: int) -> None:
-        """Labels and documents for the new parcels, beside the workbook write-back."""
+    def _deliver(self, prep: Prepared, numbering: Numbering, run_id: int) -> None:
+        """Labels and documents for the new parcels, beside the workbook write-back.
+
+        The rows' outcomes (the write-back's plan, the run's counts) are worked out once the render
+        workers are drawing (`hand_over`, which gives the plan to the write-back child forked before
+        them): on a 2-core PC that ~1 s of one core no longer keeps the other idle before the labels.
+        """
         result, clock, lang, ledger = self.result, self.clock, self.lang, prep.ledger
         assert ledger is not None
         numbered = numbering.numbered
+        ready = numbered_parcels(prep.plan, numbered)
         # new parcels, and earlier ones a crash kept from being rendered
         to_render_ids = numbering.new_ids | {r.id for r in prep.known.values() if r.rendered_run_id is None}
         to_render = [p for p in ready if numbered[p.order_sns[0]][1] in to_render_ids]
-        with clock.stage("outcomes"):
-            v = prep.validation
-            wplan = with_ledger_id(build_write_plan(prep.table, v.columns, v.issues, self.outcomes, shipping=True,
-                                                    lang=lang), ledger.ledger_id)
+        plan_for_book: Handoff[WritePlan] = Handoff()
+
+        def hand_over() -> None:
+            if plan_for_book.given:
+                return
+            self._outcomes(prep, numbering)
+            with clock.stage("outcomes"):
+                v = prep.validation
+                plan_for_book.give(with_ledger_id(build_write_plan(prep.table, v.columns, v.issues, self.outcomes,
+                                                                   shipping=True, lang=lang), ledger.ledger_id))
+
         # a big write-back runs on the other core while the labels render
         self.stage = "render"
-        side = self._start_write_back(prep, wplan, parallel=len(prep.table.rows) >= PARALLEL_ROWS and bool(to_render))
+        side = self._start_write_back(prep, plan_for_book,
+                                      parallel=len(prep.table.rows) >= PARALLEL_ROWS and bool(to_render))
         try:
             if to_render:
                 self.rendering = True
@@ -234,7 +249,7 @@ class _Run:
                 with clock.stage("render"):
                     files = render_documents(to_render, self.target, self.config, lang, prep.now, result,
                                              prep.catalog.short_names(), label_size=self.opts.label_size,
-                                             zpl=self.opts.zpl, after_labels=side.start,
+                                             zpl=self.opts.zpl, after_labels=hand_over,
                                              progress=self.progress)
                     record_ledger_identity(self.target, ledger.ledger_id)
                 self.labels_written = True
@@ -251,9 +266,15 @@ class _Run:
                 raise
             self.stage = "write_back"
             self.progress("write_back", 0, 1)     # never leave the workbook half-handled behind a failed render
+            try:
+                hand_over()
+            except BaseException:
+                side.cancel()
+                raise exc from None
             with clock.stage("write_back"):
                 result.backup = side.join()
             raise
+        hand_over()
         checkpoint("render")
         self.stage = "write_back"
         self.progress("write_back", 0, 1)
@@ -265,14 +286,16 @@ class _Run:
             with clock.stage("finish"):
                 write_summary(Path(result.out_dir), result)
 
-    def _start_write_back(self, prep: Prepared, wplan: WritePlan, *, parallel: bool) -> Background[str | None]:
-        """The workbook write-back (orders sheet, then the stock sheet), now or beside the rendering."""
+    def _start_write_back(self, prep: Prepared, wplan: Handoff[WritePlan], *, parallel: bool) -> Background[str | None]:
+        """The workbook write-back (orders sheet, then the stock sheet), beside the rendering or when
+        joined; it writes the plan it is handed."""
         backend, stock, opts = self.backend, prep.stock, self.opts
         threshold, lang = self.config.low_stock_threshold, self.lang
 
         def write() -> str | None:
+            plan = wplan.take()
             checkpoint("write_back")
-            backup = backend.apply(wplan, backup=opts.backup).backup
+            backup = backend.apply(plan, backup=opts.backup).backup
             if stock is not None and prep.stock_in_book:
                 backend.apply(stock_write_plan(stock, threshold, lang), backup=False)
             return backup
@@ -282,7 +305,8 @@ class _Run:
         # write-back until the rendering ended, then left it running alone (benchmark, usual mix,
         # 50,000 / 100,000 orders: 16.0 / 31.6 s at equal priority against 16.8 / 34.8 s at nice 10).
         # The live Excel book can't go to a child.
-        if parallel and isinstance(backend, FileSheet):
+        if parallel and isinstance(backend, FileSheet) and can_fork():
+            wplan.across_fork()
             return Background(write, nice=WRITE_BACK_NICE)
         return Background.deferred(write)
 

@@ -63,8 +63,9 @@ def write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderSe
                     progress: Notice | None = None) -> DocumentSet:
     """Write labels per carrier, pick list, optional packing slips, manifest and bulk-ship files.
 
-    `after_labels` is called once the label files are written (the pipeline passes the start of its
-    workbook write-back, usually already running beside the rendering in its own child).
+    `after_labels` is called once the workers have every document and label run to draw (or, drawn
+    here, once the label files are written): the pipeline works out the rows' outcomes there and
+    hands them to its workbook write-back, a child forked before the workers.
     `progress(stage, done, total)` hears of one-time preparation over a second (stage "prepare_font":
     the label font's glyphs on a first run), at most once.
     """
@@ -78,8 +79,8 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
     (render.pool): the A4 table documents (packing slips, manifest PDFs, pick list) and the two
     workbooks first — the longest single pieces — then every label file in runs; this process
     writes the label files from their runs in order. A small run, or a platform without fork, draws
-    everything here. The workbook write-back (started by the pipeline in a child of its own;
-    `after_labels` makes sure it has started) shares the cores with the pool. A job's ZPL file is
+    everything here. The workbook write-back (the pipeline's own child, given its plan by
+    `after_labels`) shares the cores with the pool. A job's ZPL file is
     drawn with its PDF (one layout per label). Files are listed in the same order either way.
     """
     _check_waybills(parcels)
@@ -115,10 +116,10 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
     drawn: list[tuple[int, list[str]]] = []
     if pooled(len(ordered), settings):
         with RenderPool(workers(settings), label_jobs, tasks) as pool:
-            if after_labels is not None:
-                after_labels()
             documents = [pool.task(k) for k in range(len(tasks))]
             runs = [pool.label_runs(j) for j in range(len(label_jobs))]
+            if after_labels is not None:      # the workers are drawing
+                after_labels()
             for job, pending, (pdf, zpl) in zip(label_jobs, runs, paths, strict=True):
                 drawn.append(write_label_file(job, taken(pending), pdf=pdf, zpl=zpl))
             table_files, manifest, _ = (d.result() for d in documents)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pddbatch.model import Parcel
 from pddbatch.render.sortcode import short_name
@@ -67,8 +67,9 @@ def pick_list(parcels: Sequence[Parcel]) -> list[PickRow]:
     return rows
 
 
-@dataclass(frozen=True)
-class ManifestRow:
+class ManifestRow(NamedTuple):
+    """One parcel of a manifest (a named tuple: one per parcel, made twice a run — PDF and workbook)."""
+
     seq: int
     tracking_no: str
     order_sns: str      # all orders of a merged parcel, joined with 、
