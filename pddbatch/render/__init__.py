@@ -115,7 +115,7 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
     ]
     drawn: list[tuple[int, list[str]]] = []
     if pooled(len(ordered), settings):
-        with RenderPool(workers(settings), label_jobs, tasks) as pool:
+        with RenderPool(workers(settings), label_jobs, tasks, spool_dir=out_dir) as pool:
             documents = [pool.task(k) for k in range(len(tasks))]
             runs = [pool.label_runs(j) for j in range(len(label_jobs))]
             if after_labels is not None:      # the workers are drawing

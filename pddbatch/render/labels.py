@@ -101,7 +101,7 @@ def render_label_files(parcels: Sequence[Parcel], settings: RenderSettings, *, p
         return write_label_file(job, draw_runs(job), pdf=pdf, zpl=zpl)
     from pddbatch.render.pool import RenderPool, taken  # (pool imports this module)
 
-    with RenderPool(n_workers, [job]) as pool:
+    with RenderPool(n_workers, [job], spool_dir=None if zpl is None else zpl.parent) as pool:
         return write_label_file(job, taken(pool.label_runs(0)), pdf=pdf, zpl=zpl)
 
 
@@ -126,7 +126,7 @@ def write_label_file(job: LabelJob, runs: Iterable[Run], *, pdf: Path | None, zp
             pdf_out = PdfLabelWriter(stack.enter_context(tmp.open("wb")), layout, job.settings, fs, total)
         if zpl is not None:
             ztmp = stack.enter_context(atomic_path(zpl))
-            zpl_out = ZplLabelWriter(stack.enter_context(ztmp.open("w", encoding="ascii", newline="\n")))
+            zpl_out = ZplLabelWriter(stack.enter_context(ztmp.open("wb")))
         warnings: list[str] = []
         routes, no_glyph = RouteFindings(), set()
         # runs are written as they arrive, while the workers draw the next ones
@@ -147,8 +147,9 @@ def write_label_file(job: LabelJob, runs: Iterable[Run], *, pdf: Path | None, zp
     return total, list(dict.fromkeys(warnings))
 
 
-def draw_run(job: LabelJob, lo: int, hi: int, glyphs: ZplGlyphs | None) -> Run:
-    """Labels lo+1..hi of the file, drawn as one run (`glyphs`: this process's, kept between runs)."""
+def draw_run(job: LabelJob, lo: int, hi: int, glyphs: ZplGlyphs | None, spool: Path | None = None) -> Run:
+    """Labels lo+1..hi of the file, drawn as one run (`glyphs`: this process's, kept between runs;
+    `spool`: a part file for the run's ZPL labels, written here rather than sent back)."""
     parcels, settings, total = job.parcels[lo:hi], job.settings, len(job.parcels)
     layout, fs = job.layout(), job.fonts()
     engine = LabelEngine(layout, settings, fs)
@@ -165,7 +166,7 @@ def draw_run(job: LabelJob, lo: int, hi: int, glyphs: ZplGlyphs | None) -> Run:
             pages.add(lo + i, carrier.code, ops)
         if labels is not None:
             labels.add(carrier, ops)
-    return Run(pages.chunk() if pages else None, labels.chunk() if labels else None, [f.used for f in fs],
+    return Run(pages.chunk() if pages else None, labels.chunk(spool) if labels else None, [f.used for f in fs],
                set().union(*(f.no_glyph for f in fs)), engine.warnings, engine.routes)
 
 

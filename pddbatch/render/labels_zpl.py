@@ -17,12 +17,15 @@ it, so a job never depends on an earlier one.
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
 from collections.abc import Sequence
 from functools import cache
 from itertools import accumulate
 from operator import add
-from typing import Any, TextIO
+from pathlib import Path
+from typing import IO, Any, NamedTuple
 
 from pddbatch.model import Carrier
 from pddbatch.render.fonts import WEIGHTS, FontMetrics, FontUse, variable_font_path
@@ -311,7 +314,17 @@ def fh(text: str) -> str:
     return text.replace("_", "_5F").replace("^", "_5E").replace("~", "_7E")
 
 
-ZplChunk = tuple[list[str], dict[int, list[str]], dict[str, str]]
+class ZplSpooled(NamedTuple):
+    """A run's labels written by the worker that drew them to a part file (ASCII): the parent copies
+    its byte ranges into the ZPL file in the kernel instead of taking ~5 KB a label through a pipe."""
+
+    path: str
+    cuts: dict[int, int]      # byte offset of label i, for every label i that needs new graphics
+    size: int
+
+
+# (labels, needs, downloads): the labels as strings, or spooled to a part file
+ZplChunk = tuple[list[str] | ZplSpooled, dict[int, list[str]], dict[str, str]]
 
 
 class ZplGlyphs:
@@ -350,27 +363,88 @@ class ZplPages:
             self.needs[len(self.labels)] = bank.take_pending()
         self.labels.append(f"{head}{body}^XZ\n")
 
-    def chunk(self) -> ZplChunk:
+    def chunk(self, spool: Path | None = None) -> ZplChunk:
+        """The run's labels, needs and downloads; with `spool`, the labels are written to that part
+        file (the parent copies them, see ZplLabelWriter) and only their cut offsets come back."""
         downloads = self.glyphs.bank.downloads
-        return self.labels, self.needs, {n: downloads[n] for names in self.needs.values() for n in names}
+        wanted = {n: downloads[n] for names in self.needs.values() for n in names}
+        if spool is None:
+            return self.labels, self.needs, wanted
+        data = "".join(self.labels).encode("ascii")
+        cuts, at, done = {}, 0, 0
+        for i in sorted(self.needs):           # ASCII: a label's length in chars is its length in bytes
+            at += sum(map(len, self.labels[done:i]))
+            cuts[i], done = at, i
+        with open(spool, "wb") as fh:
+            fh.write(data)
+        return ZplSpooled(str(spool), cuts, len(data)), self.needs, wanted
 
 
 class ZplLabelWriter:
-    """One ZPL file: labels in order, each preceded by the graphics it is the first in the file to use."""
+    """One ZPL file (binary, ASCII): labels in order, each preceded by the graphics it is the first
+    in the file to use."""
 
-    def __init__(self, fh: TextIO) -> None:
+    def __init__(self, fh: IO[bytes]) -> None:
         self.fh = fh
         self.sent: set[str] = set()
 
     def add(self, chunk: ZplChunk) -> None:
         labels, needs, downloads = chunk
+        if isinstance(labels, ZplSpooled):
+            self._add_spooled(labels, needs, downloads)
+            return
         done = 0
         for i in sorted(needs):
             new = [n for n in needs[i] if n not in self.sent]
             if not new:
                 continue
-            self.fh.write("".join(labels[done:i]))
-            self.fh.write("".join(downloads[n] for n in new))
+            self.fh.write("".join(labels[done:i]).encode("ascii"))
+            self.fh.write("".join(downloads[n] for n in new).encode("ascii"))
             self.sent.update(new)
             done = i
-        self.fh.write("".join(labels[done:]))
+        self.fh.write("".join(labels[done:]).encode("ascii"))
+
+    def _add_spooled(self, part: ZplSpooled, needs: dict[int, list[str]], downloads: dict[str, str]) -> None:
+        """Copy the part file's labels in, the new graphics spliced in before their first label;
+        the part file is removed once copied."""
+        try:
+            with open(part.path, "rb") as src:
+                done = 0
+                for i in sorted(needs):
+                    new = [n for n in needs[i] if n not in self.sent]
+                    if not new:
+                        continue
+                    copy_range(src, self.fh, done, part.cuts[i] - done)
+                    self.fh.write("".join(downloads[n] for n in new).encode("ascii"))
+                    self.sent.update(new)
+                    done = part.cuts[i]
+                copy_range(src, self.fh, done, part.size - done)
+        finally:
+            os.unlink(part.path)
+
+
+KERNEL_COPY = sys.platform.startswith("linux")     # sendfile(2) between regular files
+
+
+def copy_range(src: IO[bytes], dst: IO[bytes], offset: int, count: int, *, kernel: bool = KERNEL_COPY) -> None:
+    """`count` bytes of `src` from `offset` appended to `dst`: in the kernel where it can (Linux
+    sendfile between regular files), else read and written."""
+    if count <= 0:
+        return
+    if kernel:
+        dst.flush()
+        out = dst.fileno()
+        while count > 0:
+            sent = os.sendfile(out, src.fileno(), offset, count)
+            if sent == 0:
+                raise OSError(f"{src.name} ended before its labels did")
+            offset, count = offset + sent, count - sent
+        dst.seek(0, os.SEEK_END)        # the buffered writer goes on from where the kernel left the file
+        return
+    src.seek(offset)
+    while count > 0:
+        block = src.read(min(count, 1 << 20))
+        if not block:
+            raise OSError(f"{src.name} ended before its labels did")
+        dst.write(block)
+        count -= len(block)

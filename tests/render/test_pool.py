@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +16,7 @@ from pddbatch.errors import SaveError
 from pddbatch.parallel import can_fork
 from pddbatch.render import write_documents
 from pddbatch.render.labels import LabelJob, draw_runs
+from pddbatch.render.labels_zpl import ZplLabelWriter, ZplSpooled
 from pddbatch.render.pool import RenderPool, taken
 from pddbatch.render.settings import RenderSettings
 from tests.render.render_factory import make_parcel
@@ -91,3 +95,64 @@ def test_leaving_the_pool_by_an_error_stops_its_workers_at_once(settings: Render
     while _alive(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(worker)
+
+
+def test_a_workers_zpl_labels_reach_the_file_through_a_part_file_that_is_then_removed(
+        settings: RenderSettings, tmp_path: Path) -> None:
+    """Given a folder, a worker writes its run's ZPL labels there (not through the pipe); the writer
+    copies them in with the graphics spliced in (the second worker made its own: its run names them
+    again, and the file still sends each once) — byte for byte the file one process writes — removes
+    each part file, and the pool its folder."""
+    ps = [p for p in _big_day(5000) if p.carrier.code == "ZTO"]
+    job = LabelJob(ps, settings, True, True)
+    here = list(draw_runs(job))
+    with RenderPool(2, [job], spool_dir=tmp_path) as pool:
+        runs = list(taken(pool.label_runs(0)))
+        spools = [r.zpl[0] for r in runs if r.zpl]
+        assert len(spools) == 2 and all(isinstance(s, ZplSpooled) for s in spools)
+        for s, mine in zip(spools, here, strict=True):
+            assert isinstance(s, ZplSpooled) and mine.zpl is not None
+            assert Path(s.path).parent.parent == tmp_path and Path(s.path).parent.name.startswith(".pddbatch-zpl-")
+            assert Path(s.path).read_bytes() == "".join(mine.zpl[0]).encode("ascii")
+            assert s.size == Path(s.path).stat().st_size
+        spooled, piped = io.BytesIO(), io.BytesIO()
+        with (tmp_path / "spooled.zpl").open("wb") as fh:
+            writer = ZplLabelWriter(fh)
+            for r in runs:
+                assert r.zpl is not None
+                writer.add(r.zpl)
+        plain = ZplLabelWriter(piped)
+        for r in here:
+            assert r.zpl is not None
+            plain.add(r.zpl)
+        spooled.write((tmp_path / "spooled.zpl").read_bytes())
+        assert spooled.getvalue() == piped.getvalue() and spooled.getvalue().count(b"^XA") == len(ps)
+        assert not any(Path(s.path).exists() for s in spools if isinstance(s, ZplSpooled))
+    assert not list(tmp_path.glob(".pddbatch-zpl-*"))
+
+
+def test_a_killed_runs_part_files_go_with_the_next_pool(settings: RenderSettings, tmp_path: Path) -> None:
+    """A folder left by a process that is gone is removed; a live process's folder is left alone."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    stale = tmp_path / f".pddbatch-zpl-{dead.stdout.strip()}-abc"
+    live = tmp_path / f".pddbatch-zpl-{os.getppid()}-def"
+    for d in (stale, live):
+        d.mkdir()
+        (d / "0-0.zpl").write_bytes(b"^XA^XZ\n")
+    job = LabelJob([p for p in _big_day(100) if p.carrier.code == "ZTO"], settings, True, True)
+    with RenderPool(2, [job], spool_dir=tmp_path) as pool:
+        assert pool.state.spool is not None and pool.state.spool.is_dir()
+        list(taken(pool.label_runs(0)))
+    assert not stale.exists() and (live / "0-0.zpl").exists()
+
+
+def test_without_a_folder_for_part_files_the_runs_come_back_by_pipe(settings: RenderSettings,
+                                                                    tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    job = LabelJob([p for p in _big_day(100) if p.carrier.code == "ZTO"], settings, True, True)
+    with RenderPool(2, [job], spool_dir=not_a_folder) as pool:
+        runs = list(taken(pool.label_runs(0)))
+    assert pool.state.spool is None
+    assert runs[0].zpl is not None and isinstance(runs[0].zpl[0], list) and len(runs[0].zpl[0]) == 80

@@ -13,7 +13,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from pddbatch.render import render_labels
 from pddbatch.render.labels import render_label_files
-from pddbatch.render.labels_zpl import hex_rows, zpl_hex
+from pddbatch.render.labels_zpl import KERNEL_COPY, copy_range, hex_rows, zpl_hex
 from pddbatch.render.settings import RenderSettings
 from tests.render.render_factory import NUMBERS, make_parcel, make_receiver
 
@@ -206,3 +206,21 @@ def _b36(n: int) -> str:
         n, r = divmod(n, 36)
         out = digits[r] + out
     return out
+
+
+@pytest.mark.parametrize("kernel", [True, False] if KERNEL_COPY else [False])
+def test_copy_range_appends_exactly_the_bytes_asked_for(kernel: bool, tmp_path: Path) -> None:
+    src_path, dst_path = tmp_path / "part", tmp_path / "out"
+    data = bytes(range(256)) * 5000
+    src_path.write_bytes(data)
+    with src_path.open("rb") as src, dst_path.open("wb") as dst:
+        dst.write(b"head")
+        copy_range(src, dst, 1000, 300_000, kernel=kernel)
+        dst.write(b"mid")             # the buffered writer goes on after the copied bytes
+        copy_range(src, dst, 0, 0, kernel=kernel)
+        copy_range(src, dst, len(data) - 10, 10, kernel=kernel)
+        with pytest.raises(OSError, match="ended before"):
+            copy_range(src, dst, len(data) - 5, 10, kernel=kernel)
+    out = dst_path.read_bytes()
+    assert out[:4] == b"head" and out[4:300_004] == data[1000:301_000]
+    assert out[300_004:300_007] == b"mid" and out[300_007:300_017] == data[-10:]
