@@ -14,8 +14,9 @@ from pddbatch.render.code128 import _PATTERNS, QUIET_MODULES, BarcodeError, bars
 from pddbatch.render.labelpage import ASCENT, fit_text
 from pddbatch.render.labels import layout_for
 from pddbatch.render.labels_pdf import fonts
-from pddbatch.render.labels_zpl import GlyphBank, _text
+from pddbatch.render.labels_zpl import _text
 from pddbatch.render.pdf import DOT
+from pddbatch.render.zpl_glyphs import GlyphBank
 
 
 def walk(data: str) -> list[tuple[int, int]]:

@@ -13,8 +13,9 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from pddbatch.render import render_labels
 from pddbatch.render.labels import render_label_files
-from pddbatch.render.labels_zpl import KERNEL_COPY, copy_range, hex_rows, zpl_hex
+from pddbatch.render.labels_zpl import KERNEL_COPY, copy_range
 from pddbatch.render.settings import RenderSettings
+from pddbatch.render.zpl_glyphs import hex_rows, zpl_hex
 from tests.render.render_factory import NUMBERS, make_parcel, make_receiver
 
 TOOL = Path(__file__).parent.parent / "tools" / "zpl-render"
