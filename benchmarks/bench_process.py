@@ -17,7 +17,8 @@ Exports, made by the sample-data generator (no planted faults):
 
 A small untimed run comes first (a first run on a machine prepares the label font once). For each
 size: `pddbatch process --json` in a fresh interpreter (start-up included): wall seconds, CPU seconds
-of the whole process tree (what a busy machine can't hide), orders/s, per-stage seconds, peak RSS of the largest process and the peak summed PSS of the process
+of the whole process tree (what a busy machine can't hide), idle core-seconds (cores x wall - CPU: time a
+core had nothing of the run to do), orders/s, per-stage seconds, peak RSS of the largest process and the peak summed PSS of the process
 tree (main process, label workers, write-back child; sampled once a second). Then, on the same file in
 the same run, the naive stack: openpyxl full load -> jsonschema per row -> three cells written per
 row -> openpyxl save (no labels, no documents at all), and the ratio naive / pddbatch.
@@ -224,7 +225,7 @@ def main() -> None:
     modes = [False, True] if args.both else [args.all_ship]
     for ship_all in modes:
         print(f"\nexport: {'all ship (one label per order)' if ship_all else 'usual mix'}")
-        print(f"{'orders':>8} {'labels':>7} {'wall s':>7} {'CPU s':>6} {'orders/s':>9} {'RSS MB':>7} {'PSS MB':>7} "
+        print(f"{'orders':>8} {'labels':>7} {'wall s':>7} {'CPU s':>6} {'idle':>5} {'orders/s':>9} {'RSS MB':>7} {'PSS MB':>7} "
               f"{'naive s':>8} {'CPU s':>6} {'naive MB':>8} {'ratio':>6}  stages (s)")
         for n in args.sizes:
             if args.keep is not None:
@@ -247,7 +248,8 @@ def main() -> None:
                     json.loads(bout)
                     base_s, base_cpu, base_mb = f"{bwall:.2f}", f"{bcpu:.1f}", f"{brss:.0f}"
                     ratio = f"{bwall / wall:.1f}x"
-                print(f"{n:>8} {labels:>7} {wall:>7.2f} {cpu:>6.1f} {n / wall:>9.0f} {rss:>7.0f} {pss:>7.0f} "
+                idle = (os.cpu_count() or 1) * wall - cpu    # core-seconds no process of the run used
+                print(f"{n:>8} {labels:>7} {wall:>7.2f} {cpu:>6.1f} {idle:>5.1f} {n / wall:>9.0f} {rss:>7.0f} {pss:>7.0f} "
                       f"{base_s:>8} {base_cpu:>6} {base_mb:>8} {ratio:>6}  {stages}", flush=True)
             finally:
                 if args.keep is None:
