@@ -17,6 +17,7 @@ Here: a label's fields (`zpl_ops`), a run of labels (`ZplPages`), the file (`Zpl
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -221,22 +222,19 @@ class ZplLabelWriter:
 
 
 KERNEL_COPY = sys.platform.startswith("linux")     # sendfile(2) between regular files
+# what a file system answers when it can't sendfile (FUSE without splice, some network mounts): read
+# and write the rest instead
+_NO_SENDFILE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV})
 
 
 def copy_range(src: IO[bytes], dst: IO[bytes], offset: int, count: int, *, kernel: bool = KERNEL_COPY) -> None:
     """`count` bytes of `src` from `offset` appended to `dst`: in the kernel where it can (Linux
-    sendfile between regular files), else read and written."""
+    sendfile between regular files), else — or from where the file system refused — read and written."""
     if count <= 0:
         return
     if kernel:
-        dst.flush()
-        out = dst.fileno()
-        while count > 0:
-            sent = os.sendfile(out, src.fileno(), offset, count)
-            if sent == 0:
-                raise OSError(f"{src.name} ended before its labels did")
-            offset, count = offset + sent, count - sent
-        dst.seek(0, os.SEEK_END)        # the buffered writer goes on from where the kernel left the file
+        offset, count = _send(src, dst, offset, count)
+    if count <= 0:
         return
     src.seek(offset)
     while count > 0:
@@ -245,3 +243,21 @@ def copy_range(src: IO[bytes], dst: IO[bytes], offset: int, count: int, *, kerne
             raise OSError(f"{src.name} ended before its labels did")
         dst.write(block)
         count -= len(block)
+
+
+def _send(src: IO[bytes], dst: IO[bytes], offset: int, count: int) -> tuple[int, int]:
+    """sendfile as far as the file system lets it; (offset, count) of what is left to copy."""
+    dst.flush()
+    out = dst.fileno()
+    try:
+        while count > 0:
+            sent = os.sendfile(out, src.fileno(), offset, count)
+            if sent == 0:
+                raise OSError(f"{src.name} ended before its labels did")
+            offset, count = offset + sent, count - sent
+    except OSError as exc:
+        if exc.errno not in _NO_SENDFILE:
+            raise
+    finally:
+        dst.seek(0, os.SEEK_END)        # the buffered writer goes on from where the kernel left the file
+    return offset, count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import shutil
 import subprocess
@@ -225,3 +227,40 @@ def test_copy_range_appends_exactly_the_bytes_asked_for(kernel: bool, tmp_path: 
     out = dst_path.read_bytes()
     assert out[:4] == b"head" and out[4:300_004] == data[1000:301_000]
     assert out[300_004:300_007] == b"mid" and out[300_007:300_017] == data[-10:]
+
+
+@pytest.mark.skipif(not KERNEL_COPY, reason="sendfile between files is Linux's")
+def test_a_file_system_that_refuses_sendfile_midway_gets_the_rest_read_and_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some mounts (FUSE without splice, network file systems) answer sendfile with EINVAL: the
+    copy goes on by read and write from where the kernel stopped. (No such mount here: the refusal
+    is injected after the first real sendfile.)"""
+    real, calls = os.sendfile, []
+
+    def refusing(out: int, in_fd: int, offset: int | None, count: int) -> int:
+        calls.append(count)
+        if len(calls) > 1:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real(out, in_fd, offset, min(count, 70_000))
+
+    monkeypatch.setattr(os, "sendfile", refusing)
+    data = bytes(range(256)) * 4000
+    (tmp_path / "part").write_bytes(data)
+    with (tmp_path / "part").open("rb") as src, (tmp_path / "out").open("wb") as dst:
+        dst.write(b"head")
+        copy_range(src, dst, 100, 500_000)
+        dst.write(b"tail")
+    assert len(calls) == 2
+    assert (tmp_path / "out").read_bytes() == b"head" + data[100:500_100] + b"tail"
+
+
+@pytest.mark.skipif(not KERNEL_COPY, reason="sendfile between files is Linux's")
+def test_a_real_io_error_from_sendfile_is_not_hidden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(out: int, in_fd: int, offset: int | None, count: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "sendfile", failing)
+    (tmp_path / "part").write_bytes(b"x" * 1000)
+    with (tmp_path / "part").open("rb") as src, (tmp_path / "out").open("wb") as dst, \
+            pytest.raises(OSError, match="No space"):
+        copy_range(src, dst, 0, 1000)
