@@ -16,7 +16,7 @@ from pddbatch.errors import PddBatchError
 from pddbatch.model import Parcel
 from pddbatch.render.fonts import Notice, preparation_notices
 from pddbatch.render.labels import LabelJob, draw_runs, pooled, render_label_files, workers, write_label_file
-from pddbatch.render.pool import RenderPool, taken
+from pddbatch.render.pool import RenderPool, spool_folder, taken
 from pddbatch.render.settings import CountMismatchError, DocumentSet, OutputFile, RenderError, RenderSettings
 from pddbatch.render.tables import manifest_rows, pick_list, text
 from pddbatch.render.tables_pdf import Column, Section, write_tables_pdf
@@ -122,7 +122,7 @@ def _write_documents(parcels: Sequence[Parcel], out_dir: Path, settings: RenderS
     ]
     drawn: list[tuple[int, list[str]]] = []
     if pooled(len(ordered), settings):
-        with RenderPool(workers(settings), label_jobs, tasks, spool_dir=out_dir) as pool:
+        with RenderPool(workers(settings), label_jobs, tasks, spool_dir=spool_folder()) as pool:
             documents = [pool.task(k) for k in range(len(tasks))]
             runs = [pool.label_runs(j) for j in range(len(label_jobs))]
             if after_labels is not None:      # the workers are drawing

@@ -99,9 +99,9 @@ def render_label_files(parcels: Sequence[Parcel], settings: RenderSettings, *, p
     n_workers = min(workers(settings), max(1, len(parcels) // CHUNK))
     if not pooled(len(parcels), settings) or n_workers < 2:
         return write_label_file(job, draw_runs(job), pdf=pdf, zpl=zpl)
-    from pddbatch.render.pool import RenderPool, taken  # (pool imports this module)
+    from pddbatch.render.pool import RenderPool, spool_folder, taken  # (pool imports this module)
 
-    with RenderPool(n_workers, [job], spool_dir=None if zpl is None else zpl.parent) as pool:
+    with RenderPool(n_workers, [job], spool_dir=spool_folder()) as pool:
         return write_label_file(job, taken(pool.label_runs(0)), pdf=pdf, zpl=zpl)
 
 

@@ -8,10 +8,12 @@ the other still has work — a lane of its own per document kind left one core i
 big run (50,000 one-label orders: the packing slips ran alone for the last 2.7 s).
 
 The parent writes each label file from its runs in order as they arrive (labels.write_label_file).
-A worker draws its runs of one file in file order (one queue), which the ZPL writer relies on. Given a
-folder (`spool_dir`, the output folder), a worker writes a run's ZPL labels (~5 KB a label, most of a
-run's bytes) to a part file in a hidden folder there and the parent copies them in the kernel:
-50,000 labels no longer cross a pipe as 277 MB of pickled strings.
+A worker draws its runs of one file in file order (one queue), which the ZPL writer relies on. With
+a folder for part files (`spool_dir`; the run's documents use `spool_folder()`, the system's temp
+folder), a worker writes a run's ZPL labels (~5 KB a label, most of a run's bytes) to a part file in a
+hidden folder there and the parent copies them in the kernel: 50,000 labels no longer cross a pipe as
+277 MB of pickled strings. The temp folder, not the output folder: an output folder on a network
+drive would carry every label three times.
 Errors come back as the parent's own exception types; a stopped or failed run kills the workers.
 """
 
@@ -154,10 +156,16 @@ def _kill(ex: ProcessPoolExecutor) -> None:
             proc.terminate()
 
 
+def spool_folder() -> Path:
+    """Where a run's workers leave their part files: the system's temp folder (TMPDIR), local to
+    this PC; sendfile copies across file systems."""
+    return Path(tempfile.gettempdir())
+
+
 def _spool(folder: Path) -> Path | None:
-    """A new hidden folder for this pool's part files in `folder` (the output folder: the same disk
-    as the label files, so copying is the kernel's), after removing any a killed run left behind
-    (named for its process, which is gone). None if it can't be made: the runs come back by pipe."""
+    """A new hidden folder for this pool's part files in `folder`, after removing any a killed run
+    left behind (named for its process, which is gone). None if it can't be made: the runs come back
+    by pipe."""
     with contextlib.suppress(OSError):
         for old in folder.glob(f"{SPOOL_PREFIX}*"):
             pid = old.name[len(SPOOL_PREFIX):].split("-")[0]

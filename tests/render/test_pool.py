@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -29,9 +30,15 @@ def _big_day(n: int) -> list:
             for i in range(n)]
 
 
-def test_a_pooled_run_writes_the_same_documents_as_one_process(settings: RenderSettings, tmp_path: Path) -> None:
+def test_a_pooled_run_writes_the_same_documents_as_one_process(settings: RenderSettings, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Labels (PDF and ZPL, two carriers), manifest and bulk-ship file from the pool are byte for byte
-    what one process writes; the packing slips and manifest PDFs have the same pages."""
+    what one process writes; the packing slips and manifest PDFs have the same pages. The workers'
+    ZPL part files went through the temp folder, and nothing is left there or in the output folder."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    os.utime(temp, ns=(0, 0))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     ps = _big_day(6200)           # 4,960 ZTO labels (two runs), 1,240 YTO
     s = replace(settings, zpl=True, packing_slips=True)
     one, two = tmp_path / "one", tmp_path / "two"
@@ -46,6 +53,8 @@ def test_a_pooled_run_writes_the_same_documents_as_one_process(settings: RenderS
         else:
             assert mine.count(b"/Type /Page ") == theirs.count(b"/Type /Page ") > 0, f.path.name
     assert (two / "labels-ZTO.zpl").read_text().count("^XA") == 4960
+    assert temp.stat().st_mtime_ns > 0 and not list(temp.iterdir())    # a folder was made there, and removed
+    assert sorted(p.name for p in two.iterdir()) == sorted(p.name for p in one.iterdir())
 
 
 def test_documents_and_label_runs_are_drawn_by_the_workers(settings: RenderSettings) -> None:
