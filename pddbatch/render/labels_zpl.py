@@ -20,7 +20,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import accumulate
 from operator import add
 from pathlib import Path
@@ -188,37 +188,34 @@ class ZplLabelWriter:
 
     def add(self, chunk: ZplChunk) -> None:
         labels, needs, downloads = chunk
-        if isinstance(labels, ZplSpooled):
-            self._add_spooled(labels, needs, downloads)
+        if not isinstance(labels, ZplSpooled):
+            self._splice(needs, downloads, lambda lo, hi: self.fh.write("".join(labels[lo:hi]).encode("ascii")))
             return
+        part = labels       # (the part file is removed once copied)
+
+        def at(i: int | None) -> int:
+            return part.size if i is None else part.cuts[i] if i else 0
+
+        try:
+            with open(part.path, "rb") as src:
+                self._splice(needs, downloads, lambda lo, hi: copy_range(src, self.fh, at(lo), at(hi) - at(lo)))
+        finally:
+            os.unlink(part.path)
+
+    def _splice(self, needs: dict[int, list[str]], downloads: dict[str, str],
+                emit: Callable[[int, int | None], object]) -> None:
+        """The run's labels through `emit(lo, hi)` (labels lo..hi, None: to the end), each graphic the
+        file has not sent yet written just before the first label that needs it."""
         done = 0
         for i in sorted(needs):
             new = [n for n in needs[i] if n not in self.sent]
             if not new:
                 continue
-            self.fh.write("".join(labels[done:i]).encode("ascii"))
+            emit(done, i)
             self.fh.write("".join(downloads[n] for n in new).encode("ascii"))
             self.sent.update(new)
             done = i
-        self.fh.write("".join(labels[done:]).encode("ascii"))
-
-    def _add_spooled(self, part: ZplSpooled, needs: dict[int, list[str]], downloads: dict[str, str]) -> None:
-        """Copy the part file's labels in, the new graphics spliced in before their first label;
-        the part file is removed once copied."""
-        try:
-            with open(part.path, "rb") as src:
-                done = 0
-                for i in sorted(needs):
-                    new = [n for n in needs[i] if n not in self.sent]
-                    if not new:
-                        continue
-                    copy_range(src, self.fh, done, part.cuts[i] - done)
-                    self.fh.write("".join(downloads[n] for n in new).encode("ascii"))
-                    self.sent.update(new)
-                    done = part.cuts[i]
-                copy_range(src, self.fh, done, part.size - done)
-        finally:
-            os.unlink(part.path)
+        emit(done, None)
 
 
 KERNEL_COPY = sys.platform.startswith("linux")     # sendfile(2) between regular files
