@@ -38,9 +38,10 @@ from pddbatch.workbook.xlsx.parts import (
     read_rels,
 )
 from pddbatch.workbook.xlsx.record import is_record, parse_record
+from pddbatch.workbook.xlsx.row_order import RowsOutOfOrder, sort_rows
 from pddbatch.workbook.xlsx.sheetframe import SheetJob
 from pddbatch.workbook.xlsx.styles import StyleBook
-from pddbatch.workbook.xlsx.worksheet import RowsOutOfOrder, rewrite_sheet, sort_rows
+from pddbatch.workbook.xlsx.worksheet import rewrite_sheet
 
 Cell = tuple[int, int]
 

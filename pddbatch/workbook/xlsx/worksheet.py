@@ -1,13 +1,14 @@
 """Streaming rewrite of one worksheet part: rows pddbatch does not touch pass through as bytes.
 
 Memory stays at a few MB whatever the sheet's size: the part is read in chunks and each <row> is
-handled on its own. Only rows holding owned cells, marks or earlier marks are parsed.
+handled on its own. Only rows holding owned cells, marks or earlier marks are parsed; data rows of
+the common shape skip the parse through `fastrow`. Rows stored out of order are refused with
+`RowsOutOfOrder` (see `row_order`).
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -15,15 +16,15 @@ from pddbatch.errors import InputError
 from pddbatch.model import CellValue
 from pddbatch.workbook.xlsx.cellxml import (
     _ATTR_R,
-    _ATTR_S,
     _ATTR_SPANS,
-    COL_OF,
     RowCells,
     get_attr,
     letters_of,
     set_attr,
     value_xml,
 )
+from pddbatch.workbook.xlsx.fastrow import fast_columns, fast_row
+from pddbatch.workbook.xlsx.row_order import RowsOutOfOrder
 from pddbatch.workbook.xlsx.sheetframe import Cell, SheetJob, frame_head, frame_tail
 
 CHUNK = 1 << 20
@@ -60,10 +61,8 @@ class SheetRewriter:
         self.needed = sorted(needed)
         self.needed_i = 0
         self.header_style: int | None = None
-        # fast path for data rows that only hold owned cells (see _fast_row); off when column A is owned
-        fast = sorted(job.owned) if job.owned and min(job.owned) > 1 else []
-        self.fast_cols = [(c, letters_of(c), letters_of(c).encode()) for c in fast]
-        self.fast_min = fast[0] if fast else 0
+        # fast path for data rows that only hold owned cells (see fastrow); off when column A is owned
+        self.fast_cols = fast_columns(job.owned)
         self.c_tag = b'<c r="'
 
     # ---- whole part -------------------------------------------------------------------------------
@@ -195,9 +194,11 @@ class SheetRewriter:
         p = self.p
         if (self.fast_cols and cell_re is not None and not missing_r and r != job.header_row
                 and job.first_row <= r <= job.last_row and r not in self.extra_cols):
-            fast = self._fast_row(r, open_tag, inner)
+            fast = fast_row(r, open_tag, inner, p, self.c_tag, self.fast_cols, job.values)
             if fast is not None:
-                return fast
+                body, bounds, written = fast
+                self.res.cells_written += written
+                return self._finish(open_tag, body, bounds)
         targets: set[int] = set(self.extra_cols.get(r, ()))
         in_range = job.first_row <= r <= job.last_row
         if in_range:
@@ -236,113 +237,6 @@ class SheetRewriter:
                 return open_tag
             open_tag = open_tag[:-2].rstrip() + b">"
         return open_tag + body + b"</" + p + b"row>"
-
-    def _fast_row(self, r: int, open_tag: bytes, inner: bytes) -> bytes | None:
-        """A data row whose only targets are the owned columns, when its shape is the common one.
-
-        Gives exactly the bytes the general path (RowCells + _cell) gives, or None to use that path:
-        every cell starts `<c r="`, the cells from the first owned column on are back to back, in
-        strictly increasing column order and on this row, no owned cell is further left or holds a
-        formula. The cells left of the first owned column are kept as they are, like RowCells does.
-        """
-        tag = self.c_tag
-        if open_tag[-2:] == b"/>" or inner.count(tag[:-4]) != inner.count(tag):
-            return None
-        p = self.p
-        lt = len(tag)
-        rs = b"%d" % r
-        nrs = len(rs)
-        lo = self.fast_min
-        close = b"</" + p + b"c>"
-        lc = len(close)
-        starts: list[int] = []
-        cols: list[int] = []
-        cut = len(inner)
-        last = 1 << 30
-        while True:                      # walk the cells back from the row's end, as RowCells does
-            i = inner.rfind(tag, 0, cut)
-            if i < 0:
-                break
-            j = inner.find(b'"', i + lt)
-            if j < 0:
-                return None
-            ref = inner[i + lt:j]
-            if ref[-nrs:] != rs:
-                return None
-            col = COL_OF.get(ref[:-nrs])
-            if col is None:
-                return None
-            if col < lo:
-                break
-            if col >= last:
-                return None
-            gt = inner.find(b">", j)     # the cell's end, found the way RowCells' pattern finds it
-            if gt < 0:
-                return None
-            if inner[gt - 1] == 47:      # "/>"
-                e = gt + 1
-            else:
-                e = inner.find(close, gt)
-                if e < 0:
-                    return None
-                e += lc
-            if e != cut:
-                return None
-            starts.append(i)
-            cols.append(col)
-            last = col
-            cut = i
-        if cut:
-            prefix = inner[:cut]
-            for _c, _letters, letters_b in self.fast_cols:
-                if b'r="' + letters_b + rs + b'"' in prefix:
-                    return None
-        starts.reverse()
-        cols.reverse()
-        n = len(cols)
-        size = len(inner)
-        job = self.job
-        values = job.values
-        out: list[bytes] = []
-        pos = 0
-        written = 0
-        removed: list[int] = []
-        added: list[int] = []
-        for c, letters, _letters_b in self.fast_cols:
-            k = bisect_left(cols, c)
-            ref_s = letters + str(r)
-            value = values.get((r, c))
-            if k < n and cols[k] == c:
-                s = starts[k]
-                e = starts[k + 1] if k + 1 < n else size
-                raw = inner[s:e]
-                if b"<" + p + b"f" in raw:
-                    return None          # formulas: the general path flags or refuses them
-                st = get_attr(raw[:raw.index(b">") + 1], _ATTR_S)
-                new = value_xml(p, ref_s, int(st) if st and st.isdigit() else None, value)
-                out.append(inner[pos:s])
-                if new:
-                    out.append(new)
-                else:
-                    removed.append(c)
-                pos = e
-            else:
-                new = value_xml(p, ref_s, None, value)
-                if new:
-                    at = starts[k] if k < n else size
-                    out.append(inner[pos:at])
-                    out.append(new)
-                    added.append(c)
-                    pos = at
-            if value is not None:
-                written += 1
-        out.append(inner[pos:])
-        self.res.cells_written += written
-        bounds: tuple[int, int] | None = None
-        if b"spans" in open_tag:
-            final = [c for c in cols if c not in removed] + added
-            bounds = (min(final), max(final)) if final else None
-        return self._finish(open_tag, b"".join(out), bounds)
 
     def _cell(self, cells: RowCells, r: int, c: int, in_range: bool) -> None:
         job = self.job
@@ -389,34 +283,6 @@ class SheetRewriter:
                 cells.put(c, value_xml(self.p, ref, style, None))
 
 _NO_CELLS = re.compile(rb"(?!)")
-
-
-class RowsOutOfOrder(InputError):
-    """The sheet stores its rows out of order (some tools do after an edit): `sort_rows` first."""
-
-
-def sort_rows(xml: bytes) -> bytes:
-    """The worksheet part with its <row> elements in row order, everything else as it was.
-
-    Rows out of order are legal to read but the streaming rewrite needs them sorted; a sheet whose
-    rows number the same row twice (or leave a row unnumbered) is refused: which one wins is unclear.
-    """
-    m = re.search(rb"<([\w.-]+:)?sheetData\b[^>]*>", xml)
-    end = xml.rfind(b"</" + ((m.group(1) or b"") if m else b"") + b"sheetData>")
-    if m is None or end < 0:
-        raise InputError("工作表部件缺少 sheetData，无法安全写回", "Sheet part has no sheetData")
-    p = m.group(1) or b""
-    inner = xml[m.end():end]
-    rows = list(re.finditer(rb"<" + p + rb"row\b[^>]*?(?:/>|>.*?</" + p + rb"row>)", inner, re.S))
-    keyed: dict[int, bytes] = {}
-    for row in rows:
-        r = get_attr(row.group(0)[: row.group(0).index(b">") + 1], _ATTR_R)
-        if r is None or not r.isdigit() or int(r) in keyed:
-            raise InputError("工作表的行顺序异常（有行号重复或缺少行号），无法安全写回",
-                             "Rows are out of order with duplicate or missing row numbers; cannot write back")
-        keyed[int(r)] = row.group(0)
-    body = b"".join(keyed[r] for r in sorted(keyed))
-    return xml[:m.end()] + body + xml[end:]
 
 
 def rewrite_sheet(src: IO[bytes], dst: IO[bytes], job: SheetJob) -> SheetResult:
