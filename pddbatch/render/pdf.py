@@ -11,7 +11,8 @@ import hashlib
 from typing import BinaryIO
 
 from pddbatch import deflate
-from pddbatch.render.fonts import FontUse, subset_font
+from pddbatch.render.font_subset import subset_font
+from pddbatch.render.fonts import FontUse
 
 MM = 72 / 25.4
 DOT = 72 / 203          # one printer dot at 203 dpi, in points
