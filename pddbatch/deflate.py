@@ -16,6 +16,8 @@ when `isal` is not installed (a platform without its wheel): slower, never diffe
 
 from __future__ import annotations
 
+import struct
+import zipfile
 import zlib
 from typing import IO, Any, Protocol, cast
 
@@ -65,3 +67,36 @@ def fast_member(member: IO[bytes], level: int) -> IO[bytes]:
     if _fast(level) and getattr(handle, "_compressor", None) is not None and getattr(handle, "_file_size", 1) == 0:
         handle._compressor = raw_compressor(level)
     return member
+
+
+def read_member(zf: zipfile.ZipFile, name: str) -> bytes:
+    """A zip member's bytes, as `zf.read(name)` gives them (CRC checked), inflated by ISA-L where it is
+    installed (a 103 MB sheet: 0.09 s against zlib's 0.27 s). Anything unusual — stored, encrypted,
+    another method, a file object without a path — goes to `zf.read`."""
+    info = zf.getinfo(name)
+    path = zf.filename
+    if (_isal is None or info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1
+            or not isinstance(path, str)):
+        return zf.read(name)
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        local = fh.read(30)
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            return zf.read(name)
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        fh.seek(info.header_offset + 30 + name_len + extra_len)
+        packed = fh.read(info.compress_size)
+    try:
+        data = cast(bytes, _isal.decompress(packed, -zlib.MAX_WBITS, info.file_size or 16384))
+    except Exception:  # noqa: BLE001 - a damaged member: zipfile reads it and says what is wrong
+        return zf.read(name)
+    if len(data) != info.file_size or crc32(data) != info.CRC:
+        return zf.read(name)
+    return data
+
+
+def crc32(data: bytes | memoryview, value: int = 0) -> int:
+    """`zlib.crc32`, by ISA-L where installed (100 MB: 0.008 s against 0.045 s)."""
+    if _isal is not None:
+        return cast(int, _isal.crc32(data, value))
+    return zlib.crc32(data, value)

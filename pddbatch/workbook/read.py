@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
+from typing import Any
 
 from pddbatch.errors import InputError, OutOfMemory
 from pddbatch.memory import fits
@@ -32,6 +33,7 @@ MAX_ROWS = 1_100_000                         # Excel's own limit is 1,048,576
 # as our generator and xlsxwriter write them, 3.9x with shared strings as LibreOffice writes them):
 # a sheet that can't fit is refused before the native reader tries it and dies in Rust
 READ_BYTES_PER_XML_BYTE = 2.5
+SPLIT_BYTES_PER_XML_BYTE = READ_BYTES_PER_XML_BYTE + 2    # + the XML and the parts' packages, for a moment
 SHARE_SAMPLE_ROWS = 5000                     # CSV rows whose repeated values are kept once
 SHARE_MAX_LEN = 64
 
@@ -151,17 +153,35 @@ def _check_zip(p: Path, magic: bytes) -> None:
                          f"{p.name} is not an Excel workbook (no worksheet parts)")
 
 
-def _sheet_sizes(p: Path) -> dict[str, int]:
-    """Each sheet's name and the unpacked size of its XML part ({} when the package can't say)."""
+def _sheet_parts(p: Path) -> dict[str, tuple[str, int]]:
+    """Each sheet's name, its XML part and that part's unpacked size ({} when the package can't say)."""
     # (imported here: xlwings Lite's Pyodide reads no files and has no defusedxml)
     from pddbatch.workbook.xlsx.package import workbook_sheets
 
     try:
         with zipfile.ZipFile(p) as zf:
-            return {name: zf.getinfo(rel.target).file_size
+            return {name: (rel.target, zf.getinfo(rel.target).file_size)
                     for name, rel in workbook_sheets(zf).sheets.items() if rel.target in zf.NameToInfo}
     except (InputError, OSError, KeyError, zipfile.BadZipFile):
         return {}
+
+
+def _sheet_rows(p: Path, wb: Any, name: str, part: tuple[str, int] | None) -> list[list[Any]]:
+    """The sheet's cells as calamine gives them; a big sheet read in parts side by side (split_read)."""
+    if part is not None:
+        from pddbatch.workbook.split_read import parts_for, read_split
+
+        parts = parts_for(part[1])
+        if parts > 1 and fits(int(SPLIT_BYTES_PER_XML_BYTE * part[1])):
+            try:
+                with zipfile.ZipFile(p) as zf:
+                    rows = read_split(zf, part[0], name, parts)
+            except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error):
+                rows = None          # read whole below: calamine says what is wrong, if anything is
+            if rows is not None:
+                return rows
+    whole: list[list[Any]] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return whole
 
 
 def _bomb(p: Path) -> InputError:
@@ -188,7 +208,7 @@ def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: st
         # visible sheets first; a hidden sheet is only used when nothing visible holds orders
         meta = {m.name: str(m.visible).endswith("Visible") for m in wb.sheets_metadata}
         candidates = [n for n in names if meta.get(n, True)] + [n for n in names if not meta.get(n, True)]
-    sizes = _sheet_sizes(p)
+    parts = _sheet_parts(p)
     dates: list[DateOnly] = []
 
     def plain(v: object) -> CellValue:      # (only for the cells calamine gives as dates, times, …)
@@ -198,10 +218,10 @@ def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: st
         return out
 
     for name in candidates:
-        if not fits(int(READ_BYTES_PER_XML_BYTE * sizes.get(name, 0))):
+        if not fits(int(READ_BYTES_PER_XML_BYTE * parts.get(name, ("", 0))[1])):
             raise OutOfMemory
         try:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            rows = _sheet_rows(p, wb, name, parts.get(name))
         except MemoryError:
             raise
         except BaseException as exc:       # a Rust panic arrives as pyo3's PanicException (a BaseException)
@@ -221,7 +241,7 @@ def _read_workbook(p: Path, header_test: HeaderTest, sheet: str | None, what: st
         headers = [_header_text(_plain(v)) for v in rows[header_idx]]
         dates.clear()
         data: list[list[CellValue]] = [
-            [None if v == "" else (v if type(v) in _PLAIN else plain(v)) for v in r]  # type: ignore[misc]
+            [None if v == "" else (v if type(v) in _PLAIN else plain(v)) for v in r]
             for r in rows[header_idx + 1:]]
         _trim_trailing(data)
         if dates:
