@@ -73,3 +73,49 @@ def test_a_member_already_written_to_or_stored_is_left_alone() -> None:
         out.write(b" second")
         out.close()
         assert zf.read("b.txt") == b"first second"
+
+
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method, compresslevel=6 if method == zipfile.ZIP_DEFLATED else None) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_a_member_read_through_isal_gives_zipfiles_own_bytes() -> None:
+    pytest.importorskip("isal")
+    data = SAMPLES[3] * 20 + SAMPLES[4] * 20           # ~2 MB: many 1 MB reads and small ones
+    packed = _zip({"xl/worksheets/sheet1.xml": data, "empty.xml": b""})
+    with zipfile.ZipFile(io.BytesIO(packed)) as zf:
+        with deflate.fast_reader(zf.open("xl/worksheets/sheet1.xml")) as fh:
+            assert type(fh._decompressor).__module__.startswith("isal")  # type: ignore[attr-defined]
+            got = fh.read(7) + fh.read(1 << 20) + fh.read()
+        assert got == data
+        with deflate.fast_reader(zf.open("empty.xml")) as fh:
+            assert fh.read() == b""
+
+
+def test_read_member_matches_zipfile_and_leaves_stored_members_to_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = SAMPLES[3] * 10
+    for method in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        path = tmp_path / f"m{method}.zip"
+        path.write_bytes(_zip({"a.xml": b"<a/>", "xl/worksheets/sheet1.xml": data}, method))
+        with zipfile.ZipFile(path) as zf:
+            assert deflate.read_member(zf, "xl/worksheets/sheet1.xml") == data
+            assert deflate.read_member(zf, "a.xml") == b"<a/>"
+
+
+def test_a_damaged_stream_is_an_inflate_error_by_either_library(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(200_000).hex().encode()
+    packed = bytearray(_zip({"xl/worksheets/sheet1.xml": data}))
+    packed[20_000:20_400] = b"\xff" * 400                 # inside the member's deflate stream
+    path = tmp_path / "damaged.zip"
+    path.write_bytes(bytes(packed))
+    with zipfile.ZipFile(path) as zf:
+        with pytest.raises((*deflate.INFLATE_ERRORS, zipfile.BadZipFile)), deflate.fast_reader(
+                zf.open("xl/worksheets/sheet1.xml")) as fh:
+            while fh.read(1 << 16):
+                pass
+        with pytest.raises((*deflate.INFLATE_ERRORS, zipfile.BadZipFile)):
+            deflate.read_member(zf, "xl/worksheets/sheet1.xml")

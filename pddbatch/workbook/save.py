@@ -27,12 +27,12 @@ import os
 import re
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from pddbatch.deflate import INFLATE_ERRORS
 from pddbatch.errors import InputError, SaveError
 from pddbatch.model import CellValue, IssuesSheet, WriteOutcome, WritePlan
 from pddbatch.workbook.read import Table, decode_text
@@ -43,6 +43,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 Guard = Callable[[os.stat_result], None]   # raises when the file on disk is no longer the one that was read
+
+# what reading a damaged package raises (a bad zip, a bad deflate stream by zlib or ISA-L, a cut member)
+DAMAGED: tuple[type[Exception], ...] = (zipfile.BadZipFile, *INFLATE_ERRORS, EOFError)
 
 
 def apply_plan(path: Path, plan: WritePlan, *, backup: bool = True, lang: str = "zh",
@@ -85,7 +88,7 @@ def check_patchable(path: Path, sheet: str, table: Table | None = None) -> None:
         header_row = table.header_row
     try:
         check(path, sheet, columns, header_row)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    except DAMAGED as exc:
         raise InputError(f"{path.name} 已损坏（{exc}）：请重新导出", f"{path.name} is corrupt ({exc}): export it again") \
             from exc
 
@@ -98,7 +101,7 @@ def _apply_xlsx(path: Path, plan: WritePlan, backup: bool, guard: Guard | None =
     def write(fh: IO[bytes]) -> bool:
         try:
             res = patch_workbook(path, fh, plan)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:   # a damaged member, found on reading
+        except DAMAGED as exc:   # a damaged member, found on reading
             raise InputError(f"{path.name} 已损坏（{exc}）：未写回，原文件未改动；请重新导出",
                              f"{path.name} is corrupt ({exc}): nothing written, the original is "
                              "untouched; export it again") from exc

@@ -208,6 +208,22 @@ def test_unsafe_files_refused_untouched(tmp_path: Path) -> None:
     assert re.search(r"pddbatch-backup", " ".join(str(p) for p in tmp_path.iterdir())) is None
 
 
+def test_a_damaged_sheet_stream_is_a_corrupt_workbook_left_untouched(tmp_path: Path) -> None:
+    """The sheet is inflated by ISA-L where installed, whose error is not zlib's: still 已损坏, not a traceback."""
+    path = tmp_path / "damaged.xlsx"
+    build_rich(path, rows=3000)
+    with zipfile.ZipFile(path) as zf:
+        info = next(i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and i.compress_size > 20_000)
+    raw = bytearray(path.read_bytes())
+    data = info.header_offset + 30 + len(info.filename.encode())
+    raw[data:data + 300] = b"\xff" * 300          # block type 3: no deflate stream (a CRC error later on is zipfile's)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InputError) as err:
+        apply_plan(path, plan_for(rows=3000))
+    assert "已损坏" in err.value.message and "原文件未改动" in err.value.message
+    assert path.read_bytes() == bytes(raw)
+
+
 def test_temp_files_of_a_killed_run_are_tidied(tmp_path: Path) -> None:
     import os
     import time

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from pddbatch.deflate import fast_member
+from pddbatch.deflate import fast_member, fast_reader
 from pddbatch.errors import InputError
 from pddbatch.model import WritePlan, col_letter
 from pddbatch.workbook.marks import RECORD_SHEET, UNKNOWN_FILL, Mark, MarkRecord, read_record
@@ -77,7 +77,7 @@ def check_patchable(src: Path, sheet: str, columns: Collection[int] = (), header
                                  f"Part {part} of {src.name} is stored as UTF-16, which pddbatch cannot write back "
                                  "safely: open it in Excel or WPS and save as .xlsx (UTF-8); nothing was allocated")
         if columns:
-            with zin.open(loc.sheet_part) as fh:
+            with fast_reader(zin.open(loc.sheet_part)) as fh:
                 _check_formulas(fh, sheet, set(columns), header_row)
 
 
@@ -205,7 +205,7 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
             mark_style=book.mark_style, legacy_rel_id=legacy_rel_id, rel_ns=pkg.dialect.rel)
         with tempfile.TemporaryFile(dir=str(src.parent)) as spool:
             try:
-                with zin.open(sheet_part) as sheet_in:
+                with fast_reader(zin.open(sheet_part)) as sheet_in:
                     result = rewrite_sheet(sheet_in, spool, job)
             except RowsOutOfOrder:        # rare (some tools' edits): sort in memory, then the same rewrite
                 spool.seek(0)
