@@ -44,7 +44,9 @@ from pddbatch.plan.stock import stock_write_plan
 from pddbatch.plan.stock import summary as stock_summary
 from pddbatch.validate import Validation
 from pddbatch.workbook.backend import FileSheet, SheetBackend, WorkbookChangedError
-from pddbatch.workbook.writeplan import build_write_plan
+from pddbatch.workbook.writeplan import build_write_plan, owned_columns
+
+BookPlans = tuple[WritePlan, WritePlan | None]     # the orders sheet's plan, the stock sheet's
 
 __all__ = ["PARALLEL_ROWS", "Options", "load_table", "process", "validate"]
 
@@ -116,6 +118,8 @@ class _Run:
         self.new_numbers = 0
         self.written = False
         self.structure: Background[None] | None = None     # the workbook's structure check, under way
+        self.book: Handoff[BookPlans] = Handoff()          # the write-back's plans, given once the labels are drawing
+        self.write_back: Background[str | None] | None = None
 
     def open_ledger(self, stack: ExitStack, v: Validation) -> Ledger:
         self.stage = "ledger"
@@ -124,10 +128,12 @@ class _Run:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="pddbatch-dry-"))
             where = Path(scratch) / "ledger.sqlite"
         if not self.opts.dry_run:        # checked beside the planning, told by precheck
-            self.structure = start_structure_check(self.backend, v.table,
-                                                   parallel=len(v.table.rows) >= PARALLEL_ROWS)
+            parallel = len(v.table.rows) >= PARALLEL_ROWS
+            self.structure = start_structure_check(self.backend, v.table, parallel=parallel)
             if self.structure is not None:
                 stack.callback(self.structure.cancel)
+            self.write_back = self._start_write_back(v, parallel=parallel)
+            stack.callback(self.write_back.cancel)     # (a run that stops before handing it its plans)
         ledger = Ledger.open(where)
         stack.callback(ledger.close)
         if not self.opts.dry_run:
@@ -227,21 +233,24 @@ class _Run:
         # new parcels, and earlier ones a crash kept from being rendered
         to_render_ids = numbering.new_ids | {r.id for r in prep.known.values() if r.rendered_run_id is None}
         to_render = [p for p in ready if numbered[p.order_sns[0]][1] in to_render_ids]
-        plan_for_book: Handoff[WritePlan] = Handoff()
+        book = self.book
+        stock, threshold = prep.stock, self.config.low_stock_threshold
 
         def hand_over() -> None:
-            if plan_for_book.given:
+            if book.given:
                 return
             self._outcomes(prep, numbering)
             with clock.stage("outcomes"):
                 v = prep.validation
-                plan_for_book.give(with_ledger_id(build_write_plan(prep.table, v.columns, v.issues, self.outcomes,
-                                                                   shipping=True, lang=lang), ledger.ledger_id))
+                plan = with_ledger_id(build_write_plan(prep.table, v.columns, v.issues, self.outcomes, shipping=True,
+                                                       lang=lang), ledger.ledger_id)
+                book.give((plan, stock_write_plan(stock, threshold, lang)
+                           if stock is not None and prep.stock_in_book else None))
 
-        # a big write-back runs on the other core while the labels render
+        # a big write-back runs on the other core while the labels render (forked while the orders were
+        # planned: it has worked out the sheet's rows meanwhile)
         self.stage = "render"
-        side = self._start_write_back(prep, plan_for_book,
-                                      parallel=len(prep.table.rows) >= PARALLEL_ROWS and bool(to_render))
+        side = self.write_back or self._start_write_back(prep.validation, parallel=False)
         try:
             if to_render:
                 self.rendering = True
@@ -286,18 +295,24 @@ class _Run:
             with clock.stage("finish"):
                 write_summary(Path(result.out_dir), result)
 
-    def _start_write_back(self, prep: Prepared, wplan: Handoff[WritePlan], *, parallel: bool) -> Background[str | None]:
-        """The workbook write-back (orders sheet, then the stock sheet), beside the rendering or when
-        joined; it writes the plan it is handed."""
-        backend, stock, opts = self.backend, prep.stock, self.opts
-        threshold, lang = self.config.low_stock_threshold, self.lang
+    def _start_write_back(self, v: Validation, *, parallel: bool) -> Background[str | None]:
+        """The workbook write-back (orders sheet, then the stock sheet) of the plans it is handed.
+
+        Forked (a big table) as soon as the rows are validated: while this process plans and numbers
+        the orders the child works out where each row's owned cells are (`FileSheet.scan_rows`), so the
+        rewrite beside the labels only splices. Otherwise it runs here when joined."""
+        backend, opts, book = self.backend, self.opts, self.book
+        owned: tuple[int, ...] = ()
 
         def write() -> str | None:
-            plan = wplan.take()
+            if owned:
+                assert isinstance(backend, FileSheet)
+                backend.scan_rows(v.table.sheet, owned)
+            plan, stock_plan = book.take()
             checkpoint("write_back")
             backup = backend.apply(plan, backup=opts.backup).backup
-            if stock is not None and prep.stock_in_book:
-                backend.apply(stock_write_plan(stock, threshold, lang), backup=False)
+            if stock_plan is not None:
+                backend.apply(stock_plan, backup=False)
             return backup
 
         # a child from now on, at the same priority as the render pool's workers: with one pool sharing
@@ -306,7 +321,8 @@ class _Run:
         # 50,000 / 100,000 orders: 16.0 / 31.6 s at equal priority against 16.8 / 34.8 s at nice 10).
         # The live Excel book can't go to a child.
         if parallel and isinstance(backend, FileSheet) and can_fork():
-            wplan.across_fork()
+            owned = tuple(sorted(c.col for c in owned_columns(v.table, v.columns, shipping=True).values()))
+            book.across_fork()
             return Background(write, nice=WRITE_BACK_NICE)
         return Background.deferred(write)
 

@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pddbatch.errors import InputError, SaveError
 from pddbatch.model import WriteOutcome, WritePlan
 from pddbatch.workbook.headers import alias_table, key_header
 from pddbatch.workbook.read import Table, read_table
+
+if TYPE_CHECKING:
+    from pddbatch.workbook.xlsx.rowscan import RowScan
 
 
 class SheetBackend(Protocol):
@@ -95,6 +98,7 @@ class FileSheet:
         self.path = Path(path)
         self.lang = lang
         self.identity: FileIdentity | None = None
+        self._scan: RowScan | None = None
 
     def real_path(self) -> Path:
         """The file itself (a workbook given through a symlink is read and written where it lives)."""
@@ -145,10 +149,26 @@ class FileSheet:
             if seen is not None and not seen.matches(st):
                 raise changed_error(self.path.name)
 
-        outcome = apply_plan(real, plan, backup=backup, lang=self.lang, guard=guard)
+        outcome = apply_plan(real, plan, backup=backup, lang=self.lang, guard=guard, scan=self._scan)
+        self._scan = None
         if self.identity is not None and real.is_file():     # our own save: the next plan writes onto it
             self.identity = FileIdentity.of(real)
         return outcome
+
+    def scan_rows(self, sheet: str, owned: tuple[int, ...]) -> None:
+        """Work out the sheet's row shapes for the `owned` columns now, before the write plan exists
+        (a big run's write-back child does this while the orders are planned: `rowscan`); the next
+        `apply` uses them if the sheet is still those bytes. Best effort: any trouble, and the apply
+        scans the rows itself."""
+        from pddbatch.workbook.xlsx.rowscan import scan_rows
+
+        real = self.real_path()
+        if real.suffix.lower() not in (".xlsx", ".xlsm"):
+            return
+        try:
+            self._scan = scan_rows(real, sheet, owned)
+        except Exception:  # noqa: BLE001 - the apply reads the same file and reports what is wrong
+            self._scan = None
 
     def locked(self) -> AbstractContextManager[None]:
         real = self.real_path()

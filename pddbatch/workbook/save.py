@@ -30,12 +30,15 @@ import zipfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from pddbatch.deflate import INFLATE_ERRORS
 from pddbatch.errors import InputError, SaveError
 from pddbatch.model import CellValue, IssuesSheet, WriteOutcome, WritePlan
 from pddbatch.workbook.read import Table, decode_text
+
+if TYPE_CHECKING:
+    from pddbatch.workbook.xlsx.rowscan import RowScan
 
 BACKUP_DIR = "pddbatch-backup"
 KEEP_BACKUPS = 5
@@ -49,19 +52,20 @@ DAMAGED: tuple[type[Exception], ...] = (zipfile.BadZipFile, *INFLATE_ERRORS, EOF
 
 
 def apply_plan(path: Path, plan: WritePlan, *, backup: bool = True, lang: str = "zh",
-               guard: Guard | None = None) -> WriteOutcome:
+               guard: Guard | None = None, scan: RowScan | None = None) -> WriteOutcome:
     """Apply `plan` to the workbook or CSV at `path`; see the module docstring for the guarantees.
 
     Raises InputError for a file that cannot be patched safely, SaveError when writing fails
     (the original is then intact). `guard(stat)` is called on the file as it is when the save starts
-    and again just before the swap (raise to refuse).
+    and again just before the swap (raise to refuse). `scan`: an .xlsx sheet's row shapes taken
+    before the plan existed (`workbook.xlsx.rowscan`; ignored unless taken from this very sheet).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"找不到文件：{path}", f"File not found: {path}")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _apply_xlsx(path, plan, backup, guard)
+        return _apply_xlsx(path, plan, backup, guard, scan)
     if suffix in (".csv", ".txt"):
         return _apply_csv(path, plan, backup, guard)
     raise InputError(f"不支持写回 {suffix} 文件：请使用 .xlsx、.xlsm 或 .csv",
@@ -93,14 +97,15 @@ def check_patchable(path: Path, sheet: str, table: Table | None = None) -> None:
             from exc
 
 
-def _apply_xlsx(path: Path, plan: WritePlan, backup: bool, guard: Guard | None = None) -> WriteOutcome:
+def _apply_xlsx(path: Path, plan: WritePlan, backup: bool, guard: Guard | None = None,
+                scan: RowScan | None = None) -> WriteOutcome:
     from pddbatch.workbook.xlsx.patcher import patch_workbook
 
     counts: list[int] = []
 
     def write(fh: IO[bytes]) -> bool:
         try:
-            res = patch_workbook(path, fh, plan)
+            res = patch_workbook(path, fh, plan, scan)
         except DAMAGED as exc:   # a damaged member, found on reading
             raise InputError(f"{path.name} 已损坏（{exc}）：未写回，原文件未改动；请重新导出",
                              f"{path.name} is corrupt ({exc}): nothing written, the original is "

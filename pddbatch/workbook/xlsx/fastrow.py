@@ -18,6 +18,7 @@ from pddbatch.workbook.xlsx.sheetframe import Cell
 FastCol = tuple[int, str, bytes]          # column, its letters, the letters as bytes
 # the row's new inner XML, the first and last column of its cells (when the row has spans), cells written
 FastRow = tuple[bytes, tuple[int, int] | None, int]
+Shape = tuple[list[int], list[int]]       # where the cells from the first owned column on start; their columns
 
 
 def fast_columns(owned: tuple[int, ...]) -> list[FastCol]:
@@ -36,6 +37,14 @@ def fast_row(r: int, open_tag: bytes, inner: bytes, p: bytes, tag: bytes, fast_c
     order and on this row, no owned cell is further left or holds a formula. The cells left of the
     first owned column are kept as they are, like RowCells does.
     """
+    shape = fast_scan(r, open_tag, inner, p, tag, fast_cols)
+    return None if shape is None else fast_emit(r, open_tag, inner, p, fast_cols, values, shape)
+
+
+def fast_scan(r: int, open_tag: bytes, inner: bytes, p: bytes, tag: bytes, fast_cols: list[FastCol]) -> Shape | None:
+    """Where row `r`'s cells from the first owned column on start, and their columns (ascending); None
+    when the row is not of the fast path's shape. Depends on the row's bytes and the owned columns
+    only, never on what is written: it can be worked out before the write plan exists (`scan_rows`)."""
     if open_tag[-2:] == b"/>" or inner.count(tag[:-4]) != inner.count(tag):
         return None
     lt = len(tag)
@@ -88,6 +97,14 @@ def fast_row(r: int, open_tag: bytes, inner: bytes, p: bytes, tag: bytes, fast_c
                 return None
     starts.reverse()
     cols.reverse()
+    return starts, cols
+
+
+def fast_emit(r: int, open_tag: bytes, inner: bytes, p: bytes, fast_cols: list[FastCol],
+              values: Mapping[Cell, CellValue], shape: Shape) -> FastRow | None:
+    """Row `r` written as `fast_row` writes it, from its `fast_scan` shape; None for the general path
+    (an owned cell holds a formula)."""
+    starts, cols = shape
     n = len(cols)
     size = len(inner)
     out: list[bytes] = []

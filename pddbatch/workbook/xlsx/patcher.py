@@ -39,6 +39,7 @@ from pddbatch.workbook.xlsx.parts import (
 )
 from pddbatch.workbook.xlsx.record import is_record, parse_record
 from pddbatch.workbook.xlsx.row_order import RowsOutOfOrder, sort_rows
+from pddbatch.workbook.xlsx.rowscan import RowScan
 from pddbatch.workbook.xlsx.sheetframe import SheetJob
 from pddbatch.workbook.xlsx.styles import StyleBook
 from pddbatch.workbook.xlsx.worksheet import rewrite_sheet
@@ -114,8 +115,11 @@ def _check_formulas(fh: IO[bytes], sheet: str, columns: set[int], header_row: in
         tail = buf[-4096:]
 
 
-def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
-    """Write the patched package to `dst`. `changed` is False when the result equals the input."""
+def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan, scan: RowScan | None = None) -> PatchResult:
+    """Write the patched package to `dst`. `changed` is False when the result equals the input.
+
+    `scan`: the sheet's row shapes worked out before the plan existed (`rowscan`), used only if they
+    were taken from this very sheet part for the plan's columns."""
     try:
         zin = zipfile.ZipFile(src)
     except zipfile.BadZipFile as exc:
@@ -206,7 +210,8 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan) -> PatchResult:
         with tempfile.TemporaryFile(dir=str(src.parent)) as spool:
             try:
                 with fast_reader(zin.open(sheet_part)) as sheet_in:
-                    result = rewrite_sheet(sheet_in, spool, job)
+                    fits = scan is not None and scan.fits(sheet_part, zin.getinfo(sheet_part), job.owned)
+                    result = rewrite_sheet(sheet_in, spool, job, scan.shapes if fits and scan else None)
             except RowsOutOfOrder:        # rare (some tools' edits): sort in memory, then the same rewrite
                 spool.seek(0)
                 spool.truncate()

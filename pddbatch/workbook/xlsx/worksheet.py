@@ -9,6 +9,7 @@ the common shape skip the parse through `fastrow`. Rows stored out of order are 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -23,7 +24,7 @@ from pddbatch.workbook.xlsx.cellxml import (
     set_attr,
     value_xml,
 )
-from pddbatch.workbook.xlsx.fastrow import fast_columns, fast_row
+from pddbatch.workbook.xlsx.fastrow import Shape, fast_columns, fast_emit, fast_scan
 from pddbatch.workbook.xlsx.row_order import RowsOutOfOrder
 from pddbatch.workbook.xlsx.sheetframe import Cell, SheetJob, frame_head, frame_tail
 
@@ -40,8 +41,9 @@ class SheetResult:
 
 
 class SheetRewriter:
-    def __init__(self, job: SheetJob) -> None:
+    def __init__(self, job: SheetJob, shapes: Mapping[int, tuple[int, Shape | None]] | None = None) -> None:
         self.job = job
+        self.shapes = shapes or {}      # rows' fast-path shapes worked out before the plan (rowscan)
         self.res = SheetResult()
         self.p = b""
         self.touch_rows: set[int] = {r for r, _ in job.marks} | {r for r, _ in job.prev}
@@ -194,7 +196,10 @@ class SheetRewriter:
         p = self.p
         if (self.fast_cols and cell_re is not None and not missing_r and r != job.header_row
                 and job.first_row <= r <= job.last_row and r not in self.extra_cols):
-            fast = fast_row(r, open_tag, inner, p, self.c_tag, self.fast_cols, job.values)
+            known = self.shapes.get(r)
+            shape = known[1] if known is not None and known[0] == len(inner) else \
+                fast_scan(r, open_tag, inner, p, self.c_tag, self.fast_cols)
+            fast = None if shape is None else fast_emit(r, open_tag, inner, p, self.fast_cols, job.values, shape)
             if fast is not None:
                 body, bounds, written = fast
                 self.res.cells_written += written
@@ -285,6 +290,8 @@ class SheetRewriter:
 _NO_CELLS = re.compile(rb"(?!)")
 
 
-def rewrite_sheet(src: IO[bytes], dst: IO[bytes], job: SheetJob) -> SheetResult:
-    """Stream `src` (a worksheet part) into `dst`, applying `job`."""
-    return SheetRewriter(job).run(src, dst)
+def rewrite_sheet(src: IO[bytes], dst: IO[bytes], job: SheetJob,
+                  shapes: Mapping[int, tuple[int, Shape | None]] | None = None) -> SheetResult:
+    """Stream `src` (a worksheet part) into `dst`, applying `job` (`shapes`: its rows' fast-path
+    shapes, taken from these very bytes by `rowscan.scan_rows`)."""
+    return SheetRewriter(job, shapes).run(src, dst)
