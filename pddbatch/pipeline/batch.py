@@ -158,7 +158,8 @@ class _Run:
                 if opts.dry_run:
                     numbering = dry_allocation(prep.known)
                 else:
-                    run_id = ledger.begin_run(str(self.backend.path.resolve()))
+                    with signals.held():     # a stop here would leave the run's row 'running' with no id to fail it
+                        run_id = ledger.begin_run(str(self.backend.path.resolve()))
                     numbering = allocate(ledger, run_id, plan, prep.known, str(self.backend.path.resolve()))
                     self.allocated = True
                     self.new_numbers = len(numbering.new_ids)
@@ -178,6 +179,11 @@ class _Run:
                 # the original error matters more than a bookkeeping failure
                 with suppress(Exception):
                     ledger.finish_run(run_id, "failed", failure_summary(result, exc, self.stage))
+                    run_id = None
+                if run_id is not None:      # the summary itself failed: the run is still marked failed
+                    with suppress(Exception):
+                        ledger.finish_run(run_id, "failed", {"stage": self.stage, "interrupted": is_interrupt(exc),
+                                                             "error": type(exc).__name__})
             if isinstance(exc, PddBatchError) and self.allocated and not isinstance(exc, WorkbookChangedError):
                 raise self.late_failure(exc) from exc
             raise

@@ -15,6 +15,7 @@ import os
 import signal
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -237,12 +238,31 @@ class Interruptible:
     def __init__(self) -> None:
         self._old: dict[int, object] = {}
         self._stopping = False
+        self._held = False
+        self._pending: str | None = None
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         if self._stopping:
             return
+        if self._held:
+            self._pending = signal.Signals(signum).name
+            return
         self._stopping = True
         raise _Stop(signal.Signals(signum).name)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """A signal during the block waits for its end: a step that must not be cut in two (the run's
+        row written to the ledger and its id known to the run, so a stop is recorded against it)."""
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+        if self._pending is not None and not self._stopping:
+            name, self._pending = self._pending, None
+            self._stopping = True
+            raise _Stop(name)
 
     def __enter__(self) -> Interruptible:
         if threading.current_thread() is threading.main_thread():
