@@ -177,13 +177,12 @@ class _Run:
             if run_id is not None:
                 signals.calm()
                 # the original error matters more than a bookkeeping failure
+                try:
+                    summary = failure_summary(result, exc, self.stage)
+                except Exception:  # noqa: BLE001 - a summary that can't be built must not leave the run 'running'
+                    summary = {"stage": self.stage, "interrupted": is_interrupt(exc), "error": type(exc).__name__}
                 with suppress(Exception):
-                    ledger.finish_run(run_id, "failed", failure_summary(result, exc, self.stage))
-                    run_id = None
-                if run_id is not None:      # the summary itself failed: the run is still marked failed
-                    with suppress(Exception):
-                        ledger.finish_run(run_id, "failed", {"stage": self.stage, "interrupted": is_interrupt(exc),
-                                                             "error": type(exc).__name__})
+                    ledger.finish_run(run_id, "failed", summary)
             if isinstance(exc, PddBatchError) and self.allocated and not isinstance(exc, WorkbookChangedError):
                 raise self.late_failure(exc) from exc
             raise

@@ -1,9 +1,12 @@
 """The sheet rewrite's fast path: a data row whose only targets are the owned columns, in the common shape.
 
 Most rows of a big export look alike: a few cells the seller keeps, then pddbatch's own columns. For
-those the rewrite needs no `RowCells` parse: `fast_row` walks the cells back from the row's end, checks
-the shape, and splices the new cells in. It runs once per row (100,000 rows on a big day), so it takes
-everything it needs as arguments and looks nothing up on an object.
+those the rewrite needs no `RowCells` parse: `fast_scan` walks the cells back from the row's end and
+checks the shape, `fast_emit` splices the new cells in. Together they give exactly the bytes the sheet
+rewriter's general path (RowCells + _cell) gives, or None to use that path. They run once per row
+(100,000 rows on a big day), so they take everything they need as arguments and look nothing up on an
+object. The scan depends on the row's bytes and the owned columns only, so a run's write-back child
+works it out before the write plan exists (`rowscan`).
 """
 
 from __future__ import annotations
@@ -22,29 +25,21 @@ Shape = tuple[list[int], list[int]]       # where the cells from the first owned
 
 
 def fast_columns(owned: tuple[int, ...]) -> list[FastCol]:
-    """The owned columns in order, for `fast_row`; none (the fast path off) when column A is owned."""
+    """The owned columns in order, for the fast path; none (the fast path off) when column A is owned."""
     fast = sorted(owned) if owned and min(owned) > 1 else []
     return [(c, letters_of(c), letters_of(c).encode()) for c in fast]
 
 
-def fast_row(r: int, open_tag: bytes, inner: bytes, p: bytes, tag: bytes, fast_cols: list[FastCol],
-             values: Mapping[Cell, CellValue]) -> FastRow | None:
-    """Row `r` (its open tag and inner XML) with the owned columns `fast_cols` (not empty) written.
-
-    `p` is the sheet's namespace prefix and `tag` its cell start `<c r="`. Gives exactly the bytes the
-    sheet rewriter's general path (RowCells + _cell) gives, or None to use that path: every cell starts
-    `<c r="`, the cells from the first owned column on are back to back, in strictly increasing column
-    order and on this row, no owned cell is further left or holds a formula. The cells left of the
-    first owned column are kept as they are, like RowCells does.
-    """
-    shape = fast_scan(r, open_tag, inner, p, tag, fast_cols)
-    return None if shape is None else fast_emit(r, open_tag, inner, p, fast_cols, values, shape)
-
-
 def fast_scan(r: int, open_tag: bytes, inner: bytes, p: bytes, tag: bytes, fast_cols: list[FastCol]) -> Shape | None:
     """Where row `r`'s cells from the first owned column on start, and their columns (ascending); None
-    when the row is not of the fast path's shape. Depends on the row's bytes and the owned columns
-    only, never on what is written: it can be worked out before the write plan exists (`scan_rows`)."""
+    when the row is not of the fast path's shape.
+
+    `inner` is the row's XML inside its tag `open_tag`, `p` the sheet's namespace prefix, `tag` its
+    cell start `<c r="`, `fast_cols` the owned columns (not empty). The shape: every cell starts
+    `<c r="`, the cells from the first owned column on are back to back, in strictly increasing column
+    order and on this row, and no owned cell is further left. The cells left of the first owned column
+    are kept as they are, like RowCells does.
+    """
     if open_tag[-2:] == b"/>" or inner.count(tag[:-4]) != inner.count(tag):
         return None
     lt = len(tag)
@@ -102,8 +97,8 @@ def fast_scan(r: int, open_tag: bytes, inner: bytes, p: bytes, tag: bytes, fast_
 
 def fast_emit(r: int, open_tag: bytes, inner: bytes, p: bytes, fast_cols: list[FastCol],
               values: Mapping[Cell, CellValue], shape: Shape) -> FastRow | None:
-    """Row `r` written as `fast_row` writes it, from its `fast_scan` shape; None for the general path
-    (an owned cell holds a formula)."""
+    """Row `r`'s new inner XML with the owned columns' `values` written, from its `fast_scan` shape;
+    None for the general path (an owned cell holds a formula: it flags or refuses them)."""
     starts, cols = shape
     n = len(cols)
     size = len(inner)

@@ -210,8 +210,9 @@ def patch_workbook(src: Path, dst: IO[bytes], plan: WritePlan, scan: RowScan | N
         with tempfile.TemporaryFile(dir=str(src.parent)) as spool:
             try:
                 with fast_reader(zin.open(sheet_part)) as sheet_in:
-                    fits = scan is not None and scan.fits(sheet_part, zin.getinfo(sheet_part), job.owned)
-                    result = rewrite_sheet(sheet_in, spool, job, scan.shapes if fits and scan else None)
+                    shapes = scan.shapes if scan is not None and scan.fits(
+                        sheet_part, zin.getinfo(sheet_part), job.owned) else None
+                    result = rewrite_sheet(sheet_in, spool, job, shapes)
             except RowsOutOfOrder:        # rare (some tools' edits): sort in memory, then the same rewrite
                 spool.seek(0)
                 spool.truncate()
