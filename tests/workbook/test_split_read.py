@@ -47,7 +47,8 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.parametrize("producer", ["generator", "openpyxl", "libreoffice"])
 @pytest.mark.parametrize("parts", [2, 3, 4])
 def test_an_export_read_in_parts_has_every_cell_the_whole_read_has(exports: dict[str, Path], producer: str,
-                                                                  parts: int) -> None:
+                                                                  parts: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(split_read, "SHARED_STRINGS_SHARE", 10.0)     # (LibreOffice's strings: cut all the same)
     path = exports[producer]
     whole = _whole(path, "订单列表")
     split = _split(path, "订单列表", parts)
@@ -127,9 +128,19 @@ def test_read_table_reads_a_big_sheet_in_parts_and_gets_the_same_table(exports: 
         return real(zf, part, name, parts)
 
     monkeypatch.setattr(split_read, "MIN_PART_BYTES", 1 << 10)
+    monkeypatch.setattr(split_read, "SHARED_STRINGS_SHARE", 10.0)
     monkeypatch.setattr(split_read, "read_split", spy)
     monkeypatch.setattr(split_read.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     split = read_table(path, alias_table().is_header_row)
     assert used == [2]
     assert (split.sheet, split.header_row, split.headers) == (whole.sheet, whole.header_row, whole.headers)
     assert split.rows == whole.rows and len(split.rows) == 3000
+
+
+def test_a_sheet_whose_text_sits_in_big_shared_strings_is_read_whole(exports: dict[str, Path]) -> None:
+    """Every part would parse LibreOffice's shared strings (as big as the sheet) again: slower than one read."""
+    with zipfile.ZipFile(exports["libreoffice"]) as zf:
+        shared = zf.getinfo("xl/sharedStrings.xml").file_size
+        assert shared > split_read.SHARED_STRINGS_SHARE * zf.getinfo("xl/worksheets/sheet1.xml").file_size
+    assert _split(exports["libreoffice"], "订单列表", 2) is None
+    assert _split(exports["generator"], "订单列表", 2) is not None       # inline strings: cut
