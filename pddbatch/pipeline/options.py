@@ -29,6 +29,10 @@ class Options:
     now: datetime | None = None
     backup: bool = True
     extra: dict[str, object] = field(default_factory=dict)
+    # the run's working state (rows, orders, plan) goes here instead of being freed when the call
+    # returns: a face that ends the process right after (the CLI) skips freeing a big day's millions
+    # of objects one by one (100,000 orders: ~0.2 s after the answer is ready)
+    keep: list[object] | None = field(default=None, repr=False, compare=False)
 
 
 class Timed(Protocol):
@@ -62,13 +66,23 @@ def no_cycle_collector() -> Iterator[None]:
     A run builds a few million small objects and makes almost no reference cycles; the collector's
     full passes over that heap cost ~15% of a 100,000-order run (measured), and in forked label
     workers they also defeat copy-on-write. Reference counting still frees everything.
+
+    While the collector is off, every object the run makes and keeps stays in the youngest
+    generation, so the first allocation after turning it back on walked them all (a 100,000-order
+    run: 0.06 s in its serial tail). They are moved to the oldest generation instead (freeze +
+    unfreeze, two list splices), where the next full collection looks at them as usual. Not when the
+    host program froze objects of its own: unfreezing would hand those back to the collector.
     """
     was = gc.isenabled()
+    frozen = gc.get_freeze_count()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            if not frozen and not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
