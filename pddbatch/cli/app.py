@@ -91,6 +91,13 @@ def exit_with(code: int) -> NoReturn:
     raise click.exceptions.Exit(code)
 
 
+# What a command's run made (its result, its working state), held until the process ends: `cli.leave`
+# lets it all go at once, where Python would free a big day's millions of objects one by one after
+# the answer (100,000 orders: ~0.2 s). Emptied as each command starts, so an in-process caller (the
+# tests) holds only the last command's.
+KEPT: list[object] = []
+
+
 def face(func: F) -> F:
     """Declare a command's shared options (`--json`, `--lang`) and its error translation.
 
@@ -100,6 +107,7 @@ def face(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, lang: str | None, as_json: bool, **kwargs: Any) -> Any:
         out = Out(lang, as_json)
+        KEPT.clear()
         try:
             return func(*args, out=out, **kwargs)
         except PddBatchError as exc:

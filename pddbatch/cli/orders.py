@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from pddbatch.cli.app import Out, exit_with, face, with_progress
+from pddbatch.cli.app import KEPT, Out, exit_with, face, with_progress
 from pddbatch.model import BatchResult, RowIssue
 
 SHOWN_PROBLEMS = 20
@@ -50,7 +50,7 @@ def validate_cmd(workbook: Path, config: Path | None, sheet: str | None, dry_run
     from pddbatch.pipeline.batch import Options, validate
 
     _config_lang(workbook, config, out)
-    opts = Options(config=config, sheet=sheet, lang=out.lang, dry_run=dry_run)
+    opts = Options(config=config, sheet=sheet, lang=out.lang, dry_run=dry_run, keep=KEPT)
     report(with_progress(lambda bar: validate(workbook, opts, bar), out), out)
 
 
@@ -73,7 +73,7 @@ def process_cmd(workbook: Path, config: Path | None, out_dir: Path | None, label
 
     _config_lang(workbook, config, out)
     opts = Options(config=config, sheet=sheet, lang=out.lang, dry_run=dry_run, out_dir=out_dir,
-                   label_size=label_size, zpl=zpl, now=now)
+                   label_size=label_size, zpl=zpl, now=now, keep=KEPT)
     report(with_progress(lambda bar: process(workbook, opts, bar), out), out)
 
 
@@ -129,6 +129,7 @@ def reprint_cmd(keys: tuple[str, ...], run_id: int | None, workbook: Path | None
 
 def report(result: BatchResult, out: Out) -> None:
     """Print a validate/process result (or its JSON) and exit with its code."""
+    KEPT.append(result)
     if out.json:
         out.emit_json(result.to_json())
         exit_with(result.exit_code)

@@ -71,6 +71,8 @@ def validate(workbook: Path | SheetBackend, options: Options | None = None,
             with clock.stage("write_back"):
                 plan = build_write_plan(prep.table, v.columns, v.issues, outcomes, shipping=False, lang=lang)
                 result.backup = backend.apply(plan, backup=opts.backup).backup
+        if opts.keep is not None:
+            opts.keep.append(prep)
     return result
 
 
@@ -97,6 +99,8 @@ def process(workbook: Path | SheetBackend, options: Options | None = None, progr
                 prep = prepare(backend, opts, lang, clock, progress, config=config, stack=stack,
                                open_ledger=run.open_ledger)
                 run.go(prep, signals)
+                if opts.keep is not None:
+                    opts.keep.append((prep, run))
         except BaseException as exc:
             if is_interrupt(exc):
                 raise interrupted_error(run.stage, run.allocated) from None
