@@ -84,3 +84,42 @@ def test_a_run_whose_write_back_child_scanned_the_rows_writes_the_same_sheet(sho
     inline = process(other / "orders.xlsx", Options(now=NOW))
     assert forked.allocated_new == inline.allocated_new > 100
     assert _sheet(shop / "orders.xlsx") == _sheet(other / "orders.xlsx")
+
+
+# ---- the structure check's formula scan, in chunks -----------------------------------------------
+
+def _sheet_with_formula_at(offset: int) -> bytes:
+    """A sheet whose shared formula over column Y starts `offset` bytes in (filler rows before it)."""
+    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    row = b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>'
+    rows, size, r = [head], len(head), 2
+    while True:
+        nxt = row % (r, r)
+        if size + len(nxt) > offset:
+            break
+        rows.append(nxt)
+        size += len(nxt)
+        r += 1
+    pad = offset - size
+    rows.append(b" " * pad)           # (whitespace between rows: the formula's "<f" lands exactly at offset)
+    rows.append(b'<f t="shared" ref="Y2:Y9" si="0">A2</f>')
+    rows.append(b"</sheetData></worksheet>")
+    return b"".join(rows)
+
+
+# "ref" is 14 bytes into the formula: at 2**20 - 15 and - 16 it straddles the first megabyte's end
+@pytest.mark.parametrize("where", [1000, (1 << 20) - 15, (1 << 20) - 16, (1 << 20) - 5, 3 * (1 << 20) + 17])
+def test_a_shared_formula_is_found_in_any_chunk(where: int) -> None:
+    """The scan reads a megabyte at a time and skips a megabyte without "ref": a formula anywhere,
+    its "ref" straddling a chunk's end included, is still refused."""
+    import io
+
+    from pddbatch.errors import InputError
+    from pddbatch.workbook.xlsx.patcher import _check_formulas
+
+    xml = _sheet_with_formula_at(where)
+    assert xml.index(b"<f t=") == where
+    assert xml.index(b"ref=") == where + 14
+    with pytest.raises(InputError, match="Y2:Y9"):
+        _check_formulas(io.BytesIO(xml), "订单列表", {25}, 1)
+    _check_formulas(io.BytesIO(xml), "订单列表", {26}, 1)      # over another column: fine
