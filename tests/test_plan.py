@@ -188,6 +188,21 @@ def test_deadline_and_urgent_times_read_as_strftime_would() -> None:
         assert urgent_list(plan, "zh")[0]["due"] == due.strftime("%Y-%m-%d %H:%M")
 
 
+def test_deadline_sentences_in_each_language() -> None:
+    """The 处理说明 warning near or past the promised ship time, derived or exported, zh and en."""
+    from pddbatch.plan.parcels import Deadline, deadline_text
+
+    due = datetime(2026, 12, 1, 18, 30)
+    soon, late = Deadline("1", 2, due, 5.25, False), Deadline("1", 2, due, -3.0, True)
+    assert deadline_text(soon, "zh") == "⚠ 距承诺发货时间 12-01 18:30 不足 5.2 小时"
+    assert deadline_text(soon, "en") == "⚠ 5.2 h left before the promised ship time 12-01 18:30"
+    assert deadline_text(late, "zh") == "⚠ 已超过承诺发货时间 12-01 18:30（按付款后48小时推算），请立即发货"
+    assert deadline_text(late, "en") == "⚠ Past the promised ship time 12-01 18:30 (paid + 48 h): ship now"
+    derived_soon = Deadline("1", 2, due, 0.04, True)
+    assert deadline_text(derived_soon, "zh") == "⚠ 距承诺发货时间 12-01 18:30 不足 0.0 小时（按付款后48小时推算）"
+    assert deadline_text(derived_soon, "en") == "⚠ 0.0 h left before the promised ship time 12-01 18:30 (paid + 48 h)"
+
+
 def test_numbered_parcels_are_the_ones_the_outcomes_print(orders_xlsx: Path) -> None:
     """The labels start from `numbered_parcels` before the rows' outcomes exist: the same parcels, in
     the same order, as `process_outcomes` gives — with merges, a merge the ledger split (one order kept
@@ -207,8 +222,11 @@ def test_numbered_parcels_are_the_ones_the_outcomes_print(orders_xlsx: Path) -> 
         for k, o in enumerate(p.orders):
             kept = p is merged[0] and k == 0                  # kept an earlier, different number
             numbered[o.order_sn] = (f"OLD{i}" if kept else f"N{i}", 1000 + i + (5000 if kept else 0), not kept)
-    _outcomes, ready = process_outcomes(v, plan, numbered, "zh")
+    outcomes, ready = process_outcomes(v, plan, numbered, "zh")
     early = numbered_parcels(plan, numbered)
     assert early == ready
+    assert process_outcomes(v, plan, numbered, "zh", parcels=False) == (outcomes, [])   # (what a run asks for)
+    statuses = {o.status.name for o in outcomes.values()}
+    assert {"ALLOCATED", "SHORT"} <= statuses
     assert len(early) < len(plan.parcels) + 1 and any(p.key.endswith("-OLD" + str(plan.parcels.index(merged[0])))
                                                       for p in early)

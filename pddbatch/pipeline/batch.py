@@ -211,7 +211,7 @@ class _Run:
     def _outcomes(self, prep: Prepared, numbering: Numbering) -> None:
         result, lang, plan = self.result, self.lang, prep.plan
         with self.clock.stage("outcomes"):
-            outcomes, _ready = process_outcomes(prep.validation, plan, numbering.numbered, lang)
+            outcomes, _ = process_outcomes(prep.validation, plan, numbering.numbered, lang, parcels=False)
             if prep.ledger is not None:
                 note_live_numbers(outcomes, prep.validation, prep.ledger, lang)
         fill_counts(result, prep.validation, outcomes, lang)

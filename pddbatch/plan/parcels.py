@@ -251,10 +251,12 @@ def _deadline(o: Order) -> tuple[datetime, bool] | None:
 def deadline_text(d: Deadline, lang: str = "zh") -> str:
     t = d.due
     due = f"{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"     # %m-%d %H:%M (strftime: 3x the time)
-    src_zh = "（按付款后48小时推算）" if d.derived else ""
-    src_en = " (paid + 48 h)" if d.derived else ""
+    if lang == "en":       # (one language formatted: a big day has a warning on most rows)
+        src = " (paid + 48 h)" if d.derived else ""
+        if d.overdue:
+            return f"⚠ Past the promised ship time {due}{src}: ship now"
+        return f"⚠ {max(d.hours_left, 0):.1f} h left before the promised ship time {due}{src}"
+    src = "（按付款后48小时推算）" if d.derived else ""
     if d.overdue:
-        return pick(lang, f"⚠ 已超过承诺发货时间 {due}{src_zh}，请立即发货",
-                    f"⚠ Past the promised ship time {due}{src_en}: ship now")
-    return pick(lang, f"⚠ 距承诺发货时间 {due} 不足 {max(d.hours_left, 0):.1f} 小时{src_zh}",
-                f"⚠ {max(d.hours_left, 0):.1f} h left before the promised ship time {due}{src_en}")
+        return f"⚠ 已超过承诺发货时间 {due}{src}，请立即发货"
+    return f"⚠ 距承诺发货时间 {due} 不足 {max(d.hours_left, 0):.1f} 小时{src}"
