@@ -31,7 +31,7 @@ from pddbatch.render.fonts import FontUse
 from pddbatch.render.labelpage import ASCENT, LabelEngine, Op
 from pddbatch.render.layout import Layout
 from pddbatch.render.pdf import DOT
-from pddbatch.render.zpl_glyphs import BLANK, FO, FO_HIGH, FO_LOW, GlyphBank
+from pddbatch.render.zpl_glyphs import BLANK, FO, FO_HIGH, FO_LOW, GlyphBank, Line
 
 
 def _d(pt: float) -> int:
@@ -42,16 +42,24 @@ def _d(pt: float) -> int:
 FRAGMENT_CACHE = 20_000     # text fields repeat from label to label (SKU lines, hub line, weight): format once
 
 
+# where a text op's glyphs go: (its baseline's Line, the advances at its size, pen start, size in dots,
+# baseline in dots), by the op's (x, y, size, weight) — the same few places label after label
+Place = tuple[Line, dict[str, float], float, int, int]
+
+
 def zpl_ops(ops: Sequence[Op], bank: GlyphBank, fonts: Sequence[FontUse],
-            cache: dict[tuple[Any, ...], str] | None = None) -> list[str]:
-    """ZPL fields for ops (see labelpage); text becomes one `^XG` glyph recall per visible character."""
+            cache: dict[tuple[Any, ...], str] | None = None,
+            places: dict[tuple[Any, ...], Place] | None = None) -> list[str]:
+    """ZPL fields for ops (see labelpage); text becomes one `^XG` glyph recall per visible character.
+    `cache` keeps short texts' fields, `places` each text position's glyph line (one process's, for
+    one file's labels: the bank's)."""
     out: list[str] = []
     for op in ops:
         kind = op[0]
         if kind == "T":
             frag = cache.get(op) if cache is not None else None
             if frag is None:
-                frag = _text(op, bank, fonts)
+                frag = _text(op, bank, fonts, places)
                 if cache is not None and len(op[5]) <= 80 and len(cache) < FRAGMENT_CACHE:
                     cache[op] = frag
             out.append(frag)
@@ -64,16 +72,31 @@ def zpl_ops(ops: Sequence[Op], bank: GlyphBank, fonts: Sequence[FontUse],
     return out
 
 
-def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
+def _place(op: Op, bank: GlyphBank) -> Place:
+    _, x, y, size, fi, _s = op
+    px = _d(size)
+    base = _d(y + ASCENT * size)
+    return bank.line(px, fi, base), bank.advance(fi, size), x / DOT + 0.5, px, base
+
+
+def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse], places: dict[tuple[Any, ...], Place] | None = None
+          ) -> str:
     """One `^FO…^XG` recall per visible char, composed in C-level passes over the text: pens are the
     running sum of the advances (`accumulate`: the same float additions a loop makes), "^FOx" comes
     from `FO` at int(pen) + the glyph's offset, its ",y^XG…^FS" from the line. ~0.9 -> ~0.4 us a char
-    against one Python-level step per char (ZPL text was a fifth of a label's CPU)."""
-    _, x, y, size, fi, s = op
-    px = _d(size)
-    base = _d(y + ASCENT * size)
-    line = bank.line(px, fi, base)
-    adv = bank.advance(fi, size)
+    against one Python-level step per char (ZPL text was a fifth of a label's CPU). A position's line
+    comes from `places` when given (the dots and lookups per text op: ~1 us, five or six ops a label)."""
+    if places is None:
+        line, adv, start, px, base = _place(op, bank)
+    else:
+        where = op[1:5]
+        got = places.get(where)
+        if got is None:
+            got = _place(op, bank)
+            if len(places) < FRAGMENT_CACHE:      # (right-aligned text moves with its width)
+                places[where] = got
+        line, adv, start, px, base = got
+    fi, s, size = op[4], op[5], op[3]
     try:
         dxs = list(map(line.dx.__getitem__, s))
         steps = list(map(adv.__getitem__, s))
@@ -86,7 +109,6 @@ def _text(op: Op, bank: GlyphBank, fonts: Sequence[FontUse]) -> str:
                 adv[ch] = fonts[fi].widths(ch)[0] * scale
         dxs = list(map(line.dx.__getitem__, s))
         steps = list(map(adv.__getitem__, s))
-    start = x / DOT + 0.5
     if start >= 0 and start + sum(steps) + FO_LOW < FO_HIGH:    # every pen and glyph on the label
         fos = map(FO.__getitem__, map(add, map(int, accumulate(steps, initial=start)), dxs))
         return "".join(map(add, fos, map(line.rest.__getitem__, s)))
@@ -132,6 +154,7 @@ class ZplGlyphs:
     def __init__(self, fonts: Sequence[FontUse]) -> None:
         self.bank = GlyphBank([f.metrics for f in fonts])
         self.fragments: dict[tuple[Any, ...], str] = {}
+        self.places: dict[tuple[Any, ...], Place] = {}
 
 
 class ZplPages:
@@ -156,7 +179,7 @@ class ZplPages:
         if head is None:
             head = self.heads[carrier.code] = self.start + "".join(
                 zpl_ops(self.engine.static_ops(carrier), bank, self.fonts))
-        body = "".join(zpl_ops(ops, bank, self.fonts, self.glyphs.fragments))
+        body = "".join(zpl_ops(ops, bank, self.fonts, self.glyphs.fragments, self.glyphs.places))
         if bank.pending:
             self.needs[len(self.labels)] = bank.take_pending()
         self.labels.append(f"{head}{body}^XZ\n")

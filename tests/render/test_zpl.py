@@ -264,3 +264,31 @@ def test_a_real_io_error_from_sendfile_is_not_hidden(tmp_path: Path, monkeypatch
     with (tmp_path / "part").open("rb") as src, (tmp_path / "out").open("wb") as dst, \
             pytest.raises(OSError, match="No space"):
         copy_range(src, dst, 0, 1000)
+
+
+@pytest.mark.parametrize("room", [10_000, 3])
+def test_remembered_text_positions_give_the_same_fields(settings: RenderSettings, room: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text position's glyph line is remembered between labels (`places`); the fields are the ones
+    worked out afresh, for left-, right- and centre-aligned text that moves with its width, and when
+    the memory is full (room 3) as when it is not."""
+    import pddbatch.render.labels_zpl as lz
+    from pddbatch.render.labelpage import LabelEngine, static_context
+    from pddbatch.render.labels import LabelJob
+    from pddbatch.render.zpl_glyphs import GlyphBank
+
+    monkeypatch.setattr(lz, "FRAGMENT_CACHE", room)
+    parcels = [make_parcel(i, code="ZTO", receiver=make_receiver(i, name="王" * (1 + i % 4))) for i in range(40)]
+    job = LabelJob(parcels, settings, True, True)
+    fonts = job.fonts()
+    engine = LabelEngine(job.layout(), settings, fonts)
+    base = static_context(parcels[0].carrier, settings)
+    fresh, kept = GlyphBank([f.metrics for f in fonts]), GlyphBank([f.metrics for f in fonts])
+    places: dict[tuple[object, ...], lz.Place] = {}
+    xs = set()
+    for i, p in enumerate(parcels):
+        ops = engine.page_ops(p, base, i + 1, len(parcels) * 37)
+        xs |= {op[1] for op in ops if op[0] == "T" and "/" in op[5]}
+        assert lz.zpl_ops(ops, kept, fonts, None, places) == lz.zpl_ops(ops, fresh, fonts)
+    assert 0 < len(places) <= room
+    assert len(xs) >= 2          # (positions do vary: the right-aligned "i/n" moves with its width)
