@@ -199,3 +199,23 @@ def test_allocating_100k_requests_in_one_call(ledger: Ledger, backend: str, requ
     print(f"allocate 100k: new {wall:.2f} s wall / {cpu:.2f} s cpu; rerun {wall2:.2f} s wall / {cpu2:.2f} s cpu")
     assert alloc.new_count == 100_000
     assert again.existing_count == 100_000 and again.new_count == 0
+
+
+def test_lookups_on_a_ledger_without_parcels_and_on_one_whose_parcels_are_all_voided(ledger: Ledger) -> None:
+    """A first run's lookups find nothing (they return at once: no parcel was ever recorded); once a
+    parcel exists — voided or not — they look, and find it."""
+    assert ledger.existing_for_orders([sn(1), sn(2)]) == {}
+    assert ledger.find_parcels([sn(1)], live_only=False) == []
+    ledger.add_range("ZTO", "73100000000001", 5, "t")
+    run = ledger.begin_run("w.xlsx")
+    first = ledger.allocate(run, [req("a", 1, 2)])
+    assert [r.tracking_no for r in first.results] == ["73100000000001"]
+    assert set(ledger.existing_for_orders([sn(1), sn(2), sn(3)])) == {sn(1), sn(2)}
+    (voided,) = ledger.void(sn(1))
+    assert ledger.existing_for_orders([sn(1), sn(2)]) == {}
+    (found,) = ledger.find_parcels([sn(2)], live_only=False)
+    assert (found.id, found.state, found.tracking_no) == (voided.id, "voided", "73100000000001")
+    again = ledger.allocate(run, [req("a", 1, 2)])       # the voided parcel's orders get a new number
+    assert [(r.tracking_no, r.is_new) for r in again.results] == [("73100000000002", True)]
+    kept = ledger.allocate(run, [req("a", 1, 2)])        # and keep it
+    assert [(r.tracking_no, r.is_new) for r in kept.results] == [("73100000000002", False)]
