@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import zipfile
 from pathlib import Path
@@ -44,18 +45,46 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"generator": ours, "openpyxl": by_openpyxl, "libreoffice": soffice_convert(ours, lo, "xlsx")}
 
 
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else set()
+
+
 @pytest.mark.parametrize("producer", ["generator", "openpyxl", "libreoffice"])
 @pytest.mark.parametrize("parts", [2, 3, 4])
+@pytest.mark.parametrize("memfd", [True, False], ids=["memfd", "in-memory"])
 def test_an_export_read_in_parts_has_every_cell_the_whole_read_has(exports: dict[str, Path], producer: str,
-                                                                  parts: int, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                  parts: int, memfd: bool,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each part's package in a memfd (Linux) or in memory (elsewhere): the same cells either way, the
+    threads gone and no file descriptor left open."""
+    if memfd and not split_read.MEMFD:
+        pytest.skip("no memfd on this system")
+    monkeypatch.setattr(split_read, "MEMFD", memfd)
     monkeypatch.setattr(split_read, "SHARED_STRINGS_SHARE", 10.0)     # (LibreOffice's strings: cut all the same)
     path = exports[producer]
     whole = _whole(path, "订单列表")
+    fds = _open_fds()
     split = _split(path, "订单列表", parts)
     assert split is not None
     assert len(split) == len(whole) == 3001
     assert split == whole
     assert threading.active_count() == 1        # the reading threads are gone (a fork may follow)
+    assert _open_fds() == fds
+
+
+@pytest.mark.parametrize("first", [0.5, 1.0, 1.17, 3.0])
+def test_the_first_part_takes_its_share_and_the_cells_stay_the_same(exports: dict[str, Path], first: float,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first part (made into rows last, in the calling thread) is cut bigger by FIRST_SHARE."""
+    path = exports["generator"]
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read("xl/worksheets/sheet1.xml")
+    pieces = split_read._cut(xml, 2, first)
+    assert pieces is not None
+    share = len(pieces[0][1]) / (len(pieces[0][1]) + len(pieces[1][1]))
+    assert abs(share - first / (first + 1)) < 0.01
+    monkeypatch.setattr(split_read, "FIRST_SHARE", first)
+    assert _split(path, "订单列表", 2) == _whole(path, "订单列表")
 
 
 def _book(path: Path, rows_xml: str, *, prefix: str = "") -> Path:
